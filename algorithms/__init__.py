@@ -1,0 +1,1 @@
+"""Pure, stepwise algorithms: numpy (and OpenCV for images), never Qt."""

@@ -1,0 +1,143 @@
+"""k-means against scikit-learn's Lloyd implementation, started from the same centres."""
+
+import numpy as np
+import pytest
+from sklearn.cluster import KMeans
+from sklearn.datasets import make_blobs, make_moons
+
+from algorithms import kmeans
+
+
+def datasets():
+    rng = np.random.default_rng(7)
+    yield "blobs", make_blobs(600, centers=4, cluster_std=1.3, random_state=3)[0], 4
+    yield "moons", make_moons(400, noise=0.08, random_state=1)[0], 3
+    yield "uniform", rng.uniform(-5, 5, size=(500, 2)), 5
+    yield "3-d gaussian", rng.normal(size=(300, 3)) * [1.0, 3.0, 0.5], 6
+    yield "anisotropic", make_blobs(500, centers=3, random_state=170)[0] @ [[0.6, -0.6],
+                                                                            [-0.4, 0.8]], 3
+
+
+@pytest.mark.parametrize(("name", "X", "k"), list(datasets()), ids=lambda v: v if
+                         isinstance(v, str) else "")
+def test_matches_scikit_learn_from_the_same_start(name, X, k):
+    start = X[np.random.default_rng(0).choice(len(X), k, replace=False)]
+    ours = kmeans.final(X, kmeans.Params(k=k, init="manual", tol=0.0, max_iter=500),
+                        np.random.default_rng(0), init_centers=start)
+    ref = KMeans(k, init=start, n_init=1, algorithm="lloyd", tol=0.0, max_iter=500).fit(X)
+    assert ours.phase == "converged"
+    np.testing.assert_array_equal(ours.labels, ref.labels_)
+    np.testing.assert_allclose(ours.centers, ref.cluster_centers_, atol=1e-6)
+    assert ours.inertia == pytest.approx(ref.inertia_, rel=1e-9)
+
+
+def test_assign_and_update_alternate_and_inertia_never_rises():
+    X = make_blobs(500, centers=5, random_state=0)[0]
+    steps = list(kmeans.run(X, kmeans.Params(k=5, init="random", tol=0.0),
+                            np.random.default_rng(2)))
+    phases = [s.phase for s in steps if s.phase in ("assign", "update")]
+    assert phases[0] == "assign"
+    assert all(a != b for a, b in zip(phases, phases[1:], strict=False))
+    inertia = [s.inertia for s in steps if s.phase != "init"]
+    assert all(b <= a + 1e-9 for a, b in zip(inertia, inertia[1:], strict=False))
+    assert [s.index for s in steps] == list(range(len(steps)))
+
+
+def test_changed_marks_exactly_the_points_that_switched():
+    X = make_blobs(400, centers=3, random_state=5)[0]
+    assigns = [s for s in kmeans.run(X, kmeans.Params(k=3, init="random", tol=0.0),
+                                     np.random.default_rng(4)) if s.phase == "assign"]
+    for before, after in zip(assigns, assigns[1:], strict=False):
+        np.testing.assert_array_equal(after.changed, before.labels != after.labels)
+        assert after.metrics["changed"] == int((before.labels != after.labels).sum())
+
+
+def test_kmeans_plus_plus_seeds_are_data_points_and_spread_out():
+    X, _ = make_blobs(900, centers=6, cluster_std=0.4, random_state=11)
+    spreads_pp, spreads_random = [], []
+    for seed in range(30):
+        for init, spreads in (("k-means++", spreads_pp), ("random", spreads_random)):
+            first = next(s for s in kmeans.run(X, kmeans.Params(k=6, init=init),
+                                               np.random.default_rng(seed))
+                         if s.phase == "assign")
+            c = first.centers
+            assert all((np.abs(X - row).sum(1) == 0).any() for row in c)
+            gaps = np.sqrt(((c[:, None] - c[None]) ** 2).sum(-1))
+            spreads.append(gaps[np.triu_indices(6, 1)].min())
+    # ++ seeding keeps centres apart: its closest pair is far wider on average
+    assert np.mean(spreads_pp) > 2 * np.mean(spreads_random)
+
+
+def test_kmeans_plus_plus_shows_one_init_step_per_centre():
+    X = make_blobs(100, centers=4, random_state=1)[0]
+    inits = [s for s in kmeans.run(X, kmeans.Params(k=4), np.random.default_rng(0))
+             if s.phase == "init"]
+    assert [len(s.centers) for s in inits] == [1, 2, 3, 4]
+
+
+def test_same_seed_same_run_and_different_seed_differs():
+    X = make_blobs(300, centers=4, random_state=2)[0]
+
+    def centres(seed):
+        return [s.centers for s in kmeans.run(X, kmeans.Params(k=4), np.random.default_rng(seed))]
+
+    a, b, c = centres(9), centres(9), centres(10)
+    assert len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    assert not np.array_equal(a[0], c[0])
+
+
+def test_snapshots_are_never_mutated_by_later_steps():
+    X = make_blobs(300, centers=3, random_state=0)[0]
+    steps, copies = [], []
+    for s in kmeans.run(X, kmeans.Params(k=3, init="random", tol=0.0), np.random.default_rng(1)):
+        steps.append(s)
+        copies.append((s.centers.copy(), s.labels.copy(), s.trail.copy()))
+    for s, (c, lab, t) in zip(steps, copies, strict=True):
+        np.testing.assert_array_equal(s.centers, c)
+        np.testing.assert_array_equal(s.labels, lab)
+        np.testing.assert_array_equal(s.trail, t)
+        with pytest.raises(ValueError):
+            s.centers[0, 0] = 1.0
+
+
+def test_trail_records_every_centre_position():
+    X = make_blobs(300, centers=3, random_state=0)[0]
+    steps = list(kmeans.run(X, kmeans.Params(k=3, init="random"), np.random.default_rng(1)))
+    last = steps[-1]
+    updates = [s for s in steps if s.phase == "update"]
+    assert len(last.trail) == len(updates) + 1
+    np.testing.assert_array_equal(last.trail[-1], updates[-1].centers)
+
+
+def test_elbow_falls_with_k_and_matches_scikit_learn_at_true_k():
+    X = make_blobs(600, centers=4, cluster_std=0.7, random_state=8)[0]
+    curve = kmeans.elbow(X, range(1, 8), np.random.default_rng(0))
+    assert np.all(np.diff(curve) < 0)
+    ref = KMeans(4, n_init=10, random_state=0).fit(X).inertia_
+    assert curve[3] == pytest.approx(ref, rel=1e-3)
+    # the elbow: the drop from 3 to 4 dwarfs the drop from 4 to 5
+    assert (curve[2] - curve[3]) > 5 * (curve[3] - curve[4])
+
+
+@pytest.mark.parametrize(("X", "params", "init", "message"), [
+    (np.zeros((0, 2)), kmeans.Params(k=2), None, "non-empty"),
+    (np.array([[0, 0], [np.nan, 1]]), kmeans.Params(k=1), None, "NaN"),
+    (np.zeros((2, 2)), kmeans.Params(k=3), None, "at least 3 points"),
+    (np.zeros((5, 2)), kmeans.Params(k=2, init="manual"), None, "place 2 centres"),
+    (np.zeros((5, 2)), kmeans.Params(k=2, init="manual"), np.zeros((1, 2)), "1 placed"),
+    (np.zeros((5, 2)), kmeans.Params(k=0), None, "k must be between"),
+    (np.zeros((5, 2)), kmeans.Params(init="furthest"), None, "init must be one of"),
+])
+def test_bad_input_gets_a_clear_message(X, params, init, message):
+    with pytest.raises(ValueError, match=message):
+        next(kmeans.run(X, params, np.random.default_rng(0), init_centers=init))
+
+
+def test_empty_cluster_keeps_its_centre_and_says_so():
+    X = np.array([[0.0, 0.0], [0.1, 0.0], [10.0, 0.0]])
+    start = np.array([[0.0, 0.0], [10.0, 0.0], [50.0, 50.0]])
+    steps = list(kmeans.run(X, kmeans.Params(k=3, init="manual"), np.random.default_rng(0),
+                            init_centers=start))
+    update = next(s for s in steps if s.phase == "update")
+    np.testing.assert_array_equal(update.centers[2], [50.0, 50.0])
+    assert "Cluster 3 has no points" in update.caption

@@ -1,0 +1,294 @@
+"""Update rules checked against hand arithmetic and an independent Adam loop; the race."""
+
+import math
+
+import numpy as np
+import pytest
+
+from algorithms.optimizers import (
+    OPTIMIZERS,
+    AdaGrad,
+    Adam,
+    GradientDescent,
+    Momentum,
+    Nesterov,
+    RaceParams,
+    RMSProp,
+    build,
+    make_surface,
+    race,
+    run,
+)
+from algorithms.surfaces import bowl, rosenbrock
+
+
+def quad_grad(p):
+    """Gradient of f = x² + 3y²: (2x, 6y)."""
+    return np.array([2 * p[0], 6 * p[1]])
+
+
+def rosen_grad(p):
+    x, y = p
+    return np.array([-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)])
+
+
+def three_points(opt, start):
+    state = opt.init(start)
+    points = []
+    for _ in range(3):
+        state, _ = opt.step(state, quad_grad)
+        points.append(state.x)
+    return np.array(points)
+
+
+# --- first three updates, worked out by hand on f = x² + 3y², ∇f = (2x, 6y), lr = 0.1 ---
+
+def test_gradient_descent_by_hand():
+    # x ← x − 0.1·(2x, 6y) = (0.8x, 0.4y) from (1, 1):
+    # (0.8, 0.4) → (0.64, 0.16) → (0.512, 0.064)
+    expected = [[0.8, 0.4], [0.64, 0.16], [0.512, 0.064]]
+    np.testing.assert_allclose(three_points(GradientDescent(0.1), (1, 1)), expected, rtol=1e-12)
+
+
+def test_momentum_by_hand():
+    # v1 = 0.1·(2, 6) = (0.2, 0.6);                       x1 = (1, 1) − v1 = (0.8, 0.4)
+    # g1 = (1.6, 2.4); v2 = 0.9·(0.2, 0.6) + (0.16, 0.24) = (0.34, 0.78);  x2 = (0.46, −0.38)
+    # g2 = (0.92, −2.28); v3 = (0.306, 0.702) + (0.092, −0.228) = (0.398, 0.474)
+    # x3 = (0.46 − 0.398, −0.38 − 0.474) = (0.062, −0.854)
+    expected = [[0.8, 0.4], [0.46, -0.38], [0.062, -0.854]]
+    np.testing.assert_allclose(three_points(Momentum(0.1, gamma=0.9), (1, 1)), expected,
+                               rtol=1e-12, atol=1e-14)
+
+
+def test_nesterov_by_hand():
+    # Gradient at the look-ahead x − 0.9·v.
+    # step 1: look = (1, 1), g = (2, 6), v1 = (0.2, 0.6), x1 = (0.8, 0.4)
+    # step 2: look = (0.8 − 0.18, 0.4 − 0.54) = (0.62, −0.14), g = (1.24, −0.84)
+    #         v2 = (0.18 + 0.124, 0.54 − 0.084) = (0.304, 0.456), x2 = (0.496, −0.056)
+    # step 3: look = (0.496 − 0.2736, −0.056 − 0.4104) = (0.2224, −0.4664)
+    #         g = (0.4448, −2.7984), v3 = (0.2736 + 0.04448, 0.4104 − 0.27984)
+    #           = (0.31808, 0.13056), x3 = (0.17792, −0.18656)
+    expected = [[0.8, 0.4], [0.496, -0.056], [0.17792, -0.18656]]
+    np.testing.assert_allclose(three_points(Nesterov(0.1, gamma=0.9), (1, 1)), expected,
+                               rtol=1e-12)
+
+
+# The adaptive methods scale each coordinate by its own gradient history. Started on the
+# diagonal (1, 1) both coordinates would move identically, so they start at (1, −2).
+
+def test_adagrad_by_hand():
+    # step 1: g = (2, −12), G = (4, 144), step = 0.1·(2/2, −12/12)  → x1 = (0.9, −1.9)
+    # step 2: g = (1.8, −11.4), G = (7.24, 273.96), √G = (2.69072481, 16.55173707)
+    #         x2 = (0.9 − 0.18/2.69072481, −1.9 + 1.14/16.55173707) = (0.83310353, −1.83112505)
+    # step 3: g = (1.66620705, −10.98675032), G = (10.01624595, 394.66868266)
+    #         √G = (3.16484533, 19.86626997) → x3 = (0.78045618, −1.77582152)
+    expected = [[0.9, -1.9], [0.83310353, -1.83112505], [0.78045618, -1.77582152]]
+    np.testing.assert_allclose(three_points(AdaGrad(0.1), (1, -2)), expected, rtol=1e-7)
+
+
+def test_rmsprop_by_hand():
+    # ρ = 0.9: s ← 0.9·s + 0.1·g²
+    # step 1: g = (2, −12), s = (0.4, 14.4), √s = (0.63245553, 3.79473319)
+    #         step = 0.1·(3.16227766, −3.16227766) → x1 = (0.68377223, −1.68377223)
+    # step 2: g = (1.36754447, −10.10263340), s = (0.54701779, 23.16632017)
+    #         √s = (0.73960651, 4.81314036) → x2 = (0.49887061, −1.47387531)
+    # step 3: g = (0.99774121, −8.84325188), s = (0.59186476, 28.66999854)
+    #         √s = (0.76932747, 5.35443728) → x3 = (0.36918055, −1.30871787)
+    expected = [[0.68377223, -1.68377223], [0.49887061, -1.47387531], [0.36918055, -1.30871787]]
+    np.testing.assert_allclose(three_points(RMSProp(0.1, rho=0.9), (1, -2)), expected, rtol=1e-7)
+
+
+def test_adam_by_hand():
+    # β1 = 0.9, β2 = 0.999, lr = 0.1
+    # step 1: g = (2, −12); m = (0.2, −1.2); v = (0.004, 0.144)
+    #         m̂ = m/0.1 = (2, −12); v̂ = v/0.001 = (4, 144) → step (0.1, −0.1), x1 = (0.9, −1.9)
+    # step 2: g = (1.8, −11.4); m = (0.36, −2.22); v = (0.007236, 0.273816)
+    #         m̂ = m/0.19 = (1.89473684, −11.68421053); v̂ = v/0.001999 = (3.61980990, 136.97648824)
+    #         x2 = (0.9 − 0.1·1.89473684/1.90257980, −1.9 + 0.1·11.68421053/11.70369550)
+    #            = (0.80041223, −1.80016649)
+    # step 3: g = (1.60082446, −10.80099891); m = (0.48408245, −3.07809989)
+    #         v = (0.00979140, 0.39020376); m̂ = m/0.271 = (1.78628209, −11.35830218)
+    #         v̂ = v/0.002997001 = (3.26706696, 130.19807519) → x3 = (0.70158627, −1.70062339)
+    opt = Adam(0.1, beta1=0.9, beta2=0.999)
+    expected = [[0.9, -1.9], [0.80041223, -1.80016649], [0.70158627, -1.70062339]]
+    np.testing.assert_allclose(three_points(opt, (1, -2)), expected, rtol=1e-7)
+    # The second update's intermediate terms, from the same arithmetic.
+    state = opt.init((1, -2))
+    state, _ = opt.step(state, quad_grad)
+    _, update = opt.step(state, quad_grad)
+    # (ε = 1e-8 nudges x1 by about 5e-11, hence not an exact match)
+    np.testing.assert_allclose(update.terms["m"], [0.36, -2.22], rtol=1e-9)
+    np.testing.assert_allclose(update.terms["v"], [0.007236, 0.273816], rtol=1e-9)
+    np.testing.assert_allclose(update.terms["m_hat"], [1.89473684, -11.68421053], rtol=1e-8)
+    np.testing.assert_allclose(update.terms["v_hat"], [3.61980990, 136.97648824], rtol=1e-8)
+
+
+def test_adam_without_bias_correction_by_hand():
+    # m = (0.2, −1.2), v = (0.004, 0.144) used as they are: step = 0.1·m/√v
+    #   = 0.1·(0.2/0.0632455532, −1.2/0.379473319) = (0.316227766, −0.316227766)
+    opt = Adam(0.1, eps=0.0, bias_correction=False)
+    _, update = opt.step(opt.init((1, -2)), quad_grad)
+    np.testing.assert_allclose(update.delta, [-0.316227766, 0.316227766], rtol=1e-9)
+
+
+def test_adam_matches_kingma_ba_algorithm_1():
+    alpha, b1, b2, eps = 0.01, 0.9, 0.999, 1e-8
+    theta, m, v = [-1.5, 2.0], [0.0, 0.0], [0.0, 0.0]
+    opt = Adam(alpha, beta1=b1, beta2=b2, eps=eps)
+    state = opt.init(theta)
+    for t in range(1, 301):
+        g = list(rosen_grad(theta))
+        for i in range(2):
+            m[i] = b1 * m[i] + (1 - b1) * g[i]
+            v[i] = b2 * v[i] + (1 - b2) * g[i] ** 2
+            m_hat = m[i] / (1 - b1**t)
+            v_hat = v[i] / (1 - b2**t)
+            theta[i] -= alpha * m_hat / (math.sqrt(v_hat) + eps)
+        state, _ = opt.step(state, rosen_grad)
+        np.testing.assert_allclose(state.x, theta, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("cls", [Momentum, Nesterov])
+def test_zero_momentum_is_plain_descent(cls):
+    plain, heavy = GradientDescent(0.001), cls(0.001, gamma=0.0)
+    a, b = plain.init((-1.2, 1.0)), heavy.init((-1.2, 1.0))
+    for _ in range(50):
+        a, _ = plain.step(a, rosen_grad)
+        b, _ = heavy.step(b, rosen_grad)
+        np.testing.assert_allclose(b.x, a.x, rtol=1e-14)
+
+
+def test_step_is_pure_and_update_terms_consistent():
+    opt = Adam(0.1)
+    s0 = opt.init((1.0, -2.0))
+    s1, u1 = opt.step(s0, quad_grad)
+    s1_again, _ = opt.step(s0, quad_grad)
+    np.testing.assert_array_equal(s0.x, [1.0, -2.0])          # the input state is untouched
+    np.testing.assert_array_equal(s1.x, s1_again.x)
+    np.testing.assert_allclose(s1.x, u1.x + u1.delta)
+    assert s1.t == u1.t == 1
+    with pytest.raises(ValueError):
+        s1.x[0] = 5.0
+
+
+def test_describe_and_registry():
+    assert set(OPTIMIZERS) == {"GD", "Momentum", "Nesterov", "AdaGrad", "RMSProp", "Adam"}
+    for cls in OPTIMIZERS.values():
+        assert cls.formula and cls().name == cls.name
+    _, update = Adam(0.1).step(Adam(0.1).init((1, -2)), quad_grad)
+    text = Adam(0.1).describe(update)
+    assert text.startswith("Adam: g=(2, -12), m=(0.2, -1.2), v=(0.004, 0.144)")
+    assert text.endswith("step=(-0.1, 0.1)")
+
+
+@pytest.mark.parametrize("bad", [lambda: GradientDescent(0.0), lambda: Momentum(0.1, gamma=1.0),
+                                 lambda: Adam(0.1, beta2=1.5), lambda: RMSProp(0.1, eps=-1.0)])
+def test_bad_hyperparameters_rejected(bad):
+    with pytest.raises(ValueError):
+        bad()
+
+
+# --- stability of plain descent on the quadratic bowl ---
+
+def hessian_top_eigenvalue(surface, h=1e-4):
+    """Largest eigenvalue of a finite-difference Hessian, independent of surface.lipschitz."""
+    p = np.array([0.3, -0.7])
+    cols = [(surface.gradient(p + h * e) - surface.gradient(p - h * e)) / (2 * h)
+            for e in np.eye(2)]
+    return np.linalg.eigvalsh(np.column_stack(cols)).max()
+
+
+@pytest.mark.parametrize("kappa", [1.0, 10.0, 100.0])
+def test_gradient_descent_stability_threshold(kappa):
+    surface = bowl(kappa, angle=30.0)
+    big_l = surface.lipschitz
+    assert big_l == pytest.approx(hessian_top_eigenvalue(surface), rel=1e-6)
+
+    def final_distance(lr, steps):
+        state, opt = GradientDescent(lr).init(surface.start), GradientDescent(lr)
+        with np.errstate(all="ignore"):
+            for _ in range(steps):
+                state, _ = opt.step(state, surface.gradient)
+        return np.linalg.norm(state.x)
+
+    assert final_distance(0.95 * 2 / big_l, 2000) < 1e-6
+    assert not final_distance(1.05 * 2 / big_l, 400) < 1e6   # grows, or overflows to nan/inf
+
+
+# --- the race ---
+
+def test_one_optimizer_diverges_while_the_other_continues():
+    surface = bowl(10.0)
+    snaps = list(race(surface, {"GD": GradientDescent(0.5), "Adam": Adam(0.05)}, steps=60))
+    last = snaps[-1]
+    gd, adam = last.runners["GD"], last.runners["Adam"]
+    n = gd.diverged_at
+    assert n is not None and 1 < n < 60
+    assert f"diverged at step {n} — learning rate too large?" in gd.caption
+    assert f"diverged at step {n}" in last.caption
+    assert len(gd.path) == n and np.isfinite(gd.path).all()      # the bad point is not drawn
+    assert adam.diverged_at is None and len(adam.path) == 61
+    assert last.index == 60 and last.phase == "done"
+    assert not np.array_equal(snaps[n].runners["Adam"].point, adam.point)
+    assert adam.losses[-1] < adam.losses[n] < adam.losses[0]
+
+
+def test_overflow_stops_at_first_step():
+    snaps = list(race(rosenbrock(), {"GD": GradientDescent(1e300)}, steps=10))
+    assert snaps[-1].runners["GD"].diverged_at == 1
+    assert len(snaps) == 2                                      # nothing left running
+
+
+def test_snapshot_contents_metrics_and_start():
+    surface = bowl(10.0)
+    snaps = list(race(surface, {"Momentum": Momentum(0.05), "GD": GradientDescent(0.05)},
+                      start=(2.0, 1.0), steps=5))
+    assert [s.index for s in snaps] == list(range(6))
+    first, third = snaps[0], snaps[3]
+    np.testing.assert_array_equal(first.runners["GD"].point, [2.0, 1.0])
+    assert first.runners["GD"].gradient is None
+    mom = third.runners["Momentum"]
+    assert mom.path.shape == (4, 2) and mom.losses.shape == (4,)
+    np.testing.assert_allclose(mom.losses[-1], surface.value(mom.point))
+    np.testing.assert_allclose(mom.velocity, -mom.update)       # heavy ball: x ← x − v
+    assert third.runners["GD"].velocity is None
+    assert third.metrics["GD loss"] == pytest.approx(third.runners["GD"].losses[-1])
+    assert third.metrics["GD distance"] == pytest.approx(np.linalg.norm(third.runners["GD"].point))
+    assert third.caption.splitlines()[0].startswith("Momentum: g=(")
+
+
+def test_snapshots_are_read_only_and_never_change():
+    snaps, kept = [], None
+    opts = {"Nesterov": Nesterov(0.001), "Adam": Adam(0.05)}
+    for snap in race(rosenbrock(), opts, steps=150):  # long enough for the trail to regrow
+        snaps.append(snap)
+        if snap.index == 3:
+            kept = {name: (r.path.copy(), r.losses.copy(), r.point.copy(), r.gradient.copy(),
+                           {k: v.copy() for k, v in r.terms.items()})
+                    for name, r in snap.runners.items()}
+    for name, r in snaps[3].runners.items():
+        path, losses, point, grad, terms = kept[name]
+        np.testing.assert_array_equal(r.path, path)
+        np.testing.assert_array_equal(r.losses, losses)
+        np.testing.assert_array_equal(r.point, point)
+        np.testing.assert_array_equal(r.gradient, grad)
+        for k, v in r.terms.items():
+            np.testing.assert_array_equal(v, terms[k])
+        for arr in (r.path, r.losses, r.point, r.gradient, r.update, *r.terms.values()):
+            assert not arr.flags.writeable
+        with pytest.raises(ValueError):
+            r.path[0, 0] = 99.0
+    with pytest.raises(TypeError):
+        snaps[3].runners["Adam"] = None
+
+
+def test_params_build_and_run():
+    params = RaceParams(surface="Quadratic bowl", condition=4.0, gd=True, momentum=False,
+                        adam=True, rmsprop=True, lr=0.1, steps=20)
+    assert list(build(params)) == ["GD", "RMSProp", "Adam"]
+    surface = make_surface(params)
+    assert surface.lipschitz == 4.0
+    snaps = list(run(surface, params, None))
+    assert len(snaps) == 21 and set(snaps[-1].runners) == {"GD", "RMSProp", "Adam"}
+    with pytest.raises(ValueError, match="lr"):
+        build(RaceParams(lr=100.0))

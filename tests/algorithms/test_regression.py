@@ -1,0 +1,182 @@
+"""Batch, SGD and mini-batch against least squares and scikit-learn; sampling bookkeeping."""
+
+import numpy as np
+import pytest
+import sklearn
+from sklearn.linear_model import LogisticRegression
+
+from algorithms.regression import (
+    Params,
+    best_fit,
+    features,
+    loss,
+    loss_grid,
+    make_data,
+    run,
+)
+
+
+def last(x, y, params, seed=0):
+    *_, final = run(x, y, params, np.random.default_rng(seed))
+    return final
+
+
+def linear_problem(n=64, seed=3):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(n)
+    return x[:, None], 2.0 * x - 1.0 + 0.1 * rng.standard_normal(n)
+
+
+def test_all_methods_reach_least_squares():
+    x, y = linear_problem()
+    design = np.column_stack([x[:, 0], np.ones(len(y))])
+    reference = np.linalg.lstsq(design, y, rcond=None)[0]
+    params = Params(lr=0.05, updates=3000, batch_size=8)
+    final = last(x, y, params)
+    np.testing.assert_allclose(final.methods["batch"].point, reference, atol=1e-8)
+    np.testing.assert_allclose(final.methods["minibatch"].point, reference, atol=0.01)
+    np.testing.assert_allclose(final.methods["sgd"].point, reference, atol=0.02)
+    for m in final.methods.values():
+        assert m.diverged_at is None
+
+
+@pytest.mark.parametrize("rule", ["momentum", "adam"])
+def test_other_update_rules_reach_least_squares(rule):
+    x, y = linear_problem()
+    reference = np.linalg.lstsq(np.column_stack([x[:, 0], np.ones(len(y))]), y, rcond=None)[0]
+    final = last(x, y, Params(rule=rule, lr=0.01, updates=2000, sgd=False, minibatch=False))
+    np.testing.assert_allclose(final.methods["batch"].point, reference, atol=1e-3)
+
+
+def test_logistic_batch_matches_scikit_learn():
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal(200)
+    y = (rng.random(200) < 1 / (1 + np.exp(-(1.5 * x - 0.5)))).astype(float)
+    # scikit-learn 1.8 deprecated penalty=None in favour of C=inf; both mean no penalty.
+    old = tuple(int(p) for p in sklearn.__version__.split(".")[:2]) < (1, 8)
+    model = LogisticRegression(**({"penalty": None} if old else {"C": np.inf}), tol=1e-10,
+                               max_iter=10_000).fit(x[:, None], y)
+    reference = [model.coef_[0, 0], model.intercept_[0]]
+    params = Params(task="logistic", lr=2.0, updates=2000, sgd=False, minibatch=False,
+                    w0=0.0, b0=0.0)
+    np.testing.assert_allclose(last(x[:, None], y, params).methods["batch"].point, reference,
+                               atol=1e-4)
+
+
+def test_sgd_reproducible_with_a_seed():
+    x, y = linear_problem(n=30)
+    params = Params(updates=90, batch=False)
+    a, b, c = (last(x, y, params, seed) for seed in (5, 5, 6))
+    for key in ("sgd", "minibatch"):
+        np.testing.assert_array_equal(a.methods[key].path, b.methods[key].path)
+        assert not np.array_equal(a.methods[key].path, c.methods[key].path)
+    # Switching mini-batch off leaves what SGD draws unchanged.
+    alone = last(x, y, Params(updates=90, batch=False, minibatch=False), 5)
+    np.testing.assert_array_equal(alone.methods["sgd"].path, a.methods["sgd"].path)
+
+
+def test_epochs_cover_every_example_once():
+    x, y = linear_problem(n=10)
+    snaps = list(run(x, y, Params(batch_size=4, updates=6), np.random.default_rng(1)))
+    mb = [s.methods["minibatch"] for s in snaps[1:]]
+    assert [m.epoch for m in mb] == [1, 1, 1, 2, 2, 2]
+    assert [m.update_in_epoch for m in mb] == [1, 2, 3, 1, 2, 3]
+    assert [m.epoch_done for m in mb] == [False, False, True] * 2
+    for epoch in (mb[:3], mb[3:]):
+        used = np.concatenate([m.indices for m in epoch])
+        assert sorted(used) == list(range(10))
+    assert [len(m.indices) for m in mb[:3]] == [4, 4, 2]
+    ex = ", ".join(map(str, mb[1].indices))
+    assert mb[1].caption.startswith(f"mini-batch: examples {ex} (epoch 1, update 2 of 3)")
+    assert snaps[2].caption.splitlines()[2] == mb[1].caption
+    sgd = snaps[4].methods["sgd"]
+    assert sgd.caption.startswith(f"SGD: example {sgd.indices[0]} (epoch 1, update 4 of 10)")
+    batch = snaps[3].methods["batch"]
+    assert batch.caption.startswith("batch: all 10 examples (epoch 3, update 1 of 1)")
+    assert batch.epoch_done and len(batch.epoch_losses) == 4     # start + three epochs
+    assert mb[-1].epoch_losses.shape == (3,)
+
+
+def test_losses_are_full_data_losses():
+    x, y = linear_problem(n=20)
+    final = last(x, y, Params(updates=15))
+    for m in final.methods.values():
+        assert m.losses.shape == (16,) and m.path.shape == (16, 2)
+        for p, value in zip(m.path, m.losses, strict=True):
+            assert value == pytest.approx(0.5 * np.mean((p[0] * x[:, 0] + p[1] - y) ** 2))
+        assert final.metrics[f"{m.label} loss"] == m.losses[-1]
+
+
+def test_standardize_is_stated_and_applied():
+    x, y = make_data("linear", 40, 0.5, np.random.default_rng(2))
+    plain = next(run(x, y, Params(), np.random.default_rng(0)))
+    assert plain.scaling is None and "not standardised" in plain.caption
+    params = Params(standardize=True)
+    start = next(run(x, y, params, np.random.default_rng(0)))
+    mean, std = x.mean(), x.std()
+    assert start.scaling == pytest.approx((mean, std))
+    assert f"(x − {mean:.3g}) / {std:.3g}" in start.caption
+    xs, _ = features(x, params)
+    np.testing.assert_allclose([xs.mean(), xs.std()], [0.0, 1.0], atol=1e-12)
+
+
+@pytest.mark.parametrize("task", ["linear", "logistic"])
+def test_loss_grid_matches_pointwise_loss(task):
+    x, y = make_data(task, 30, 1.0, np.random.default_rng(4))
+    x = x[:, 0]
+    ws, bs = np.linspace(-3, 3, 7), np.linspace(-5, 2, 5)
+    z = loss_grid(task, x, y, ws, bs)
+    assert z.shape == (5, 7)
+    for i, b in enumerate(bs):
+        for j, w in enumerate(ws):
+            z_ref = (0.5 * np.mean((w * x + b - y) ** 2) if task == "linear" else
+                     np.mean(-y * np.log(1 / (1 + np.exp(-(w * x + b))))
+                             - (1 - y) * np.log(1 - 1 / (1 + np.exp(-(w * x + b))))))
+            assert z[i, j] == pytest.approx(z_ref, rel=1e-10)
+            assert loss(task, (w, b), x, y) == pytest.approx(z_ref, rel=1e-10)
+
+
+def test_best_fit_and_generated_data():
+    x, y = make_data("logistic", 300, 1.0, np.random.default_rng(0))
+    assert x.shape == (300, 1) and set(np.unique(y)) == {0.0, 1.0}
+    fit = best_fit("logistic", x, y)
+    # Classes at 1 and 3 with unit spread: the true log-odds are 2·x − 4.
+    np.testing.assert_allclose(fit, [2.0, -4.0], atol=0.7)
+    separable = np.array([0.0, 1.0, 2.0, 3.0]), np.array([0.0, 0.0, 1.0, 1.0])
+    assert best_fit("logistic", *separable) is None
+
+
+def test_huge_learning_rate_diverges_with_caption():
+    x, y = make_data("linear", 40, 0.5, np.random.default_rng(2))
+    snaps = list(run(x, y, Params(lr=5.0, updates=500), np.random.default_rng(0)))
+    final = snaps[-1]
+    for m in final.methods.values():
+        assert m.diverged_at is not None
+        assert f"diverged at update {m.diverged_at} — learning rate too large?" in m.caption
+        assert np.isfinite(m.path).all()
+    assert final.phase == "done" and final.index < 500
+
+
+def test_snapshot_arrays_are_read_only_and_stable():
+    x, y = linear_problem(n=25)
+    early, copies = None, None
+    for snap in run(x, y, Params(updates=200), np.random.default_rng(0)):
+        if snap.index == 4:  # copy now, compare after 196 more updates have been made
+            early = snap.methods["minibatch"]
+            copies = [a.copy() for a in (early.path, early.losses, early.indices,
+                                         early.epoch_losses, early.point)]
+    arrays = (early.path, early.losses, early.indices, early.epoch_losses, early.point)
+    for arr, copy in zip(arrays, copies, strict=True):
+        np.testing.assert_array_equal(arr, copy)
+        assert not arr.flags.writeable
+    assert early.path.shape == (5, 2)
+    with pytest.raises(ValueError):
+        early.point[0] = 1.0
+
+
+def test_params_are_validated():
+    x, y = linear_problem(n=10)
+    with pytest.raises(ValueError, match="rule"):
+        next(run(x, y, Params(rule="rmsprop"), np.random.default_rng(0)))
+    with pytest.raises(ValueError, match="labels 0 and 1"):
+        next(run(x, y, Params(task="logistic"), np.random.default_rng(0)))

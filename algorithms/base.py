@@ -44,7 +44,8 @@ def validate(params: Any) -> None:
             raise ValueError(f"{f.name} must be between {limits[0]} and {limits[1]}, got {value}")
         values = f.metadata.get("values")
         if values is not None and value not in values:
-            raise ValueError(f"{f.name} must be one of {', '.join(map(str, values))}, got {value!r}")
+            choices = ", ".join(map(str, values))
+            raise ValueError(f"{f.name} must be one of {choices}, got {value!r}")
 
 
 def frozen(array):

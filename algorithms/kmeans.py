@@ -36,6 +36,7 @@ class Step(Snapshot):
     trail: np.ndarray     # (m, k, d) the centres after init and after every update so far
     iteration: int
     inertia: float        # sum of squared distances to the assigned centre; nan before assign
+    inertias: np.ndarray  # inertia after every assign and update step so far
 
 
 def squared_distances(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
@@ -68,7 +69,8 @@ def update(X: np.ndarray, labels: np.ndarray, centers: np.ndarray) -> tuple[np.n
     return new, ~filled
 
 
-def kmeans_plus_plus(X: np.ndarray, k: int, rng: np.random.Generator) -> Iterator[tuple[int, float]]:
+def kmeans_plus_plus(X: np.ndarray, k: int,
+                     rng: np.random.Generator) -> Iterator[tuple[int, float]]:
     """Yield the index of each seed point and its distance to the nearest earlier seed.
 
     The first seed is uniform; each later one is drawn with probability proportional to
@@ -107,14 +109,18 @@ def run(X, params: Params, rng: np.random.Generator,
     no_labels = frozen(np.full(n, -1))
     no_change = frozen(np.zeros(n, bool))
     index = 0
+    inertias: list[float] = []
 
     def snap(phase, caption, centers, labels, changed, trail, iteration, inertia):
         nonlocal index
+        if phase in ("assign", "update"):
+            inertias.append(inertia)
         step = Step(index=index, phase=phase, caption=caption,
                     metrics={"iteration": iteration, "inertia": inertia,
                              "changed": int(changed.sum())},
                     centers=frozen(centers), labels=labels, changed=changed,
-                    trail=frozen(trail), iteration=iteration, inertia=inertia)
+                    trail=frozen(trail), iteration=iteration, inertia=inertia,
+                    inertias=frozen(inertias))
         index += 1
         return step
 
@@ -164,7 +170,8 @@ def run(X, params: Params, rng: np.random.Generator,
         if iteration > 1 and moved == 0:
             yield snap("converged", f"Converged after {iteration - 1} iterations: no point "
                        f"changed cluster, so the centres cannot move (inertia {inertia:.4g}).",
-                       centers, frozen(labels), no_change, np.array(trail), iteration, inertia)
+                       centers, frozen(labels), no_change, np.array(trail), iteration - 1,
+                       inertia)
             return
 
         new_centers, empty = update(X, labels, centers)
@@ -173,7 +180,8 @@ def run(X, params: Params, rng: np.random.Generator,
         centers = new_centers
         trail.append(centers.copy())
         _, inertia = assign(X, centers)
-        caption = f"Update: each centre moved to the mean of its points (largest move {largest:.3g})."
+        caption = ("Update: each centre moved to the mean of its points "
+                   f"(largest move {largest:.3g}).")
         if empty.any():
             caption += f" Cluster {', '.join(str(i + 1) for i in np.flatnonzero(empty))} " \
                        "has no points, so its centre stays put."

@@ -1,0 +1,19 @@
+import numpy as np
+import pytest
+
+
+@pytest.fixture
+def blank_check():
+    """A PNG is 'not blank' when it has real structure: many colours and contrast."""
+    import cv2
+
+    def check(path, min_size=(0, 0)):
+        image = cv2.imread(str(path))
+        assert image is not None, f"{path} is not a readable image"
+        h, w = image.shape[:2]
+        assert w >= min_size[0] and h >= min_size[1], f"{w}×{h} is smaller than {min_size}"
+        colours = len(np.unique(image.reshape(-1, 3)[::7], axis=0))
+        assert colours > 50 and image.std() > 20, "the image looks blank"
+        return image
+
+    return check

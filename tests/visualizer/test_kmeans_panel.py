@@ -1,0 +1,163 @@
+"""The k-means panel: clicks, manual centres, restarts on parameter change, CSV loading."""
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6 import QtCore
+
+from visualizer.main_window import MainWindow
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+@pytest.fixture
+def asked(monkeypatch):
+    """Answer the column dialog as a user taking the defaults would; record each table."""
+    import visualizer.main_window as mw
+
+    tables = []
+
+    def answer(table, parent):
+        tables.append(table)
+        label = table.text_columns[0] if table.text_columns else None
+        return table.numeric_columns[0], table.numeric_columns[1], label
+
+    monkeypatch.setattr(mw, "ask_columns", answer)
+    return tables
+
+
+@pytest.fixture
+def window(qtbot, asked):
+    w = MainWindow("kmeans", seed=3)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def click(qtbot, panel, x, y, button=QtCore.Qt.LeftButton):
+    """A real mouse click on the canvas at data coordinates (x, y)."""
+    scene = panel.main.vb.mapViewToScene(QtCore.QPointF(x, y))
+    where = panel.canvas.mapFromScene(scene)
+    qtbot.mouseClick(panel.canvas.viewport(), button, pos=where)
+
+
+def test_a_click_adds_a_point_and_restarts(qtbot, window):
+    panel, player = window.session.panel, window.session.player
+    window.session.advance(4)
+    before = len(panel.X)
+    click(qtbot, panel, 1.5, -2.0)
+    assert len(panel.X) == before + 1
+    np.testing.assert_allclose(panel.X[-1], [1.5, -2.0], atol=0.1)
+    assert player.position == -1 and player.computed == 0
+    assert "1 added by hand" in window.caption.text()
+    assert "Added a point" in window.banner.text.text()
+
+
+def test_manual_init_places_centres_where_clicked(qtbot, window):
+    panel, player = window.session.panel, window.session.player
+    panel.set_params(dataclasses.replace(panel.params, k=2, init="manual"))
+    assert "Click to place 2" in window.caption.text()
+    n = len(panel.X)
+    click(qtbot, panel, -4.0, 3.0)
+    assert "1 placed" in window.caption.text()
+    click(qtbot, panel, 3.0, -3.0)
+    assert len(panel.X) == n, "in manual mode a click places a centre, not a point"
+    assert len(panel.targets) == 2
+    player.step()
+    np.testing.assert_allclose(player.current.centers, [[-4, 3], [3, -3]], atol=0.1)
+    assert player.current.phase == "init"
+    click(qtbot, panel, 3.0, -3.0, QtCore.Qt.RightButton)  # right click removes the nearest
+    assert len(panel.manual) == 1
+
+
+def test_stepping_with_too_few_manual_centres_says_what_to_do(qtbot, window):
+    panel = window.session.panel
+    panel.set_params(dataclasses.replace(panel.params, init="manual"))
+    window.session.player.step()
+    assert window.banner.isVisible() and "place 3 centres" in window.banner.text.text()
+
+
+def test_a_parameter_change_restarts_from_step_0(qtbot, window):
+    session = window.session
+    session.advance(5)
+    window.binders[0].group.child("k").setValue(5)
+    assert session.panel.params.k == 5
+    assert session.player.position == -1
+    session.advance(8)
+    assert session.player.current.centers.shape == (5, 2)
+
+
+def test_data_controls_regenerate_the_points(qtbot, window):
+    window.binders[1].group.child("points").setValue(1000)
+    assert len(window.session.panel.X) == 1000
+    assert window.session.player.computed == 0
+
+
+def test_large_clouds_are_drawn_as_an_image(qtbot, window):
+    window.binders[1].group.child("points").setValue(20_000)
+    panel = window.session.panel
+    assert panel.cloud.rasterised
+    window.session.advance(6)
+    image = panel.cloud.image.image
+    painted = image[..., 3] > 0
+    assert 1000 < painted.sum() <= 20_000
+    assert len(np.unique(image[painted][:, :3], axis=0)) >= 3  # coloured by cluster
+
+
+def test_good_csv_loads_with_the_chosen_columns(qtbot, window):
+    assert window.open_data(str(DATA / "good_semicolon.csv"))
+    panel = window.session.panel
+    assert len(panel.X) > 5 and panel.X.shape[1] == 2
+    assert "good_semicolon.csv" in window.caption.text()
+    assert window.banner.level == "info"
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("empty.csv", "empty"),
+    ("binary.csv", "binary"),
+    ("one_numeric.csv", "numeric"),
+    ("does_not_exist.csv", "no such file"),
+])
+def test_bad_csv_says_why_and_keeps_the_old_data(qtbot, window, name, expected):
+    panel = window.session.panel
+    before = panel.X.copy()
+    assert not window.open_data(str(DATA / name))
+    assert window.banner.level == "error"
+    assert expected in window.banner.text.text().lower()
+    assert "kept" in window.banner.text.text()
+    np.testing.assert_array_equal(panel.X, before)
+
+
+def test_nan_rows_are_dropped_and_counted(qtbot, window, tmp_path):
+    path = tmp_path / "holes.csv"
+    path.write_text("a,b\n1,2\n3,\n5,6\nx,8\n9,10\n")
+    assert window.open_data(str(path))
+    assert len(window.session.panel.X) == 3
+    assert "2 rows" in window.banner.text.text()
+
+
+def test_label_column_shows_the_truth_as_marker_shapes(qtbot, window, asked):
+    sample = Path(__file__).resolve().parents[2] / "resources" / "sample_clusters.csv"
+    assert window.open_data(str(sample))
+    panel = window.session.panel
+    assert asked and asked[-1].text_columns[0] == "species"
+    assert len(panel.cloud.groups) == 3
+    assert len({symbol for _, symbol, _ in panel.cloud.groups}) == 3
+    names = [label.text for _, label in panel.legend.items]
+    assert {"aurora", "borealis", "caerulea"} <= set(names)
+
+
+def test_column_dialog_offers_numeric_columns_and_labels(qtbot):
+    from visualizer.sources.column_dialog import ColumnDialog
+    from visualizer.sources.csv_source import load_table
+
+    table = load_table(DATA / "good_semicolon.csv")
+    dialog = ColumnDialog(table)
+    qtbot.addWidget(dialog)
+    assert [dialog.x.itemText(i) for i in range(dialog.x.count())] == table.numeric_columns
+    dialog.y.setCurrentText("depth")
+    dialog.label.setCurrentText("(none)")
+    assert dialog.columns() == ("length", "depth", None)

@@ -1,0 +1,1 @@
+"""Everything Qt: the window, the player, the panels and the data sources."""

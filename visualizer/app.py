@@ -1,0 +1,132 @@
+"""Command line and application start-up. main.py only calls main()."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+EXIT_USAGE = 2
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):  # one clear line, not a usage dump
+        raise SystemExit(fail(message))
+
+
+def fail(message: str) -> int:
+    print(f"stepwise: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def parse(argv):
+    p = Parser(prog="stepwise", description="Machine-learning algorithms, one step at a time.")
+    p.add_argument("--list-panels", action="store_true", help="list the panels and exit")
+    p.add_argument("--panel", metavar="ID", help="open this panel (see --list-panels)")
+    p.add_argument("--data", metavar="FILE", help="load a CSV file (or an image, for image panels)")
+    p.add_argument("--columns", metavar="X,Y[,LABEL]", help="CSV columns to use")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--steps", type=int, default=0, metavar="N", help="advance N steps first")
+    p.add_argument("--screenshot", metavar="PNG", help="save the window as a PNG and exit")
+    p.add_argument("--export", metavar="GIF|MP4",
+                   help="write the animation of --steps N, no window")
+    p.add_argument("--presentation", action="store_true", help="start in presentation mode")
+    args = p.parse_args(argv)
+    if args.steps < 0:
+        p.error("--steps must be 0 or more")
+    if args.export and not args.export.lower().endswith((".gif", ".mp4")):
+        p.error(f"--export needs a .gif or .mp4 file name, got '{args.export}'")
+    if args.export and args.steps < 1:
+        p.error("--export needs --steps N with N ≥ 1")
+    if args.screenshot and not args.screenshot.lower().endswith(".png"):
+        p.error(f"--screenshot needs a .png file name, got '{args.screenshot}'")
+    if args.columns and not args.data:
+        p.error("--columns goes with --data")
+    columns = args.columns.split(",") if args.columns else None
+    if columns is not None and len(columns) not in (2, 3):
+        p.error("--columns takes X,Y or X,Y,LABEL")
+    args.columns = columns
+    return args
+
+
+def settings():
+    from PySide6 import QtCore
+
+    path = os.environ.get("STEPWISE_SETTINGS")
+    if path:
+        return QtCore.QSettings(path, QtCore.QSettings.IniFormat)
+    return QtCore.QSettings("Stepwise", "Stepwise")
+
+
+def main(argv=None) -> int:
+    args = parse(sys.argv[1:] if argv is None else argv)
+    from visualizer import registry
+
+    if args.list_panels:
+        for panel in registry.PANELS:
+            print(f"{panel.id}\t{panel.title}")
+        return 0
+    if args.panel:
+        try:
+            registry.by_id(args.panel)
+        except KeyError as err:
+            return fail(err.args[0])
+    batch = bool(args.screenshot or args.export)
+
+    import pyqtgraph as pg
+
+    app = pg.mkQApp("Stepwise")
+    app.setOrganizationName("Stepwise")
+    if args.export:
+        return export_without_window(args)
+
+    from visualizer.main_window import MainWindow
+
+    window = MainWindow(args.panel, seed=args.seed, settings=None if batch else settings())
+    if args.data and not load(window.session.panel, args):
+        return EXIT_USAGE
+    if args.presentation:
+        window.set_presentation(True)
+    window.show()
+    if not batch:
+        return app.exec()
+    app.processEvents()
+    window.session.advance(args.steps)
+    window.session.panel.background.wait()
+    app.processEvents()
+    if not window.grab().save(args.screenshot, "PNG"):
+        return fail(f"could not write {args.screenshot}")
+    return 0
+
+
+def load(panel, args) -> bool:
+    try:
+        message = panel.load_file(args.data, args.columns)
+    except ValueError as err:
+        fail(str(err))
+        return False
+    print(message, file=sys.stderr)
+    return True
+
+
+def export_without_window(args) -> int:
+    from PySide6 import QtCore
+
+    from visualizer import export, registry
+    from visualizer.session import Session
+
+    session = Session(registry.by_id(args.panel or registry.PANELS[0].id), seed=args.seed)
+    if args.data and not load(session.panel, args):
+        return EXIT_USAGE
+    canvas = session.panel.canvas
+    canvas.setAttribute(QtCore.Qt.WA_DontShowOnScreen)
+    canvas.resize(1200, 750)
+    canvas.show()
+    session.advance(args.steps)
+    session.panel.background.wait()
+    try:
+        written = export.write_animation(args.export, export.replay(session), fps=4)
+    except ValueError as err:
+        return fail(str(err))
+    print(f"wrote {written} frames to {args.export}", file=sys.stderr)
+    return 0

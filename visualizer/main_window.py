@@ -1,0 +1,364 @@
+"""The main window: sidebar of panels, canvas, caption, transport, parameters, explanation."""
+
+from __future__ import annotations
+
+from pyqtgraph.parametertree import ParameterTree
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from visualizer import export, registry
+from visualizer.params import ParamBinder
+from visualizer.session import Session
+from visualizer.sources.column_dialog import ask_columns
+from visualizer.style import STYLE
+from visualizer.transport import TransportBar
+
+KEYS = {  # action name → shortcuts; clickers send Page Up / Page Down
+    "play": ["Space"], "step": ["Right", "PgDown"], "back": ["Left", "PgUp"],
+    "reset": ["Home"], "fullscreen": ["F11"], "presentation": ["F5"],
+    "bigger": ["Ctrl+=", "Ctrl++"], "smaller": ["Ctrl+-"], "export": ["Ctrl+S"],
+    "open": ["Ctrl+O"], "quit": ["Ctrl+Q"], "leave": ["Esc"],
+}
+BANNER_COLOURS = {"error": ("#fbe3d6", "#D55E00"), "info": ("#dcecf7", "#0072B2")}
+
+
+def format_metrics(metrics: dict) -> str:
+    parts = []
+    for name, value in metrics.items():
+        shown = f"{value:,.4g}" if isinstance(value, float) else f"{value:,}"
+        parts.append(f"{name.replace('_', ' ')} <b>{shown}</b>")
+    return " &nbsp;·&nbsp; ".join(parts)
+
+
+class Banner(QtWidgets.QFrame):
+    """A dismissable line above the canvas: what went wrong, or what just happened."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.text = QtWidgets.QLabel()
+        self.text.setWordWrap(True)
+        close = QtWidgets.QToolButton()
+        close.setText("✕")
+        close.setAutoRaise(True)
+        close.clicked.connect(self.hide)
+        row = QtWidgets.QHBoxLayout(self)
+        row.setContentsMargins(10, 4, 4, 4)
+        row.addWidget(self.text, 1)
+        row.addWidget(close)
+        self.level = ""
+        self._timer = QtCore.QTimer(self, singleShot=True, interval=8000, timeout=self.hide)
+        self.hide()
+
+    def say(self, level: str, text: str) -> None:
+        fill, edge = BANNER_COLOURS[level]
+        self.level = level
+        self.setStyleSheet(f"Banner {{ background: {fill}; border: 2px solid {edge}; "
+                           f"border-radius: 4px; }}")
+        self.text.setText(("⚠ " if level == "error" else "") + text)
+        self.show()
+        self._timer.stop()
+        if level == "info":
+            self._timer.start()
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    def __init__(self, panel_id: str | None = None, seed: int = 0,
+                 settings: QtCore.QSettings | None = None):
+        super().__init__()
+        self.setWindowTitle("Stepwise")
+        self.resize(1280, 800)
+        self.seed = seed
+        self.settings = settings
+        self.session: Session | None = None
+        self.actions: dict[str, QtGui.QAction] = {}
+        self._build_central()
+        self._build_docks()
+        self._build_menus()
+        STYLE.changed.connect(self.restyle)
+        if settings is not None:
+            self._restore()
+            panel_id = panel_id or settings.value("panel", None)
+        try:
+            registry.by_id(panel_id or "")
+        except KeyError:
+            panel_id = registry.PANELS[0].id
+        self.open_panel(panel_id)
+        self.restyle()
+
+    # --- construction -------------------------------------------------------------------
+    def _build_central(self) -> None:
+        central = QtWidgets.QWidget()
+        self.column = QtWidgets.QVBoxLayout(central)
+        self.column.setContentsMargins(6, 4, 6, 4)
+        self.banner = Banner()
+        self.heading = QtWidgets.QLabel()
+        self.canvas_holder = QtWidgets.QStackedWidget()
+        self.caption = QtWidgets.QLabel()
+        self.caption.setWordWrap(True)
+        self.caption.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
+        self.metrics = QtWidgets.QLabel()
+        self.transport = TransportBar()
+        for widget in (self.banner, self.heading):
+            self.column.addWidget(widget)
+        self.column.addWidget(self.canvas_holder, 1)
+        for widget in (self.caption, self.metrics, self.transport):
+            self.column.addWidget(widget)
+        self.setCentralWidget(central)
+
+    def _build_docks(self) -> None:
+        self.search = QtWidgets.QLineEdit(placeholderText="Search algorithms…")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self._filter_sidebar)
+        self.sidebar = QtWidgets.QTreeWidget()
+        self.sidebar.setHeaderHidden(True)
+        self.sidebar.itemClicked.connect(self._sidebar_clicked)
+        self.sidebar.itemActivated.connect(self._sidebar_clicked)
+        for topic, panels in registry.grouped():
+            top = QtWidgets.QTreeWidgetItem([topic])
+            top.setFlags(QtCore.Qt.ItemIsEnabled)
+            font = top.font(0)
+            font.setBold(True)
+            top.setFont(0, font)
+            for panel in panels:
+                item = QtWidgets.QTreeWidgetItem([panel.title])
+                item.setData(0, QtCore.Qt.UserRole, panel.id)
+                item.setToolTip(0, f"{panel.title} ({panel.id})")
+                top.addChild(item)
+            self.sidebar.addTopLevelItem(top)
+        self.sidebar.expandAll()
+        side = QtWidgets.QWidget()
+        box = QtWidgets.QVBoxLayout(side)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.search)
+        box.addWidget(self.sidebar)
+        self.sidebar_dock = self._dock("Algorithms", side, QtCore.Qt.LeftDockWidgetArea)
+
+        self.tree = ParameterTree(showHeader=False)
+        self.params_dock = self._dock("Parameters", self.tree, QtCore.Qt.RightDockWidgetArea)
+        self.explanation = QtWidgets.QTextBrowser()
+        self.explanation.setOpenExternalLinks(False)
+        self.explain_dock = self._dock("Explanation", self.explanation,
+                                       QtCore.Qt.RightDockWidgetArea)
+        self.resizeDocks([self.sidebar_dock, self.params_dock], [210, 300], QtCore.Qt.Horizontal)
+
+    def _dock(self, title, widget, area) -> QtWidgets.QDockWidget:
+        dock = QtWidgets.QDockWidget(title, self)
+        dock.setObjectName(title)  # saveState needs a name
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _action(self, name, text, slot, menu, checkable=False) -> QtGui.QAction:
+        action = QtGui.QAction(text, self)
+        action.setShortcuts([QtGui.QKeySequence(k) for k in KEYS.get(name, [])])
+        action.setShortcutContext(QtCore.Qt.WindowShortcut)
+        action.setCheckable(checkable)
+        action.triggered.connect(slot)
+        if menu is not None:
+            menu.addAction(action)
+        self.addAction(action)  # keeps shortcuts alive while the menu bar is hidden
+        self.actions[name] = action
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        self._action("open", "&Open data…", self.open_data, file)
+        file.addSeparator()
+        self._action("export", "&Export…", lambda: self.export_dialog("png"), file)
+        self._action("export_gif", "Export run as &GIF…", lambda: self.export_dialog("gif"), file)
+        self._action("export_mp4", "Export run as &MP4…", lambda: self.export_dialog("mp4"), file)
+        file.addSeparator()
+        self._action("quit", "&Quit", self.close, file)
+        run = bar.addMenu("&Run")
+        self._action("play", "Play / pause", lambda: self.session.player.toggle(), run)
+        self._action("step", "Step", lambda: self.session.player.step(), run)
+        self._action("back", "Step back", lambda: self.session.player.back(), run)
+        self._action("reset", "Reset", lambda: self.session.player.reset(), run)
+        view = bar.addMenu("&View")
+        self._action("presentation", "&Presentation mode", self.set_presentation, view, True)
+        self._action("fullscreen", "&Full screen", self.toggle_fullscreen, view, True)
+        self._action("leave", "Leave presentation", lambda: self.set_presentation(False), None)
+        view.addSeparator()
+        self._action("bigger", "&Larger text", lambda: STYLE.set_scale(STYLE.scale * 1.15), view)
+        self._action("smaller", "&Smaller text", lambda: STYLE.set_scale(STYLE.scale / 1.15),
+                     view)
+        view.addSeparator()
+        for dock in (self.sidebar_dock, self.params_dock, self.explain_dock):
+            view.addAction(dock.toggleViewAction())
+
+    # --- panels -------------------------------------------------------------------------
+    def open_panel(self, panel_id: str) -> None:
+        panel_cls = registry.by_id(panel_id)
+        if self.session is not None:
+            self.session.player.pause()
+            old = self.session
+            self.canvas_holder.removeWidget(old.panel.canvas)
+            old.panel.canvas.deleteLater()
+            old.deleteLater()
+        self.session = session = Session(panel_cls, seed=self.seed, parent=self)
+        panel = session.panel
+        self.canvas_holder.addWidget(panel.canvas)
+        self.canvas_holder.setCurrentWidget(panel.canvas)
+        self.heading.setText(panel.title)
+        self.explanation.setHtml(panel.explanation())
+        self.binders = [ParamBinder(panel.params, "Algorithm")]
+        self.binders[0].changed.connect(panel.set_params)
+        if panel.data_params is not None:
+            data = ParamBinder(panel.data_params, "Data")
+            data.changed.connect(lambda p, _live: panel.set_data_params(p))
+            self.binders.append(data)
+        for binder in self.binders:
+            binder.invalid.connect(lambda text: self.banner.say("error", text))
+        self.tree.setParameters(self.binders[0].group, showTop=True)
+        for binder in self.binders[1:]:
+            self.tree.addParameters(binder.group, showTop=True)
+        self.actions["open"].setEnabled(bool(panel.file_filter))
+        panel.message.connect(self.banner.say)
+        session.player.failed.connect(lambda text: self.banner.say("error", text))
+        session.shown.connect(self._show_text)
+        self.transport.bind(session.player)
+        self.banner.hide()
+        self._show_text(session.player.current)
+        self._select_in_sidebar(panel_id)
+        if self.settings is not None:
+            self.settings.setValue("panel", panel_id)
+
+    def _show_text(self, step) -> None:
+        self.caption.setText(self.session.caption())
+        self.metrics.setText(format_metrics(step.metrics) if step is not None else "")
+
+    def _sidebar_clicked(self, item, _column=0) -> None:
+        panel_id = item.data(0, QtCore.Qt.UserRole)
+        if panel_id and panel_id != self.session.panel.id:
+            self.open_panel(panel_id)
+
+    def _select_in_sidebar(self, panel_id) -> None:
+        for item in self._panel_items():
+            item.setSelected(item.data(0, QtCore.Qt.UserRole) == panel_id)
+
+    def _panel_items(self):
+        for i in range(self.sidebar.topLevelItemCount()):
+            top = self.sidebar.topLevelItem(i)
+            for j in range(top.childCount()):
+                yield top.child(j)
+
+    def _filter_sidebar(self, text: str) -> None:
+        words = text.lower().split()
+        for i in range(self.sidebar.topLevelItemCount()):
+            top = self.sidebar.topLevelItem(i)
+            shown = 0
+            for j in range(top.childCount()):
+                item = top.child(j)
+                haystack = f"{item.text(0)} {item.data(0, QtCore.Qt.UserRole)} {top.text(0)}"
+                hit = all(w in haystack.lower() for w in words)
+                item.setHidden(not hit)
+                shown += hit
+            top.setHidden(shown == 0)
+
+    # --- files --------------------------------------------------------------------------
+    def open_data(self, path: str | None = None) -> bool:
+        panel = self.session.panel
+        if not panel.file_filter:
+            self.banner.say("error", f"The {panel.title} panel does not load files.")
+            return False
+        if not path:
+            path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open data", "",
+                                                            panel.file_filter)
+            if not path:
+                return False
+        try:
+            if hasattr(panel, "use_table"):
+                from visualizer.sources.csv_source import load_table
+
+                table = load_table(path)
+                columns = ask_columns(table, self)
+                if columns is None:
+                    return False
+                message = panel.use_table(table, *columns)
+            else:
+                message = panel.load_file(path)
+        except ValueError as err:
+            self.banner.say("error", f"{err} — the data shown before is kept.")
+            return False
+        self.banner.say("info", message)
+        return True
+
+    def export_dialog(self, kind: str = "png") -> None:
+        filters = {"png": "PNG image (*.png)", "gif": "Animated GIF (*.gif)",
+                   "mp4": "MP4 video (*.mp4)"}
+        path, chosen = QtWidgets.QFileDialog.getSaveFileName(
+            self, "Export", f"{self.session.panel.id}.{kind}", ";;".join(filters.values()),
+            filters[kind])
+        if path:
+            self.export_to(path)
+
+    def export_to(self, path: str) -> None:
+        try:
+            if path.lower().endswith(".png"):
+                export.save_png(self.session.panel.canvas, path)
+                self.banner.say("info", f"Saved the canvas to {path}.")
+                return
+            count = len(self.session.player.snapshots())
+            progress = QtWidgets.QProgressDialog("Exporting the run…", "Cancel", 0, count, self)
+            progress.setWindowModality(QtCore.Qt.WindowModal)
+            progress.setMinimumDuration(300)
+
+            def tick(n):
+                progress.setValue(n)
+                return not progress.wasCanceled()
+
+            written = export.write_animation(path, export.replay(self.session),
+                                             fps=min(self.session.player.speed, 30), progress=tick)
+            progress.close()
+            if written:
+                self.banner.say("info", f"Saved {written} steps to {path}.")
+            else:
+                self.banner.say("info", "Export cancelled; no file was written.")
+        except ValueError as err:
+            self.banner.say("error", str(err))
+
+    # --- view ---------------------------------------------------------------------------
+    def set_presentation(self, on: bool) -> None:
+        self.actions["presentation"].setChecked(on)
+        STYLE.set_presentation(on)
+        for widget in (self.sidebar_dock, self.params_dock, self.explain_dock, self.transport,
+                       self.menuBar(), self.heading):
+            widget.setVisible(not on)
+        if on:
+            self.showFullScreen()
+        elif not self.actions["fullscreen"].isChecked():
+            self.showNormal()
+
+    def toggle_fullscreen(self, on: bool) -> None:
+        self.showFullScreen() if on else self.showNormal()
+
+    def restyle(self) -> None:
+        font = QtWidgets.QApplication.font()
+        font.setPixelSize(round(13 * STYLE.scale))
+        QtWidgets.QApplication.setFont(font)
+        self.caption.setFont(STYLE.font(STYLE.caption_px))
+        self.metrics.setFont(STYLE.font(STYLE.text_px))
+        self.heading.setFont(STYLE.font(STYLE.text_px + 4, bold=True))
+        self.banner.text.setFont(STYLE.font(STYLE.text_px))
+        self.explanation.document().setDefaultFont(STYLE.font(STYLE.text_px))
+        if self.settings is not None:
+            self.settings.setValue("font_scale", STYLE.scale)
+
+    # --- settings -----------------------------------------------------------------------
+    def _restore(self) -> None:
+        geometry = self.settings.value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        state = self.settings.value("state")
+        if state is not None:
+            self.restoreState(state)
+        STYLE.set_scale(float(self.settings.value("font_scale", 1.0)))
+
+    def closeEvent(self, event) -> None:
+        if self.session is not None:
+            self.session.player.pause()
+        if self.settings is not None:
+            self.settings.setValue("geometry", self.saveGeometry())
+            self.settings.setValue("state", self.saveState())
+            self.settings.sync()
+        super().closeEvent(event)

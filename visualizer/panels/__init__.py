@@ -1,0 +1,1 @@
+"""One module per panel; visualizer.registry lists them."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shiboken6
 from pyqtgraph.parametertree import ParameterTree
 from PySide6 import QtCore, QtGui, QtWidgets
 
@@ -333,6 +334,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.showFullScreen() if on else self.showNormal()
 
     def restyle(self) -> None:
+        if not shiboken6.isValid(self) or self.session is None:
+            return  # a deleted window still on STYLE's list, or one still being built
+        self.session.panel.restyle()
         font = QtWidgets.QApplication.font()
         font.setPixelSize(round(13 * STYLE.scale))
         QtWidgets.QApplication.setFont(font)
@@ -341,8 +345,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.heading.setFont(STYLE.font(STYLE.text_px + 4, bold=True))
         self.banner.text.setFont(STYLE.font(STYLE.text_px))
         self.explanation.document().setDefaultFont(STYLE.font(STYLE.text_px))
-        if self.settings is not None:
-            self.settings.setValue("font_scale", STYLE.scale)
 
     # --- settings -----------------------------------------------------------------------
     def _restore(self) -> None:
@@ -360,5 +362,6 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.settings is not None:
             self.settings.setValue("geometry", self.saveGeometry())
             self.settings.setValue("state", self.saveState())
+            self.settings.setValue("font_scale", STYLE.scale)
             self.settings.sync()
         super().closeEvent(event)

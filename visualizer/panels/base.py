@@ -41,11 +41,11 @@ class AlgorithmPanel(QtCore.QObject):
         self.background = Background(self)
         self.canvas = pg.GraphicsLayoutWidget()
         self.canvas.setBackground(BACKGROUND)
+        self.setParent(self.canvas)  # owned by its canvas: they go together
         self.click_plot: pg.PlotItem | None = None
         self.setup(self.canvas)
         self.canvas.scene().sigMouseClicked.connect(self._on_scene_click)
-        STYLE.changed.connect(self.restyle)
-        self.restyle()
+        self.restyle()  # later style changes arrive through the window, which owns the canvas
 
     # --- to be written by each panel -----------------------------------------------------
     def setup(self, canvas: pg.GraphicsLayoutWidget) -> None:

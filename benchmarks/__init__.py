@@ -1,0 +1,46 @@
+"""`python -m benchmarks [--json] [--only NAME]`: each figure beside a baseline from the same run.
+
+A benchmark module exposes `run() -> Iterator[Result]`; list it in MODULES. Targets live
+here, never in the unit tests, and every figure is a median of repeated measurements.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+MODULES = ("benchmarks.kmeans_bench",)
+
+
+@dataclass
+class Result:
+    name: str
+    value: float
+    unit: str
+    baseline: float | None = None   # the same work done by the reference tool, same run
+    baseline_name: str = ""
+    target: str = ""                # in words, e.g. "≥ 60 frames/s and ≥ 5× matplotlib"
+    met: bool | None = None         # whether the target was met on this machine
+
+    @property
+    def ratio(self) -> float | None:
+        """How many times better than the baseline (higher is better for every unit here)."""
+        if self.baseline in (None, 0) or self.value == 0:
+            return None
+        if self.unit in ("ms", "s", "MB"):
+            return self.baseline / self.value
+        return self.value / self.baseline
+
+
+def median_time(fn: Callable[[], object], repeat: int = 7, number: int = 1) -> float:
+    """Median seconds per call of fn over `repeat` rounds of `number` calls."""
+    fn()  # warm caches and lazy imports
+    rounds = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        rounds.append((time.perf_counter() - start) / number)
+    return statistics.median(rounds)

@@ -1,0 +1,136 @@
+"""The window: keyboard, sidebar search, presentation mode, settings, exports."""
+
+import sys
+
+import cv2
+import pytest
+from PySide6 import QtCore, QtGui
+
+from visualizer import registry
+from visualizer.app import settings as app_settings
+from visualizer.main_window import MainWindow
+from visualizer.style import STYLE
+
+
+@pytest.fixture
+def window(qtbot):
+    w = MainWindow("kmeans", seed=2)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def test_keyboard_drives_the_player(qtbot, window):
+    player = window.session.player
+    qtbot.keyClick(window, QtCore.Qt.Key_Right)
+    qtbot.keyClick(window, QtCore.Qt.Key_PageDown)   # a presentation clicker's "next"
+    qtbot.keyClick(window, QtCore.Qt.Key_Right)
+    assert player.position == 2
+    qtbot.keyClick(window, QtCore.Qt.Key_Left)
+    qtbot.keyClick(window, QtCore.Qt.Key_PageUp)
+    assert player.position == 0
+    qtbot.keyClick(window, QtCore.Qt.Key_Space)
+    assert player.playing
+    qtbot.keyClick(window, QtCore.Qt.Key_Space)
+    assert not player.playing
+    qtbot.keyClick(window, QtCore.Qt.Key_Home)
+    assert player.position == -1
+
+
+def test_caption_and_metrics_follow_the_step(qtbot, window):
+    assert "Press Step" in window.caption.text()
+    window.session.advance(6)
+    step = window.session.player.current
+    assert window.caption.text() == step.caption
+    assert "inertia" in window.metrics.text()
+
+
+def test_timeline_scrubs_to_any_computed_step(qtbot, window):
+    window.session.advance(6)
+    window.transport.timeline.setValue(2)   # as if dragged
+    assert window.session.player.position == 1
+    assert window.transport.position.text().startswith("step 2 / 6")
+
+
+def test_sidebar_search_filters_panels(qtbot, window):
+    window.search.setText("k-means")
+    visible = [i for i in window._panel_items() if not i.isHidden()]
+    assert [i.data(0, QtCore.Qt.UserRole) for i in visible] == ["kmeans"]
+    window.search.setText("no such algorithm")
+    assert all(i.isHidden() for i in window._panel_items())
+    window.search.clear()
+    assert sum(not i.isHidden() for i in window._panel_items()) == len(registry.PANELS)
+
+
+def test_presentation_mode_is_readable_from_the_back(qtbot, window):
+    window.set_presentation(True)
+    assert window.caption.font().pixelSize() >= 24
+    assert window.metrics.font().pixelSize() >= 24
+    panel = window.session.panel
+    for plot in panel.plots():
+        assert plot.getAxis("bottom").style["tickFont"].pixelSize() >= 18
+    assert not window.params_dock.isVisible() and not window.transport.isVisible()
+    assert window.isFullScreen()
+    window.set_presentation(False)
+    assert window.caption.font().pixelSize() < 24 and window.transport.isVisible()
+
+
+def test_font_scale_keys_grow_and_shrink_text(qtbot, window):
+    before = window.caption.font().pixelSize()
+    qtbot.keyClick(window, QtCore.Qt.Key_Equal, QtCore.Qt.ControlModifier)
+    assert window.caption.font().pixelSize() > before
+    qtbot.keyClick(window, QtCore.Qt.Key_Minus, QtCore.Qt.ControlModifier)
+    qtbot.keyClick(window, QtCore.Qt.Key_Minus, QtCore.Qt.ControlModifier)
+    assert window.caption.font().pixelSize() < before
+
+
+def test_settings_bring_back_panel_geometry_and_font_scale(qtbot):
+    first = MainWindow("kmeans", settings=app_settings())
+    qtbot.addWidget(first)
+    first.show()
+    first.resize(761, 543)  # the offscreen screen is only 800 px wide
+    STYLE.set_scale(1.3)
+    first.close()
+    STYLE.set_scale(1.0)
+    again = MainWindow(None, settings=app_settings())
+    qtbot.addWidget(again)
+    assert again.session.panel.id == "kmeans"
+    assert STYLE.scale == pytest.approx(1.3)
+    assert (again.width(), again.height()) == (761, 543)
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".mp4"])
+def test_export_writes_one_frame_per_step(qtbot, window, tmp_path, suffix):
+    window.session.advance(5)
+    path = tmp_path / f"run{suffix}"
+    window.export_to(str(path))
+    assert "Saved 5 steps" in window.banner.text.text()
+    if suffix == ".gif":
+        ok, animation = cv2.imreadanimation(str(path))
+        assert ok and len(animation.frames) == 5
+    else:
+        video = cv2.VideoCapture(str(path))
+        assert int(video.get(cv2.CAP_PROP_FRAME_COUNT)) == 5
+    assert window.session.player.position == 4, "exporting leaves the run where it was"
+
+
+def test_export_png_and_a_bad_name(qtbot, window, tmp_path, blank_check):
+    window.session.advance(3)
+    window.export_to(str(tmp_path / "canvas.png"))
+    blank_check(tmp_path / "canvas.png")
+    window.export_to(str(tmp_path / "run.avi"))
+    assert window.banner.level == "error" and ".gif or .mp4" in window.banner.text.text()
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="None is immortal from Python 3.12 on")
+def test_drawing_thousands_of_frames_leaks_no_reference_to_none(qtbot, window):
+    """PySide6 6.12.0 on 3.11 dropped a reference to None per void call: a crash in minutes."""
+    session = window.session
+    session.advance(8)
+    before = sys.getrefcount(None)
+    for i in range(3000):
+        session.player.seek(i % 8)
+        window.session.panel.canvas.viewport().update()
+        QtGui.QGuiApplication.processEvents()
+    assert sys.getrefcount(None) >= before - 50

@@ -337,6 +337,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if not shiboken6.isValid(self) or self.session is None:
             return  # a deleted window still on STYLE's list, or one still being built
         self.session.panel.restyle()
+        self.session.redraw()  # restyling resets pens and sizes; the step must be drawn again
         font = QtWidgets.QApplication.font()
         font.setPixelSize(round(13 * STYLE.scale))
         QtWidgets.QApplication.setFont(font)

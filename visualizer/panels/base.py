@@ -107,7 +107,13 @@ class AlgorithmPanel(QtCore.QObject):
                 axis.setStyle(tickFont=tick_font, tickTextOffset=max(3, STYLE.tick_px // 3))
                 axis.setTextPen(INK)
                 axis.label.setFont(STYLE.font(STYLE.tick_px))
-            plot.titleLabel.item.setFont(STYLE.font(STYLE.text_px, bold=True))
+            if plot.titleLabel.text:
+                self.set_title(plot, plot.titleLabel.text)
+
+    @staticmethod
+    def set_title(plot: pg.PlotItem, text: str) -> None:
+        """A plot title in the current text size (a plain setTitle would reset it)."""
+        plot.setTitle(text, size=f"{STYLE.text_px}px", bold=True)
 
     def _on_scene_click(self, event) -> None:
         plot = self.click_plot

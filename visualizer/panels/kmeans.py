@@ -67,7 +67,7 @@ class KMeansPanel(AlgorithmPanel):
         self.counter = pg.TextItem(anchor=(0, 0), color=INK, fill=pg.mkBrush(255, 255, 255, 210))
         self.counter.setParentItem(self.main.vb)
         self.counter.setPos(8, 8)
-        self.legend = self.main.addLegend(offset=(-10, 10))
+        self.legend = self.main.addLegend(offset=(-10, -10))  # bottom right, clear of the counter
 
         self.curve_plot = canvas.addPlot(row=0, col=1, title="Inertia per step")
         self.curve_plot.setLabel("bottom", "assign / update step")
@@ -142,19 +142,19 @@ class KMeansPanel(AlgorithmPanel):
     def _start_elbow(self):
         X, seed = self.X, self.seed
         self.elbow_curve.setData([], [])
-        self.elbow_plot.setTitle("Elbow: computing…")
+        self.set_title(self.elbow_plot, "Elbow: computing…")
         self.background.submit("elbow", lambda: kmeans.elbow(X, ELBOW_KS,
                                                               np.random.default_rng(seed)),
                                self._show_elbow)
 
     def _show_elbow(self, result):
         if isinstance(result, Exception):
-            self.elbow_plot.setTitle("Elbow: not available")
+            self.set_title(self.elbow_plot, "Elbow: not available")
             return
         ks = np.array(list(ELBOW_KS))
         ok = np.isfinite(result)
         self.elbow_curve.setData(ks[ok], result[ok])
-        self.elbow_plot.setTitle("Elbow: final inertia vs k")
+        self.set_title(self.elbow_plot, "Elbow: final inertia vs k")
 
     # --- running ------------------------------------------------------------------------
     def steps(self):

@@ -6,6 +6,7 @@ stale, so the panel only ever receives the answer to its latest question.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 from PySide6 import QtCore
@@ -25,7 +26,9 @@ class _Task(QtCore.QRunnable):
             result = self.fn()
         except Exception as err:  # delivered to the UI thread, which decides what to say
             result = err
-        self.signals.done.emit(self.key, self.token, result)
+        # RuntimeError: the panel that asked was closed meanwhile; nobody wants the answer
+        with contextlib.suppress(RuntimeError):
+            self.signals.done.emit(self.key, self.token, result)
 
 
 class Background(QtCore.QObject):

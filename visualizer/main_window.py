@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import shiboken6
 from pyqtgraph.parametertree import ParameterTree
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -10,6 +12,7 @@ from visualizer import export, registry
 from visualizer.params import ParamBinder
 from visualizer.session import Session
 from visualizer.sources.column_dialog import ask_columns
+from visualizer.sources.csv_source import load_table
 from visualizer.style import STYLE
 from visualizer.transport import TransportBar
 
@@ -62,6 +65,8 @@ class Banner(QtWidgets.QFrame):
 
 
 class MainWindow(QtWidgets.QMainWindow):
+    data_loaded = QtCore.Signal(bool)  # a load finished: True if the new data is in use
+
     def __init__(self, panel_id: str | None = None, seed: int = 0,
                  settings: QtCore.QSettings | None = None):
         super().__init__()
@@ -257,32 +262,51 @@ class MainWindow(QtWidgets.QMainWindow):
             top.setHidden(shown == 0)
 
     # --- files --------------------------------------------------------------------------
-    def open_data(self, path: str | None = None) -> bool:
+    def open_data(self, path: str | None = None) -> None:
+        """Load a file into the panel; `data_loaded(ok)` says how it went.
+
+        CSV files are read in the background (a large one takes seconds), then the user
+        picks the columns. A failure keeps the data shown before.
+        """
         panel = self.session.panel
         if not panel.file_filter:
-            self.banner.say("error", f"The {panel.title} panel does not load files.")
-            return False
+            self._loaded(False, "error", f"The {panel.title} panel does not load files.")
+            return
         if not path:
             path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open data", "",
                                                             panel.file_filter)
             if not path:
-                return False
-        try:
-            if hasattr(panel, "use_table"):
-                from visualizer.sources.csv_source import load_table
+                return
+        if not hasattr(panel, "use_table"):
+            try:
+                self._loaded(True, "info", panel.load_file(path))
+            except ValueError as err:
+                self._loaded(False, "error", f"{err} — the data shown before is kept.")
+            return
+        self.banner.say("info", f"Loading {Path(path).name}…")
+        panel.background.submit("load", lambda: load_table(path),
+                                lambda result: self._table_read(panel, result))
 
-                table = load_table(path)
-                columns = ask_columns(table, self)
-                if columns is None:
-                    return False
-                message = panel.use_table(table, *columns)
-            else:
-                message = panel.load_file(path)
+    def _table_read(self, panel, result) -> None:
+        if panel is not self.session.panel:
+            return  # the user moved on to another panel meanwhile
+        try:
+            if isinstance(result, Exception):
+                raise result
+            columns = ask_columns(result, self)
+            if columns is None:
+                self._loaded(False, "info", "Loading cancelled; the data shown before is kept.")
+                return
+            self._loaded(True, "info", panel.use_table(result, *columns))
         except ValueError as err:
-            self.banner.say("error", f"{err} — the data shown before is kept.")
-            return False
-        self.banner.say("info", message)
-        return True
+            self._loaded(False, "error", f"{err} — the data shown before is kept.")
+        except Exception as err:  # e.g. out of memory: still say so and keep going
+            self._loaded(False, "error", f"could not load the file ({type(err).__name__}: "
+                                         f"{err}) — the data shown before is kept.")
+
+    def _loaded(self, ok: bool, level: str, text: str) -> None:
+        self.banner.say(level, text)
+        self.data_loaded.emit(ok)
 
     def export_dialog(self, kind: str = "png") -> None:
         filters = {"png": "PNG image (*.png)", "gif": "Animated GIF (*.gif)",

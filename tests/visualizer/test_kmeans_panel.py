@@ -37,6 +37,13 @@ def window(qtbot, asked):
     return w
 
 
+def load(qtbot, window, path) -> bool:
+    """Open a file as File ▸ Open data… does, and wait for the background read."""
+    with qtbot.waitSignal(window.data_loaded, timeout=10_000) as done:
+        window.open_data(str(path))
+    return done.args[0]
+
+
 def click(qtbot, panel, x, y, button=QtCore.Qt.LeftButton):
     """A real mouse click on the canvas at data coordinates (x, y)."""
     scene = panel.main.vb.mapViewToScene(QtCore.QPointF(x, y))
@@ -108,7 +115,7 @@ def test_large_clouds_are_drawn_as_an_image(qtbot, window):
 
 
 def test_good_csv_loads_with_the_chosen_columns(qtbot, window):
-    assert window.open_data(str(DATA / "good_semicolon.csv"))
+    assert load(qtbot, window, DATA / "good_semicolon.csv")
     panel = window.session.panel
     assert len(panel.X) > 5 and panel.X.shape[1] == 2
     assert "good_semicolon.csv" in window.caption.text()
@@ -124,7 +131,7 @@ def test_good_csv_loads_with_the_chosen_columns(qtbot, window):
 def test_bad_csv_says_why_and_keeps_the_old_data(qtbot, window, name, expected):
     panel = window.session.panel
     before = panel.X.copy()
-    assert not window.open_data(str(DATA / name))
+    assert not load(qtbot, window, DATA / name)
     assert window.banner.level == "error"
     assert expected in window.banner.text.text().lower()
     assert "kept" in window.banner.text.text()
@@ -134,14 +141,14 @@ def test_bad_csv_says_why_and_keeps_the_old_data(qtbot, window, name, expected):
 def test_nan_rows_are_dropped_and_counted(qtbot, window, tmp_path):
     path = tmp_path / "holes.csv"
     path.write_text("a,b\n1,2\n3,\n5,6\nx,8\n9,10\n")
-    assert window.open_data(str(path))
+    assert load(qtbot, window, path)
     assert len(window.session.panel.X) == 3
     assert "2 rows" in window.banner.text.text()
 
 
 def test_label_column_shows_the_truth_as_marker_shapes(qtbot, window, asked):
     sample = Path(__file__).resolve().parents[2] / "resources" / "sample_clusters.csv"
-    assert window.open_data(str(sample))
+    assert load(qtbot, window, sample)
     panel = window.session.panel
     assert asked and asked[-1].text_columns[0] == "species"
     assert len(panel.cloud.groups) == 3
@@ -161,3 +168,17 @@ def test_column_dialog_offers_numeric_columns_and_labels(qtbot):
     dialog.y.setCurrentText("depth")
     dialog.label.setCurrentText("(none)")
     assert dialog.columns() == ("length", "depth", None)
+
+
+def test_a_huge_csv_is_sampled_and_the_window_keeps_responding(qtbot, window, tmp_path):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "huge.csv"
+    np.savetxt(path, rng.normal(size=(400_000, 2)), delimiter=",", header="a,b", comments="")
+    ticks = []
+    timer = QtCore.QTimer(interval=10, timeout=lambda: ticks.append(1))
+    timer.start()
+    assert load(qtbot, window, path)
+    timer.stop()
+    assert len(window.session.panel.X) == 50_000
+    assert "50,000" in window.banner.text.text() and "400,000" in window.banner.text.text()
+    assert len(ticks) >= 5, "the event loop kept running while the file was read"

@@ -18,6 +18,7 @@ from visualizer.style import INK, STYLE, colour
 
 REGION_GRID = 240       # Voronoi shading resolution (cells along the longer side)
 ELBOW_KS = range(1, 11)
+ELBOW_SAMPLE = 20_000   # the elbow curve is computed on at most this many points
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,10 @@ class KMeansPanel(AlgorithmPanel):
 
     def _start_elbow(self):
         X, seed = self.X, self.seed
+        if len(X) > ELBOW_SAMPLE:  # ten full runs on a huge cloud would hog a core
+            X = X[np.random.default_rng(seed).choice(len(X), ELBOW_SAMPLE, replace=False)]
+        self.elbow_title = "Elbow: final inertia vs k" + (
+            f" ({ELBOW_SAMPLE:,}-point sample)" if len(X) < len(self.X) else "")
         self.elbow_curve.setData([], [])
         self.set_title(self.elbow_plot, "Elbow: computing…")
         self.background.submit("elbow", lambda: kmeans.elbow(X, ELBOW_KS,
@@ -154,7 +159,7 @@ class KMeansPanel(AlgorithmPanel):
         ks = np.array(list(ELBOW_KS))
         ok = np.isfinite(result)
         self.elbow_curve.setData(ks[ok], result[ok])
-        self.set_title(self.elbow_plot, "Elbow: final inertia vs k")
+        self.set_title(self.elbow_plot, self.elbow_title)
 
     # --- running ------------------------------------------------------------------------
     def steps(self):

@@ -182,3 +182,26 @@ def test_a_huge_csv_is_sampled_and_the_window_keeps_responding(qtbot, window, tm
     assert len(window.session.panel.X) == 50_000
     assert "50,000" in window.banner.text.text() and "400,000" in window.banner.text.text()
     assert len(ticks) >= 5, "the event loop kept running while the file was read"
+
+
+def test_dragging_a_manual_centre_restarts_from_its_new_place(qtbot, window):
+    panel, player = window.session.panel, window.session.player
+    panel.set_params(dataclasses.replace(panel.params, k=2, init="manual"))
+    click(qtbot, panel, -4.0, 3.0)
+    click(qtbot, panel, 3.0, -3.0)
+    player.step()
+    target = panel.targets[1]
+    target.setPos(QtCore.QPointF(5.0, 5.0))          # where the drag ends
+    target.sigPositionChangeFinished.emit(target)
+    assert player.position == -1
+    player.step()
+    np.testing.assert_allclose(player.current.centers[1], [5.0, 5.0])
+
+
+def test_a_csv_with_no_complete_row_is_refused(qtbot, window, tmp_path):
+    path = tmp_path / "holes.csv"
+    path.write_text("a,b,c\n1,,3\n,5,6\n7,8,\n")
+    before = window.session.panel.X.copy()
+    assert not load(qtbot, window, path)
+    assert "no rows" in window.banner.text.text().lower()
+    np.testing.assert_array_equal(window.session.panel.X, before)

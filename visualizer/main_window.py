@@ -137,6 +137,7 @@ class MainWindow(QtWidgets.QMainWindow):
         box.addWidget(self.search)
         box.addWidget(self.sidebar)
         self.sidebar_dock = self._dock("Algorithms", side, QtCore.Qt.LeftDockWidgetArea)
+        side.setMinimumWidth(250)
 
         self.tree = ParameterTree(showHeader=False)
         self.params_dock = self._dock("Parameters", self.tree, QtCore.Qt.RightDockWidgetArea)
@@ -144,7 +145,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.explanation.setOpenExternalLinks(False)
         self.explain_dock = self._dock("Explanation", self.explanation,
                                        QtCore.Qt.RightDockWidgetArea)
-        self.resizeDocks([self.sidebar_dock, self.params_dock], [210, 300], QtCore.Qt.Horizontal)
+        self.resizeDocks([self.sidebar_dock, self.params_dock], [250, 300], QtCore.Qt.Horizontal)
 
     def _dock(self, title, widget, area) -> QtWidgets.QDockWidget:
         dock = QtWidgets.QDockWidget(title, self)

@@ -65,10 +65,7 @@ class KMeansPanel(AlgorithmPanel):
         self.centres.setZValue(10)
         self.main.addItem(self.centres)
         self.targets: list[pg.TargetItem] = []
-        self.counter = pg.TextItem(anchor=(0, 0), color=INK, fill=pg.mkBrush(255, 255, 255, 210))
-        self.counter.setParentItem(self.main.vb)
-        self.counter.setPos(8, 8)
-        self.legend = self.main.addLegend(offset=(-10, -10))  # bottom right, clear of the counter
+        self.legend = self.main.addLegend(offset=(-10, -10))  # bottom right: data sits centre
 
         self.curve_plot = canvas.addPlot(row=0, col=1, title="Inertia per step")
         self.curve_plot.setLabel("bottom", "assign / update step")
@@ -84,7 +81,6 @@ class KMeansPanel(AlgorithmPanel):
 
     def restyle(self):
         super().restyle()
-        self.counter.setFont(STYLE.font(STYLE.text_px, bold=True))
         pen = pg.mkPen(INK, width=STYLE.line_width)
         self.curve.setPen(pen)
         self.elbow_curve.setPen(pen)
@@ -192,7 +188,7 @@ class KMeansPanel(AlgorithmPanel):
             self._draw_regions(None)
             self.curve.setData([], [])
             self._set_trails(None)
-            self.counter.setText("not started")
+            self.set_title(self.main, "Clusters · not started")
             return
         self.cloud.show_labels(step.labels, step.changed)
         changed = self.X[step.changed] if step.changed.any() else np.zeros((0, 2))
@@ -214,7 +210,7 @@ class KMeansPanel(AlgorithmPanel):
                 "assign": f"iteration {step.iteration} · assign",
                 "update": f"iteration {step.iteration} · update",
                 "converged": f"converged ✓ after {step.iteration} iterations"}[step.phase]
-        self.counter.setText(text)
+        self.set_title(self.main, f"Clusters · {text}")  # the iteration counter
 
     def _set_trails(self, trail):
         k = 0 if trail is None else trail.shape[1]

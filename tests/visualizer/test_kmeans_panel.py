@@ -1,6 +1,7 @@
 """The k-means panel: clicks, manual centres, restarts on parameter change, CSV loading."""
 
 import dataclasses
+import time
 from pathlib import Path
 
 import numpy as np
@@ -175,13 +176,14 @@ def test_a_huge_csv_is_sampled_and_the_window_keeps_responding(qtbot, window, tm
     path = tmp_path / "huge.csv"
     np.savetxt(path, rng.normal(size=(400_000, 2)), delimiter=",", header="a,b", comments="")
     ticks = []
-    timer = QtCore.QTimer(interval=10, timeout=lambda: ticks.append(1))
+    timer = QtCore.QTimer(interval=10, timeout=lambda: ticks.append(time.perf_counter()))
     timer.start()
     assert load(qtbot, window, path)
     timer.stop()
     assert len(window.session.panel.X) == 50_000
     assert "50,000" in window.banner.text.text() and "400,000" in window.banner.text.text()
-    assert len(ticks) >= 5, "the event loop kept running while the file was read"
+    assert len(ticks) >= 2, "the event loop kept running while the file was read"
+    assert max(np.diff(ticks)) < 0.3, "the window never froze for more than 0.3 s"
 
 
 def test_dragging_a_manual_centre_restarts_from_its_new_place(qtbot, window):

@@ -137,7 +137,6 @@ class MainWindow(QtWidgets.QMainWindow):
         box.addWidget(self.search)
         box.addWidget(self.sidebar)
         self.sidebar_dock = self._dock("Algorithms", side, QtCore.Qt.LeftDockWidgetArea)
-        side.setMinimumWidth(250)
 
         self.tree = ParameterTree(showHeader=False)
         self.params_dock = self._dock("Parameters", self.tree, QtCore.Qt.RightDockWidgetArea)
@@ -210,6 +209,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.explanation.setHtml(panel.explanation())
         self.binders = [ParamBinder(panel.params, "Algorithm")]
         self.binders[0].changed.connect(panel.set_params)
+        panel.params_shown.connect(self.binders[0].set)
         if panel.data_params is not None:
             data = ParamBinder(panel.data_params, "Data")
             data.changed.connect(lambda p, _live: panel.set_data_params(p))
@@ -364,7 +364,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.session.panel.restyle()
         self.session.redraw()  # restyling resets pens and sizes; the step must be drawn again
         font = QtWidgets.QApplication.font()
-        font.setPixelSize(round(13 * STYLE.scale))
+        font.setPointSizeF(10 * STYLE.scale)  # points: parameter-tree fonts derive from them
         QtWidgets.QApplication.setFont(font)
         self.caption.setFont(STYLE.font(STYLE.caption_px))
         self.metrics.setFont(STYLE.font(STYLE.text_px))

@@ -136,3 +136,13 @@ def test_drawing_thousands_of_frames_leaks_no_reference_to_none(qtbot, window):
             QtGui.QGuiApplication.processEvents()
         lost = before - sys.getrefcount(None)
         assert lost < 50, f"{lost} references to None lost in 100 frames (chunk {chunk})"
+
+
+def test_a_panel_can_show_params_it_changed_without_a_restart(qtbot, window):
+    import dataclasses
+
+    session = window.session
+    session.advance(3)
+    session.panel.replace_params(dataclasses.replace(session.panel.params, k=6))
+    assert window.binders[0].group.child("k").value() == 6
+    assert session.player.position == 2, "showing a value is not a user's change"

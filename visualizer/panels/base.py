@@ -32,6 +32,7 @@ class AlgorithmPanel(QtCore.QObject):
     restart = QtCore.Signal()                # data or parameters changed: run from step 0
     redraw = QtCore.Signal()                 # a live change: draw the current step again
     message = QtCore.Signal(str, str)        # level ("info" or "error"), text for the banner
+    params_shown = QtCore.Signal(object)     # the panel changed its own params: show them
 
     def __init__(self, seed: int = 0):
         super().__init__()
@@ -85,6 +86,12 @@ class AlgorithmPanel(QtCore.QObject):
     def set_params(self, params, live: bool = False) -> None:
         self.params = params
         (self.redraw if live else self.restart).emit()
+
+    def replace_params(self, params) -> None:
+        """Change the parameters from inside the panel (a click set a start point, a bad
+        value was put back): the tree shows them without echoing a change back."""
+        self.params = params
+        self.params_shown.emit(params)
 
     def set_data_params(self, data_params) -> None:
         self.data_params = data_params

@@ -26,23 +26,36 @@ LOSS_TEXT = {"linear": "loss = ½·mean((w·x + b − y)²)",
              "logistic": "loss = mean(log(1 + eᶻ) − y·z),  z = w·x + b,  p = σ(z)"}
 TRUE_LINE = (1.5, -1.0)        # w, b behind the generated linear data
 CLASS_CENTRES = (1.0, 3.0)     # where the generated classes 0 and 1 sit on the x axis
+# A run whose full-data loss grows this many times above its scale (the larger of the loss
+# at the start and at w = b = 0) is called diverged: on a convex loss that only happens
+# when every step overshoots, and waiting for an overflow would take hundreds of updates.
+DIVERGED = 1e6
 
 
 @dataclass(frozen=True)
-class Params:
-    task: str = param("linear", values=TASKS, tip="linear: squared loss; logistic: log loss")
+class Data:
+    """What to fit: the task and, for generated data, its size and noise."""
+
+    task: str = param("linear", values=TASKS, tip="linear: squared loss; logistic: log loss "
+                                                  "(y must be 0 or 1; try learning rate 1)")
     n_points: int = param(50, limits=(10, 500), step=1, label="examples",
                           tip="size of the generated data set")
     noise: float = param(1.0, limits=(0.05, 3.0), step=0.05,
                          tip="linear: spread of y around the line; "
                              "logistic: spread of each class around its centre")
+
+
+@dataclass(frozen=True)
+class Params:
+    """How to fit: which methods run, their update rule, the preprocessing and the start."""
+
     batch: bool = param(True, label="batch", tip="every update uses all examples")
     sgd: bool = param(True, label="stochastic (SGD)", tip="every update uses one example")
     minibatch: bool = param(True, label="mini-batch", tip="every update uses a few examples")
     batch_size: int = param(8, limits=(1, 500), step=1, label="mini-batch size")
     rule: str = param("plain", values=RULES, label="update rule",
                       tip="how a gradient becomes a step; the same for every method")
-    lr: float = param(0.05, limits=(1e-4, 5.0), step=0.01, label="learning rate η")
+    lr: float = param(0.1, limits=(1e-4, 5.0), step=0.01, label="learning rate η")
     momentum: float = param(0.9, limits=(0.0, 0.99), step=0.01, label="momentum γ",
                             tip="momentum rule only")
     updates: int = param(300, limits=(1, 10000), label="updates")
@@ -211,6 +224,7 @@ class _Method:
         self.state = opt.init(start)
         self.path = Trail(self.state.x)
         start_loss = loss(task, self.state.x, x, y)
+        self.limit = DIVERGED * max(start_loss, loss(task, (0.0, 0.0), x, y)) or np.inf
         self.losses, self.epoch_losses = Trail(start_loss), Trail(start_loss)
         self.order = np.arange(len(x))
         self.epoch, self.slot = 0, 0          # slot: updates done in the current epoch
@@ -238,7 +252,7 @@ class _Method:
             state, update = self.opt.step(self.state, lambda p: gradient(self.task, p, xb, yb))
             full = loss(self.task, state.x, self.x, self.y)
         self.slot += 1
-        if not (np.isfinite(state.x).all() and np.isfinite(full)):
+        if not (np.isfinite(state.x).all() and np.isfinite(full) and full <= self.limit):
             self.diverged_at = k
             self.view = self._emit(idx, update.g, f"{self.label}: diverged at update {k} — "
                                                   "learning rate too large?")
@@ -260,47 +274,53 @@ class _Method:
                                f"loss {full:.4g}{done}")
 
 
-def run(x, y, params: Params, rng: np.random.Generator) -> Iterator[FitSnapshot]:
+def run(x, y, params: Params, rng: np.random.Generator,
+        task: str = "linear") -> Iterator[FitSnapshot]:
     """Yield the start, then one snapshot per parameter update of every chosen method.
+
+    ``task`` picks the loss ("linear" or "logistic"); it is a property of the data, so it
+    lives in ``Data`` rather than ``Params``.
 
     SGD and mini-batch draw a new order of the examples at every epoch from their own
     stream, seeded from ``rng`` for all three methods in a fixed order, so switching one
     method off does not change what the others see.
     """
     validate(params)
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {', '.join(TASKS)}, got {task!r}")
     xf, scaling = features(x, params)
     y = np.asarray(y, dtype=float).ravel()
     if len(y) != len(xf) or len(y) == 0:
         raise ValueError(f"x and y need the same, non-zero length, got {len(xf)} and {len(y)}")
-    if params.task == "logistic" and not np.isin(y, (0.0, 1.0)).all():
+    if task == "logistic" and not np.isin(y, (0.0, 1.0)).all():
         raise ValueError("logistic regression needs labels 0 and 1")
     seeds = rng.integers(0, 2**63, size=len(METHODS))
     sizes = {"batch": len(y), "sgd": 1, "minibatch": min(params.batch_size, len(y))}
     start = (params.w0, params.b0)
     methods = [
         _Method(key, sizes[key], key != "batch", _rule(params), np.random.default_rng(seed),
-                xf, y, params.task, start)
+                xf, y, task, start)
         for key, seed in zip(METHODS, seeds, strict=True) if getattr(params, key)
     ]
     if scaling:
         note = f"x standardised: x' = (x − {scaling[0]:.3g}) / {scaling[1]:.3g}"
     else:
         note = "x used as given (not standardised)"
-    first = (f"{params.task} regression, {LOSS_TEXT[params.task]}; {note}; "
+    first = (f"{task} regression, {LOSS_TEXT[task]}; {note}; "
              f"start w = {params.w0:g}, b = {params.b0:g}")
-    yield _fit_snapshot(params, scaling, methods, 0, "start", first)
+    yield _fit_snapshot(task, scaling, methods, 0, "start", first)
     for k in range(1, params.updates + 1):
         for m in methods:
             m.advance(k)
         done = k == params.updates or all(m.diverged_at is not None for m in methods)
-        yield _fit_snapshot(params, scaling, methods, k, "done" if done else "update",
+        yield _fit_snapshot(task, scaling, methods, k, "done" if done else "update",
                             "\n".join(m.view.caption for m in methods))
         if done:
             return
 
 
-def _fit_snapshot(params, scaling, methods, k, phase, caption) -> FitSnapshot:
+def _fit_snapshot(task, scaling, methods, k, phase, caption) -> FitSnapshot:
     metrics = {f"{m.label} loss": float(m.view.losses[-1]) for m in methods}
     views = MappingProxyType({m.key: m.view for m in methods})
     return FitSnapshot(index=k, phase=phase, caption=caption, metrics=metrics, update=k,
-                       task=params.task, scaling=scaling, methods=views)
+                       task=task, scaling=scaling, methods=views)

@@ -1,11 +1,14 @@
 """Batch, SGD and mini-batch against least squares and scikit-learn; sampling bookkeeping."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import sklearn
 from sklearn.linear_model import LogisticRegression
 
 from algorithms.regression import (
+    Data,
     Params,
     best_fit,
     features,
@@ -16,8 +19,8 @@ from algorithms.regression import (
 )
 
 
-def last(x, y, params, seed=0):
-    *_, final = run(x, y, params, np.random.default_rng(seed))
+def last(x, y, params, seed=0, task="linear"):
+    *_, final = run(x, y, params, np.random.default_rng(seed), task)
     return final
 
 
@@ -57,10 +60,10 @@ def test_logistic_batch_matches_scikit_learn():
     model = LogisticRegression(**({"penalty": None} if old else {"C": np.inf}), tol=1e-10,
                                max_iter=10_000).fit(x[:, None], y)
     reference = [model.coef_[0, 0], model.intercept_[0]]
-    params = Params(task="logistic", lr=2.0, updates=2000, sgd=False, minibatch=False,
-                    w0=0.0, b0=0.0)
-    np.testing.assert_allclose(last(x[:, None], y, params).methods["batch"].point, reference,
-                               atol=1e-4)
+    params = Params(lr=2.0, updates=2000, sgd=False, minibatch=False, w0=0.0, b0=0.0)
+    final = last(x[:, None], y, params, task="logistic")
+    assert final.task == "logistic"
+    np.testing.assert_allclose(final.methods["batch"].point, reference, atol=1e-4)
 
 
 def test_sgd_reproducible_with_a_seed():
@@ -157,6 +160,19 @@ def test_huge_learning_rate_diverges_with_caption():
     assert final.phase == "done" and final.index < 500
 
 
+def test_divergence_is_called_long_before_an_overflow():
+    x, y = make_data("linear", 40, 0.5, np.random.default_rng(2))
+    params = Params(lr=1.0, updates=500, sgd=False, minibatch=False)
+    final = last(x, y, params)
+    batch = final.methods["batch"]
+    assert batch.diverged_at is not None and batch.diverged_at < 30
+    scale = max(batch.losses[0], loss("linear", (0.0, 0.0), x[:, 0], y))
+    assert batch.losses.max() <= 1e6 * scale  # the last kept point is still drawable
+    # A small learning rate never trips the test, even when SGD's loss jumps about.
+    calm = last(x, y, Params(lr=0.1, updates=500))
+    assert all(m.diverged_at is None for m in calm.methods.values())
+
+
 def test_snapshot_arrays_are_read_only_and_stable():
     x, y = linear_problem(n=25)
     early, copies = None, None
@@ -179,4 +195,13 @@ def test_params_are_validated():
     with pytest.raises(ValueError, match="rule"):
         next(run(x, y, Params(rule="rmsprop"), np.random.default_rng(0)))
     with pytest.raises(ValueError, match="labels 0 and 1"):
-        next(run(x, y, Params(task="logistic"), np.random.default_rng(0)))
+        next(run(x, y, Params(), np.random.default_rng(0), task="logistic"))
+    with pytest.raises(ValueError, match="task must be one of"):
+        next(run(x, y, Params(), np.random.default_rng(0), task="poisson"))
+
+
+def test_data_controls_are_their_own_group():
+    # The panel shows Data as its "Data" group: the task and generator settings, apart
+    # from how the fit is run.
+    assert {f.name for f in dataclasses.fields(Data)} == {"task", "n_points", "noise"}
+    assert not {"task", "n_points", "noise"} & {f.name for f in dataclasses.fields(Params)}

@@ -296,3 +296,23 @@ def test_a_big_file_is_sampled_and_says_so(qtbot, window, tmp_path):
     assert len(panel.x) == 2000 and set(panel.x) <= set(x)
     np.testing.assert_allclose(panel.y, 2 * panel.x + 1)
     assert "random 2,000 of its 2,500 rows" in window.banner.text.text()
+
+
+def test_a_click_on_the_loss_map_restarts_every_method_from_there(qtbot):
+    from PySide6 import QtCore
+
+    window = MainWindow("minibatch", seed=1)
+    qtbot.addWidget(window)
+    window.show()
+    panel, player = window.session.panel, window.session.player
+    window.session.advance(5)
+    (x0, x1), (y0, y1) = panel.space.vb.viewRange()
+    w, b = x0 + 0.3 * (x1 - x0), y0 + 0.7 * (y1 - y0)
+    scene = panel.space.vb.mapViewToScene(QtCore.QPointF(w, b))
+    qtbot.mouseClick(panel.canvas.viewport(), QtCore.Qt.LeftButton,
+                     pos=panel.canvas.mapFromScene(scene))
+    assert player.position == -1
+    assert window.binders[0].group.child("w0").value() == pytest.approx(w, abs=0.05)
+    player.step()
+    for method in player.current.methods.values():
+        assert tuple(method.path[0]) == pytest.approx((w, b), abs=0.05)

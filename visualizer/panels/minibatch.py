@@ -8,6 +8,7 @@ every epoch. One colour per method throughout (see minibatch_views.COLOUR).
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +45,7 @@ class MiniBatchPanel(AlgorithmPanel):
         self.key = pg.LegendItem(offset=None, colCount=3, horSpacing=24)
         canvas.addItem(self.key, row=0, col=0, colspan=2)
         self.space = canvas.addPlot(row=1, col=0)
+        self.click_plot = self.space  # a click there sets the starting (w, b)
         self.space.setLabel("left", "b (intercept)")
         self.shading = pg.ImageItem()
         self.contours = pg.PlotCurveItem(connect="finite")
@@ -145,12 +147,19 @@ class MiniBatchPanel(AlgorithmPanel):
         self._prepare()
         return regression.run(self.x, self.y, self.params, self.rng(), self.data_params.task)
 
+    def on_click(self, x, y, button):
+        if button != QtCore.Qt.LeftButton:
+            return
+        w0, b0 = (float(np.clip(round(v, 2), -20.0, 20.0)) for v in (x, y))
+        self.replace_params(dataclasses.replace(self.params, w0=w0, b0=b0))
+        self.restart.emit()
+
     def intro(self):
         tip = ""
         if self.data_params.task == "logistic" and self.params.lr < 0.5:
             tip = " The log loss is flat (its gradient never exceeds |x|): try η ≈ 1."
         return (f"{len(self.x)} examples ({self.origin}). Press Step (→): every method "
-                f"makes one update of (w, b).{tip}")
+                f"makes one update of (w, b). Click the loss map to start elsewhere.{tip}")
 
     def _prepare(self):
         """Fix every view for this run; rebuild the landscape only when the data changed."""

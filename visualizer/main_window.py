@@ -8,11 +8,11 @@ import shiboken6
 from pyqtgraph.parametertree import ParameterTree
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from visualizer import export, registry
+from visualizer import registry
 from visualizer.params import ParamBinder
 from visualizer.session import Session
+from visualizer.sources import load_table
 from visualizer.sources.column_dialog import ask_columns
-from visualizer.sources.csv_source import load_table
 from visualizer.style import STYLE
 from visualizer.transport import TransportBar
 
@@ -319,6 +319,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self.export_to(path)
 
     def export_to(self, path: str) -> None:
+        from visualizer import export  # OpenCV: only when needed
+
         try:
             if path.lower().endswith(".png"):
                 export.save_png(self.session.panel.canvas, path)

@@ -13,7 +13,7 @@ from algorithms import datasets, kmeans
 from algorithms.base import param
 from visualizer.panels.base import AlgorithmPanel
 from visualizer.panels.points import PointCloud
-from visualizer.sources import csv_source
+from visualizer.sources import load_table, select_columns
 from visualizer.style import INK, STYLE, colour
 
 REGION_GRID = 240       # Voronoi shading resolution (cells along the longer side)
@@ -65,11 +65,18 @@ class KMeansPanel(AlgorithmPanel):
         self.centres.setZValue(10)
         self.main.addItem(self.centres)
         self.targets: list[pg.TargetItem] = []
-        self.legend = self.main.addLegend(offset=(-10, -10))  # bottom right: data sits centre
+        # The counter is an overlay, not the title: a title that changes width every frame
+        # makes the whole layout (and every axis) repaint, which halves the frame rate.
+        self.counter = pg.TextItem(anchor=(0, 0), color=INK, fill=pg.mkBrush(255, 255, 255, 215))
+        self.counter.setParentItem(self.main.vb)
+        self.counter.setPos(6, 6)
+        self.legend = self.main.addLegend(offset=(-10, -10))  # bottom right, clear of it
 
         self.curve_plot = canvas.addPlot(row=0, col=1, title="Inertia per step")
         self.curve_plot.setLabel("bottom", "assign / update step")
         self.curve = self.curve_plot.plot(symbol="o")
+        self.curve_plot.vb.disableAutoRange()  # ranges are set per run: see _frame_curve
+        self.curve_span = None
         self.elbow_plot = canvas.addPlot(row=1, col=1, title="Elbow: final inertia vs k")
         self.elbow_plot.setLabel("bottom", "k")
         self.elbow_curve = self.elbow_plot.plot(symbol="o")
@@ -83,6 +90,7 @@ class KMeansPanel(AlgorithmPanel):
         super().restyle()
         pen = pg.mkPen(INK, width=STYLE.line_width)
         self.curve.setPen(pen)
+        self.counter.setFont(STYLE.font(STYLE.text_px, bold=True))
         self.elbow_curve.setPen(pen)
         self.cloud.restyle()
         self._legend_entries()
@@ -109,11 +117,11 @@ class KMeansPanel(AlgorithmPanel):
         self._use(X, None, None, f"generated '{d.dataset}'")
 
     def load_file(self, path, columns=None):
-        table = csv_source.load_table(path)
+        table = load_table(path)
         return self.use_table(table, *(columns or []))
 
     def use_table(self, table, x=None, y=None, label=None):
-        X, truth, names = csv_source.select(table, x, y, label)
+        X, truth, names = select_columns(table, x, y, label)
         self._use(X, truth, names, Path(table.path).name)
         self.restart.emit()
         return table.message
@@ -188,7 +196,7 @@ class KMeansPanel(AlgorithmPanel):
             self._draw_regions(None)
             self.curve.setData([], [])
             self._set_trails(None)
-            self.set_title(self.main, "Clusters · not started")
+            self.counter.setText("not started")
             return
         self.cloud.show_labels(step.labels, step.changed)
         changed = self.X[step.changed] if step.changed.any() else np.zeros((0, 2))
@@ -202,15 +210,26 @@ class KMeansPanel(AlgorithmPanel):
         self._set_trails(step.trail)
         self._draw_regions(step.centers if step.phase != "init" or k == self.params.k
                            else None)
-        if len(step.inertias):
-            self.curve.setData(np.arange(1, len(step.inertias) + 1), step.inertias)
-        else:
-            self.curve.setData([], [])
-        text = {"init": f"choosing centres: {k} of {self.params.k}",
+        self.curve.setData(np.arange(1, len(step.inertias) + 1), step.inertias)
+        self._frame_curve(step.inertias)
+        text = {"init": f"seeding {k} of {self.params.k}",
                 "assign": f"iteration {step.iteration} · assign",
                 "update": f"iteration {step.iteration} · update",
-                "converged": f"converged ✓ after {step.iteration} iterations"}[step.phase]
-        self.set_title(self.main, f"Clusters · {text}")  # the iteration counter
+                "converged": f"converged ✓ ({step.iteration} iter.)"}[step.phase]
+        self.counter.setText(text)
+
+    def _frame_curve(self, inertias):
+        """Fixed ranges for the inertia plot: x doubles when the run outgrows it."""
+        if not len(inertias):
+            return
+        width = 10
+        while width < len(inertias):
+            width *= 2
+        span = (width, float(inertias[0]))
+        if span != self.curve_span:
+            self.curve_span = span
+            self.curve_plot.setXRange(0.5, width + 0.5, padding=0)
+            self.curve_plot.setYRange(0, inertias[0] * 1.05, padding=0)  # it only falls
 
     def _set_trails(self, trail):
         k = 0 if trail is None else trail.shape[1]

@@ -18,7 +18,7 @@ from PySide6 import QtCore
 from algorithms import regression
 from visualizer.panels import minibatch_views as views
 from visualizer.panels.base import AlgorithmPanel
-from visualizer.sources import csv_source
+from visualizer.sources import load_table, select_columns
 from visualizer.style import INK, STYLE, UNASSIGNED
 
 MAX_ROWS = 2_000     # a bigger file is sampled: SGD over 50,000 rows never ends an epoch
@@ -109,7 +109,7 @@ class MiniBatchPanel(AlgorithmPanel):
         self._use(x[:, 0], y, names, f"generated {d.task} data")
 
     def load_file(self, path, columns=None):
-        return self.use_table(csv_source.load_table(path), *(columns or []))
+        return self.use_table(load_table(path), *(columns or []))
 
     def use_table(self, table, x=None, y=None, label=None):
         message = self._select(table, x, y, label)
@@ -120,7 +120,7 @@ class MiniBatchPanel(AlgorithmPanel):
         """Take the chosen columns as data for the current task, or raise keeping the old."""
         x = x or table.numeric_columns[0]
         y = y or next(c for c in table.numeric_columns if c != x)
-        points, codes, classes = csv_source.select(table, x, y, label)
+        points, codes, classes = select_columns(table, x, y, label)
         name, task = Path(table.path).name, self.data_params.task
         target, y_name, note = points[:, 1], y, ""
         if task == "logistic":

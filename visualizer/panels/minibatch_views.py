@@ -16,7 +16,6 @@ import pyqtgraph as pg
 from PySide6 import QtCore
 
 from algorithms import regression
-from visualizer.sources.csv_source import CsvError
 from visualizer.style import INK, PALETTE, STYLE
 
 DASH = QtCore.Qt.DashLine
@@ -246,17 +245,17 @@ def status_html(step) -> str:
 
 def binary_target(name, values, column, codes, classes, label):
     """Logistic regression's y (0 or 1) and its axis name, from a two-valued label column
-    or else a 0/1 column; a CsvError saying what to choose instead otherwise."""
+    or else a 0/1 column; a ValueError saying what to choose instead otherwise."""
     if codes is not None:
         if len(classes) != 2:
             shown = ", ".join(classes[:6]) + (", …" if len(classes) > 6 else "")
-            raise CsvError(f"{name}: logistic regression needs exactly two classes, but the "
+            raise ValueError(f"{name}: logistic regression needs exactly two classes, but the "
                            f"label column {label!r} has {len(classes)} ({shown}).")
         return codes.astype(float), f"{label}: 1 = {classes[1]}, 0 = {classes[0]}"
     found = np.unique(values)
     if len(found) != 2 or not np.isin(found, (0.0, 1.0)).all():
         shown = ", ".join(f"{v:g}" for v in found[:5]) + (", …" if len(found) > 5 else "")
-        raise CsvError(f"{name}: logistic regression needs y to be 0 or 1 (both present), but "
+        raise ValueError(f"{name}: logistic regression needs y to be 0 or 1 (both present), but "
                        f"column {column!r} holds {shown}. Choose a 0/1 column, or a label "
                        "column with two values.")
     return values, f"{column} (class 0 or 1)"

@@ -13,7 +13,7 @@ from PySide6 import QtCore
 
 from visualizer.style import INK, PALETTE, STYLE, UNASSIGNED, palette_rgb
 
-RASTER_ABOVE = 3_000         # more points than this are drawn as an image
+RASTER_ABOVE = 2_000         # more points than this are drawn as an image
 RASTER_CELLS = 420           # image cells along the longer side of the data
 SYMBOLS = ("o", "s", "t", "d", "p", "h", "t1", "star", "+", "x")
 

@@ -88,9 +88,13 @@ class Optimizer:
         return state.slots[self.velocity_slot] if self.velocity_slot else None
 
     def describe(self, update: Update, label: str | None = None) -> str:
-        """The update in numbers, e.g. 'Adam: g=(1.2, -0.4), m=(…), …, step=(…)'."""
+        """The update in numbers, e.g. 'Adam: g=(1.2, -0.4), m=(…), v=(…), step=(…)'.
+
+        Adam's bias-corrected m̂ and v̂ stay in ``update.terms`` but not in the caption: they
+        follow from m and v by the formula and would make the line twice as long.
+        """
         parts = [f"g={_vec(update.g)}"]
-        parts += [f"{k}={_vec(v)}" for k, v in update.terms.items()]
+        parts += [f"{k}={_vec(v)}" for k, v in update.terms.items() if not k.endswith("_hat")]
         parts.append(f"step={_vec(update.delta)}")
         return f"{label or self.name}: " + ", ".join(parts)
 
@@ -351,9 +355,32 @@ def race(surface: Surface, optimizers: Mapping[str, Optimizer], start=None, step
             lane.advance(k, escape)
         done = k == steps or all(lane.diverged_at is not None for lane in lanes)
         yield _race_snapshot(surface, lanes, k, "done" if done else "step",
-                             "\n".join(lane.runner.caption for lane in lanes))
+                             race_caption([lane.runner for lane in lanes]))
         if done:
             return
+
+
+FULL_LINES = 3  # up to this many optimizers, the caption gives every update in full
+
+
+def race_caption(runners: list[Runner]) -> str:
+    """One line per optimizer; with more than FULL_LINES, a summary that still fits a screen.
+
+    The summary keeps the optimizer with the lowest loss in full, a line for every run that
+    stopped (those lines say why), and one line comparing the others' step lengths.
+    """
+    if len(runners) <= FULL_LINES:
+        return "\n".join(r.caption for r in runners)
+    running = [r for r in runners if r.diverged_at is None]
+    leader = min(running or runners, key=lambda r: r.losses[-1])
+    stopped = [r for r in runners if r.diverged_at is not None and r is not leader]
+    rest = [r for r in running if r is not leader and r.update is not None]
+    lines = [leader.caption + ("  (lowest loss)" if leader in running else "")]
+    lines += [r.caption for r in stopped]
+    if rest:
+        lines.append("step lengths: " + " · ".join(
+            f"{r.name} {float(np.hypot(*r.update)):.2g}" for r in rest))
+    return "\n".join(lines)
 
 
 def _race_snapshot(surface, lanes, k, phase, caption) -> RaceSnapshot:
@@ -380,23 +407,40 @@ class RaceParams:
     formula: str = param("sin(x) * cos(y) + 0.1 * (x**2 + y**2)", label="custom f(x, y)",
                          tip="custom surface only: x, y, pi, e, + - * / **, "
                              "sin cos tan exp log sqrt abs tanh")
+    # Each optimizer sits next to its own learning rate and decay rates, so the tree reads
+    # as one small block per optimizer. The defaults suit the default surface and start.
     gd: bool = param(True, label="gradient descent")
+    gd_lr: float = param(0.001, limits=(1e-5, 10.0), label="GD η", tip="GD learning rate")
     momentum: bool = param(True, label="momentum")
+    momentum_lr: float = param(0.001, limits=(1e-5, 10.0), label="Momentum η",
+                               tip="momentum learning rate")
+    momentum_gamma: float = param(0.9, limits=(0.0, 0.99), step=0.01, label="Momentum γ",
+                                  tip="how much of the velocity is kept each step")
     nesterov: bool = param(False, label="Nesterov")
+    nesterov_lr: float = param(0.001, limits=(1e-5, 10.0), label="Nesterov η",
+                               tip="Nesterov learning rate")
+    nesterov_gamma: float = param(0.9, limits=(0.0, 0.99), step=0.01, label="Nesterov γ",
+                                  tip="how much of the velocity is kept each step")
     adagrad: bool = param(False, label="AdaGrad")
+    adagrad_lr: float = param(0.5, limits=(1e-5, 10.0), label="AdaGrad η",
+                              tip="AdaGrad learning rate; its first step is about η long")
     rmsprop: bool = param(False, label="RMSProp")
+    rmsprop_lr: float = param(0.01, limits=(1e-5, 10.0), label="RMSProp η",
+                              tip="RMSProp learning rate; its steps are about η/√(1 − ρ) long")
+    rmsprop_rho: float = param(0.9, limits=(0.0, 0.999), step=0.01, label="RMSProp ρ",
+                               tip="decay of the running average of g²")
     adam: bool = param(True, label="Adam")
-    lr: float = param(0.001, limits=(1e-5, 10.0), label="learning rate η",
-                      tip="for gradient descent, momentum and Nesterov")
-    adaptive_lr: float = param(0.05, limits=(1e-5, 10.0), label="adaptive learning rate",
-                               tip="for AdaGrad, RMSProp and Adam, whose steps are about η long")
-    gamma: float = param(0.9, limits=(0.0, 0.99), step=0.01, label="momentum γ")
-    rho: float = param(0.9, limits=(0.0, 0.999), step=0.01, label="RMSProp ρ")
-    beta1: float = param(0.9, limits=(0.0, 0.999), step=0.01, label="Adam β₁")
-    beta2: float = param(0.999, limits=(0.0, 0.9999), step=0.001, label="Adam β₂")
-    eps: float = param(1e-8, limits=(0.0, 1.0), label="ε")
-    bias_correction: bool = param(True, label="Adam bias correction")
-    steps: int = param(300, limits=(1, 10000), label="steps")
+    adam_lr: float = param(0.1, limits=(1e-5, 10.0), label="Adam η",
+                           tip="Adam learning rate; its steps are about η long")
+    adam_beta1: float = param(0.9, limits=(0.0, 0.999), step=0.01, label="Adam β₁",
+                              tip="decay of the running average of g")
+    adam_beta2: float = param(0.999, limits=(0.0, 0.9999), step=0.001, label="Adam β₂",
+                              tip="decay of the running average of g²")
+    adam_bias_correction: bool = param(True, label="Adam bias correction")
+    eps: float = param(1e-8, limits=(0.0, 1.0), label="ε",
+                       tip="AdaGrad, RMSProp and Adam: keeps the division finite")
+    steps: int = param(500, limits=(1, 10000), label="steps",
+                     tip="the race stops after this many steps")
 
 
 def build(params: RaceParams) -> dict[str, Optimizer]:
@@ -404,12 +448,13 @@ def build(params: RaceParams) -> dict[str, Optimizer]:
     validate(params)
     p = params
     chosen = {
-        "GD": p.gd and GradientDescent(p.lr),
-        "Momentum": p.momentum and Momentum(p.lr, p.gamma),
-        "Nesterov": p.nesterov and Nesterov(p.lr, p.gamma),
-        "AdaGrad": p.adagrad and AdaGrad(p.adaptive_lr, p.eps),
-        "RMSProp": p.rmsprop and RMSProp(p.adaptive_lr, p.rho, p.eps),
-        "Adam": p.adam and Adam(p.adaptive_lr, p.beta1, p.beta2, p.eps, p.bias_correction),
+        "GD": p.gd and GradientDescent(p.gd_lr),
+        "Momentum": p.momentum and Momentum(p.momentum_lr, p.momentum_gamma),
+        "Nesterov": p.nesterov and Nesterov(p.nesterov_lr, p.nesterov_gamma),
+        "AdaGrad": p.adagrad and AdaGrad(p.adagrad_lr, p.eps),
+        "RMSProp": p.rmsprop and RMSProp(p.rmsprop_lr, p.rmsprop_rho, p.eps),
+        "Adam": p.adam and Adam(p.adam_lr, p.adam_beta1, p.adam_beta2, p.eps,
+                                p.adam_bias_correction),
     }
     return {name: opt for name, opt in chosen.items() if opt}
 

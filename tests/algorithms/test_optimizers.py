@@ -179,6 +179,7 @@ def test_describe_and_registry():
     text = Adam(0.1).describe(update)
     assert text.startswith("Adam: g=(2, -12), m=(0.2, -1.2), v=(0.004, 0.144)")
     assert text.endswith("step=(-0.1, 0.1)")
+    assert "m_hat" not in text and "v_hat" not in text    # they stay in update.terms
 
 
 @pytest.mark.parametrize("bad", [lambda: GradientDescent(0.0), lambda: Momentum(0.1, gamma=1.0),
@@ -282,13 +283,53 @@ def test_snapshots_are_read_only_and_never_change():
         snaps[3].runners["Adam"] = None
 
 
+def test_a_crowded_race_gets_a_short_caption():
+    opts = {"GD": GradientDescent(0.5), "Momentum": Momentum(0.01), "Nesterov": Nesterov(0.01),
+            "AdaGrad": AdaGrad(0.5), "RMSProp": RMSProp(0.05), "Adam": Adam(0.1)}
+    last = list(race(bowl(10.0), opts, steps=60))[-1]
+    running = {n: r for n, r in last.runners.items() if r.diverged_at is None}
+    assert set(running) == set(opts) - {"GD"}
+    best = min(running, key=lambda n: running[n].losses[-1])
+    lines = last.caption.splitlines()
+    assert len(lines) == 3
+    assert lines[0] == running[best].caption + "  (lowest loss)"
+    assert lines[1] == last.runners["GD"].caption and "diverged at step" in lines[1]
+    lengths = [f"{n} {np.linalg.norm(r.update):.2g}" for n, r in running.items() if n != best]
+    assert lines[2] == "step lengths: " + " · ".join(lengths)
+    few = list(race(bowl(10.0), {n: opts[n] for n in ("GD", "Adam")}, steps=3))[-1]
+    assert few.caption.splitlines() == [r.caption for r in few.runners.values()]
+
+
 def test_params_build_and_run():
     params = RaceParams(surface="Quadratic bowl", condition=4.0, gd=True, momentum=False,
-                        adam=True, rmsprop=True, lr=0.1, steps=20)
+                        adam=True, rmsprop=True, gd_lr=0.1, steps=20)
     assert list(build(params)) == ["GD", "RMSProp", "Adam"]
     surface = make_surface(params)
     assert surface.lipschitz == 4.0
     snaps = list(run(surface, params, None))
     assert len(snaps) == 21 and set(snaps[-1].runners) == {"GD", "RMSProp", "Adam"}
-    with pytest.raises(ValueError, match="lr"):
-        build(RaceParams(lr=100.0))
+    with pytest.raises(ValueError, match="gd_lr"):
+        build(RaceParams(gd_lr=100.0))
+
+
+def test_every_optimizer_gets_its_own_rates():
+    params = RaceParams(gd=True, momentum=True, nesterov=True, adagrad=True, rmsprop=True,
+                        adam=True, gd_lr=0.01, momentum_lr=0.02, momentum_gamma=0.5,
+                        nesterov_lr=0.03, nesterov_gamma=0.6, adagrad_lr=0.04, rmsprop_lr=0.05,
+                        rmsprop_rho=0.7, adam_lr=0.06, adam_beta1=0.8, adam_beta2=0.95,
+                        adam_bias_correction=False, eps=1e-6)
+    opts = build(params)
+    assert [opts[n].lr for n in opts] == [0.01, 0.02, 0.03, 0.04, 0.05, 0.06]
+    assert (opts["Momentum"].gamma, opts["Nesterov"].gamma) == (0.5, 0.6)
+    assert opts["RMSProp"].rho == 0.7 and opts["RMSProp"].eps == 1e-6
+    adam = opts["Adam"]
+    assert (adam.beta1, adam.beta2, adam.bias_correction, adam.eps) == (0.8, 0.95, False, 1e-6)
+
+
+def test_default_race_is_stable_on_the_default_surface():
+    params = RaceParams(nesterov=True, adagrad=True, rmsprop=True)
+    last = list(run(make_surface(params), params))[-1]
+    assert last.index == params.steps
+    for name, runner in last.runners.items():
+        assert runner.diverged_at is None, name
+        assert runner.losses[-1] < runner.losses[0], name

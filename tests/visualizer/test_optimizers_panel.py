@@ -1,0 +1,209 @@
+"""The optimizers panel: clicks restart the race, controls reach the runs, bad input is refused."""
+
+import numpy as np
+import pytest
+from PySide6 import QtCore
+
+from algorithms import surfaces
+from visualizer.main_window import MainWindow
+from visualizer.panels import surface_view
+from visualizer.panels.optimizers import NAMES
+from visualizer.style import STYLE
+
+
+@pytest.fixture
+def window(qtbot):
+    w = MainWindow("optimizers", seed=0)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def control(window, name):
+    """The parameter-tree entry a user would change."""
+    return window.binders[0].group.child(name)
+
+
+def click(qtbot, panel, x, y, button=QtCore.Qt.LeftButton):
+    """A real mouse click on the canvas at data coordinates (x, y)."""
+    scene = panel.main.vb.mapViewToScene(QtCore.QPointF(x, y))
+    where = panel.canvas.mapFromScene(scene)
+    qtbot.mouseClick(panel.canvas.viewport(), button, pos=where)
+
+
+def curve_xy(item):
+    """What an item shows: its data while visible, nothing when hidden."""
+    x, y = item.getData()
+    if x is None or not item.isVisible():
+        return np.zeros(0), np.zeros(0)
+    return np.asarray(x), np.asarray(y)
+
+
+def test_the_race_builds_and_steps(window):
+    panel, player = window.session.panel, window.session.player
+    assert panel.layer.image.image.shape == (surface_view.GRID, surface_view.GRID, 4)
+    assert len(curve_xy(panel.layer.contours)[0]) > 100
+    assert "Click anywhere on the surface" in window.caption.text()
+    window.session.advance(11)
+    step = player.current
+    assert step.step == 10 and set(step.runners) == {"GD", "Momentum", "Adam"}
+    for name, runner in step.runners.items():
+        x, y = curve_xy(panel.paths[name])
+        np.testing.assert_allclose(np.column_stack([x, y]), runner.path)
+        assert len(curve_xy(panel.loss_curves[name])[0]) == 11
+    assert len(panel.points.data) == 3
+    lines = window.caption.text().splitlines()
+    assert lines[2].startswith("Adam: g=(") and ", m=(" in lines[2] and "step=(" in lines[2]
+    assert "m_hat" not in lines[2]
+    assert "loss GD" in window.metrics.text() and "Adam" in window.metrics.text()
+
+
+def test_a_click_restarts_every_run_from_that_point(qtbot, window):
+    panel, player = window.session.panel, window.session.player
+    window.session.advance(6)
+    click(qtbot, panel, 0.5, 2.5)
+    assert player.position == -1 and player.computed == 0
+    assert "restart from (0.5" in window.banner.text.text()
+    assert "start at (0.5" in window.caption.text()
+    window.session.advance(3)
+    for runner in player.current.runners.values():
+        np.testing.assert_allclose(runner.path[0], [0.5, 2.5], atol=0.02)
+    np.testing.assert_allclose(panel.start_mark.data["x"], [0.5], atol=0.02)
+
+
+def test_unticking_an_optimizer_removes_its_path(window):
+    panel, player = window.session.panel, window.session.player
+    window.session.advance(5)
+    assert len(curve_xy(panel.paths["Momentum"])[0]) == 5
+    control(window, "momentum").setValue(False)
+    window.session.advance(5)
+    assert "Momentum" not in player.current.runners
+    assert len(curve_xy(panel.paths["Momentum"])[0]) == 0
+    assert len(curve_xy(panel.loss_curves["Momentum"])[0]) == 0
+    assert len(curve_xy(panel.paths["GD"])[0]) == 5
+    labels = [label.text for _, label in panel.legend.items]
+    assert not any(t.startswith("Momentum") for t in labels) and "GD (η 0.001)" in labels
+
+
+def test_a_diverging_run_stops_alone_and_the_view_stays_sane(window):
+    panel, player = window.session.panel, window.session.player
+    control(window, "gd_lr").setValue(0.005)
+    window.session.advance(31)
+    gd, adam = player.current.runners["GD"], player.current.runners["Adam"]
+    n = gd.diverged_at
+    assert n is not None and n < 30
+    assert f"GD: diverged at step {n} — learning rate too large?" in window.caption.text()
+    assert adam.diverged_at is None and len(adam.path) == 31
+    xmin, xmax, ymin, ymax = panel.surface.region
+    span = panel.surface.span
+    for item in [*panel.paths.values(), *panel.arrows.values()]:
+        x, y = curve_xy(item)
+        assert np.isfinite(x).all() and np.isfinite(y).all()
+        assert (np.abs(x - (xmin + xmax) / 2) < 11 * span).all()
+        assert (np.abs(y - (ymin + ymax) / 2) < 11 * span).all()
+    assert not len(curve_xy(panel.arrows["GD", "update"])[0]), "a stopped run has no arrows"
+    assert len(curve_xy(panel.arrows["gradient"])[0]) == 12, "the two still running have"
+    assert panel.points.data["symbol"][0] == "x"
+    (vx0, vx1), (vy0, vy1) = panel.main.vb.viewRange()
+    assert vx0 <= xmin and xmax <= vx1 and vy0 <= ymin and ymax <= vy1
+    assert max(vx1 - vx0, vy1 - vy0) < 3 * span, "no autorange to the runaway point"
+    assert all(np.isfinite(v) for v in player.current.metrics.values())
+
+
+def test_a_bad_formula_keeps_the_surface_and_says_why(window):
+    panel, player = window.session.panel, window.session.player
+    control(window, "surface").setValue("Custom")
+    custom, image = panel.surface, panel.layer.image.image.copy()
+    good = control(window, "formula").value()
+    window.session.advance(4)
+    control(window, "formula").setValue("sin(x")
+    assert window.banner.isVisible() and window.banner.level == "error"
+    assert "formula" in window.banner.text.text() and "Still showing Custom" in \
+        window.banner.text.text()
+    assert panel.surface is custom and panel.params.formula == good
+    np.testing.assert_array_equal(panel.layer.image.image, image)
+    assert control(window, "formula").value() == good, "the tree shows the formula in use"
+    assert player.position == 3, "a refused change does not restart the run"
+    control(window, "formula").setValue("x**2 + 3*y**2")
+    assert panel.surface.formula == "f = x**2 + 3*y**2" and player.position == -1
+
+
+def test_arrow_toggles_redraw_without_restarting(window):
+    panel, player = window.session.panel, window.session.player
+    window.session.advance(8)
+    assert len(curve_xy(panel.arrows["gradient"])[0]) == 3 * 6, "one arrow per optimizer"
+    assert len(curve_xy(panel.arrows["Momentum", "velocity"])[0]) == 0
+    control(window, "show_gradient").setValue(False)
+    control(window, "show_velocity").setValue(True)
+    assert player.position == 7 and player.computed == 8
+    assert len(curve_xy(panel.arrows["gradient"])[0]) == 0
+    assert len(curve_xy(panel.arrows["Momentum", "velocity"])[0]) == 6
+    assert ("GD", "velocity") not in panel.arrows, "plain descent has no velocity"
+    labels = [label.text for _, label in panel.legend.items]
+    assert "velocity (scaled)" in labels and "−gradient (scaled)" not in labels
+
+
+def test_switching_surface_restarts_and_redraws_it_once(qtbot, window, monkeypatch):
+    panel, player = window.session.panel, window.session.player
+    click(qtbot, panel, 0.5, 2.5)  # a start clicked on Rosenbrock is forgotten on a new surface
+    shown = []
+    monkeypatch.setattr(panel.layer, "show", lambda s, real=panel.layer.show: (
+        shown.append(s.name), real(s)))
+    window.session.advance(20)
+    assert shown == [], "stepping never recomputes the surface image"
+    before = panel.layer.image.image.copy()
+    control(window, "surface").setValue("Himmelblau")
+    assert player.position == -1 and shown == ["Himmelblau"]
+    assert not np.array_equal(panel.layer.image.image, before)
+    assert panel.main.vb.viewRange()[0][0] == pytest.approx(-5.0, abs=1.0)
+    window.session.advance(2)
+    np.testing.assert_allclose(player.current.runners["GD"].path[0], (-0.5, -0.5))
+    control(window, "surface").setValue("Quadratic bowl")
+    control(window, "condition").setValue(50.0)
+    assert shown == ["Himmelblau", "Quadratic bowl", "Quadratic bowl"]
+    assert panel.surface.lipschitz == 50.0 and player.position == -1
+    control(window, "gd_lr").setValue(0.01)
+    assert len(shown) == 3, "a learning rate is not a reason to redraw the surface"
+
+
+def test_no_optimizer_ticked_is_explained(window):
+    for name in NAMES:
+        control(window, name.lower()).setValue(False)
+    assert "No optimizer" in window.caption.text()
+    window.session.player.step()
+    assert window.banner.isVisible() and "Tick at least one optimizer" in \
+        window.banner.text.text()
+
+
+def test_presentation_mode_thickens_lines_and_markers(window):
+    panel = window.session.panel
+    window.session.advance(3)
+    thin, small = panel.paths["GD"].opts["pen"].widthF(), panel.points.opts["size"]
+    STYLE.set_presentation(True)
+    assert panel.paths["GD"].opts["pen"].widthF() > thin
+    assert panel.points.opts["size"] > small
+    assert panel.counter.textItem.font().pixelSize() >= 24
+
+
+def test_contours_lie_on_their_levels():
+    bowl = surfaces.bowl(4.0, 20.0)
+    xs, ys, z = bowl.grid(200)
+    c = surface_view.colour_values(z, log=False)
+    x, y = surface_view.contour_segments(xs, ys, c, [0.25])
+    assert len(x) > 50 and len(x) % 2 == 0
+    lo, hi = np.nanpercentile(z, [0.5, 99.5])
+    heights = (bowl.f(x, y) - lo) / (hi - lo)
+    np.testing.assert_allclose(heights, 0.25, atol=0.01)
+
+
+def test_arrows_point_along_their_vector_and_stay_visible():
+    x, y = surface_view.arrow_segments((1.0, 2.0), (0.0, 0.5), head=0.1)
+    assert (x[0], y[0], x[1], y[1]) == (1.0, 2.0, 1.0, 2.5)
+    assert (y[3] < 2.5) and (y[5] < 2.5) and x[3] != x[5]     # barbs trail behind the tip
+    small, huge = (surface_view.shown_length(s, 1.0, 4.0) for s in (1e-2, 1e9))
+    assert 0.25 < small < huge <= 0.8
+    x, _ = surface_view.scaled_arrow((0.0, 0.0), np.array([0.01, 0.0]), 1.0, 4.0)
+    assert x[1] == pytest.approx(small), "a small vector still gets a visible arrow"
+    assert surface_view.scaled_arrow((0.0, 0.0), np.array([1e-9, 0.0]), 1.0, 4.0) == (
+        None, None), "a settled run shows no arrow"

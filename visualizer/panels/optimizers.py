@@ -1,0 +1,308 @@
+"""Optimizers racing on a loss surface: coloured paths, arrows, loss and distance per step."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+
+from algorithms import optimizers, surfaces
+from algorithms.base import param
+from visualizer.panels.base import AlgorithmPanel
+from visualizer.panels.surface_view import (
+    FixedRanges,
+    SurfaceLayer,
+    ViewCurve,
+    scaled_arrow,
+    show_curve,
+)
+from visualizer.style import INK, STYLE, colour
+
+CACHED = QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache
+
+NAMES = tuple(optimizers.OPTIMIZERS)  # GD, Momentum, Nesterov, AdaGrad, RMSProp, Adam
+# Fixed palette slots, yellow left out (it vanishes on the pale surface); the three
+# optimizers ticked by default get the three most different hues.
+HUE = {"GD": 5, "Momentum": 4, "Nesterov": 1, "AdaGrad": 0, "RMSProp": 6, "Adam": 2}
+ROLLING = tuple(n for n in NAMES if optimizers.OPTIMIZERS[n].velocity_slot)  # have a velocity
+ARROWS = ("gradient", "update", "velocity")
+ARROW_LABELS = {"gradient": "−gradient (scaled)", "update": "step (scaled)",
+                "velocity": "velocity (scaled)"}
+FLOOR = 1e-12  # losses are shown on a log axis: exact zeros sit on this floor
+
+
+@dataclass(frozen=True)
+class Params(optimizers.RaceParams):
+    show_gradient: bool = param(True, live=True, label="show −gradient arrows",
+                                tip="downhill direction −g of the last step, scaled to be seen")
+    show_update: bool = param(True, live=True, label="show step arrows",
+                              tip="the last move each optimizer made, scaled to be seen")
+    show_velocity: bool = param(False, live=True, label="show velocity arrows",
+                                tip="momentum and Nesterov: where the ball is rolling")
+
+
+def _short_metrics(snap):
+    # "loss GD 5.75 · Momentum 0.31 · Adam 1.2": the window's metrics line does not wrap, so
+    # one word of context (and no distances: they have their own plot) keeps six in view.
+    metrics = {("loss " if i == 0 else "") + name: float(r.losses[-1])
+               for i, (name, r) in enumerate(snap.runners.items())}
+    return dataclasses.replace(snap, metrics=metrics)
+
+
+def _surface_key(p) -> tuple:
+    if p.surface == "Quadratic bowl":
+        return p.surface, p.condition, p.angle
+    return (p.surface, p.formula.strip()) if p.surface == "Custom" else (p.surface,)
+
+
+class OptimizersPanel(AlgorithmPanel):
+    id, title, topic = "optimizers", "Optimizers on a loss surface", "Optimization"
+    Params = Params
+
+    def __init__(self, seed: int = 0):
+        self.start: tuple[float, float] | None = None   # None: the surface's own start
+        self.surface = optimizers.make_surface(Params())
+        self._legend_key = self._marked = None
+        super().__init__(seed)
+        self._use_surface(self.surface)
+
+    # --- building -----------------------------------------------------------------------
+    def setup(self, canvas):
+        self.main = main = canvas.addPlot(row=0, col=0, rowspan=2)
+        main.setAspectLocked(True)
+        # A fixed view: no panning, zooming or autorange, whatever a diverging run does.
+        main.setMouseEnabled(False, False)
+        main.setMenuEnabled(False)
+        main.hideButtons()
+        main.disableAutoRange()
+        self.click_plot = main
+        self.layer = SurfaceLayer(main)
+        self.paths = {n: self._add(main, ViewCurve(), 5) for n in NAMES}
+        # Every item costs a little each frame: the black −gradient arrows share one item.
+        self.arrows = {"gradient": self._add(main, ViewCurve(connect="pairs"), 8)}
+        self.arrows |= {(n, kind): self._add(main, ViewCurve(connect="pairs"), 8)
+                        for kind, names in (("update", NAMES), ("velocity", ROLLING))
+                        for n in names}
+        self.start_mark = self._add(main, pg.ScatterPlotItem(symbol="o", brush=None), 9)
+        self.start_mark.setCacheMode(CACHED)
+        self.points = self._add(main, pg.ScatterPlotItem(pxMode=True), 10)
+        self.counter = pg.TextItem(anchor=(0, 0), color=INK, fill=pg.mkBrush(255, 255, 255, 210))
+        self.counter.setParentItem(main.vb)
+        self.counter.setPos(8, 8)
+
+        self.loss_plot = canvas.addPlot(row=0, col=1)
+        self.loss_plot.setLabel("bottom", "step")
+        self.dist_plot = canvas.addPlot(row=1, col=1)
+        self.dist_plot.setLabel("bottom", "step")
+        for plot in (self.loss_plot, self.dist_plot):
+            plot.showGrid(x=True, y=True, alpha=0.2)
+            plot.hideButtons()
+        self.loss_range, self.dist_range = FixedRanges(self.loss_plot), FixedRanges(self.dist_plot)
+        # Plain curves fed log10 values: PlotDataItem's own log mode costs ~0.3 ms per curve
+        # per frame, and PlotItem.setLogMode would switch autorange back on. Without
+        # antialiasing these small plots draw as line segments, ~2 ms a frame cheaper.
+        self.loss_curves, self.dist_curves = (
+            {n: self._add(plot, ViewCurve(antialias=False), 0) for n in NAMES}
+            for plot in (self.loss_plot, self.dist_plot))
+        for item in [*self.paths.values(), *self.loss_curves.values(),
+                     *self.dist_curves.values()]:
+            item.setSkipFiniteCheck(True)  # the race only keeps finite points
+        self.legend = pg.LegendItem(colCount=4)
+        canvas.addItem(self.legend, row=2, col=0, colspan=2)
+        layout = canvas.ci.layout
+        layout.setColumnStretchFactor(0, 3)
+        layout.setColumnStretchFactor(1, 2)
+        for plot in (main, self.loss_plot, self.dist_plot):
+            # Ticks, grid and titles change rarely: paint them once, then copy the pixels.
+            for item in (plot.getAxis("left"), plot.getAxis("bottom"), plot.titleLabel):
+                item.setCacheMode(CACHED)
+
+    @staticmethod
+    def _add(plot, item, z):
+        item.setZValue(z)
+        plot.addItem(item)
+        return item
+
+    def restyle(self):
+        super().restyle()
+        width = STYLE.line_width
+        self.counter.setFont(STYLE.font(STYLE.text_px, bold=True))
+        self.layer.restyle()
+        self.brushes = {n: pg.mkBrush(colour(HUE[n])) for n in NAMES}
+        for n in NAMES:
+            self.paths[n].setPen(pg.mkPen(colour(HUE[n]), width=width + 1))
+            thinner = pg.mkPen(colour(HUE[n]), width=width)  # wide strokes cost the most
+            self.loss_curves[n].setPen(thinner)
+            self.dist_curves[n].setPen(thinner)
+            self.arrows[n, "update"].setPen(pg.mkPen(colour(HUE[n]), width=width + 2))
+            if n in ROLLING:
+                self.arrows[n, "velocity"].setPen(pg.mkPen(colour(HUE[n]), width=width + 1,
+                                                           style=QtCore.Qt.DashLine))
+        self.arrows["gradient"].setPen(pg.mkPen(INK, width=width))
+        self.points.setSize(STYLE.marker_size * 1.8)
+        self.points.setPen(pg.mkPen(INK, width=1.5))
+        self.start_mark.setSize(STYLE.marker_size * 2.6)
+        self.start_mark.setPen(pg.mkPen(INK, width=width, style=QtCore.Qt.DashLine))
+        self._legend_entries()
+
+    def _legend_entries(self):
+        rates = tuple((n, getattr(self.params, f"{n.lower()}_lr")) for n in self._enabled())
+        shown = tuple(kind for kind in ARROWS if getattr(self.params, f"show_{kind}"))
+        key = (rates, shown, STYLE.presentation, STYLE.marker_size, STYLE.tick_px)
+        if key == self._legend_key:
+            return  # rebuilding it costs ~15 ms: too much for every restart
+        self._legend_key = key
+        self.legend.clear()
+        self.legend.setColumnCount(3 if STYLE.presentation else 4)  # big text: fewer columns
+        width, size = STYLE.line_width, STYLE.marker_size * 1.6
+        for n, lr in rates:
+            self.legend.addItem(pg.PlotDataItem(pen=pg.mkPen(colour(HUE[n]), width=width + 1),
+                                                symbol="o", symbolSize=size,
+                                                symbolBrush=colour(HUE[n]), symbolPen=INK),
+                                f"{n} (η {lr:g})")
+        pens = {"gradient": pg.mkPen(INK, width=width),
+                "update": pg.mkPen(INK, width=width + 2),
+                "velocity": pg.mkPen(INK, width=width + 1, style=QtCore.Qt.DashLine)}
+        for kind in shown:
+            self.legend.addItem(pg.PlotDataItem(pen=pens[kind]), ARROW_LABELS[kind])
+        self.legend.addItem(pg.ScatterPlotItem(symbol="star", size=size * 1.5, brush="#ffffff",
+                                               pen=pg.mkPen(INK)), "known minimum")
+        self.legend.addItem(pg.ScatterPlotItem(symbol="o", size=size * 1.5, brush=None,
+                                               pen=pg.mkPen(INK, style=QtCore.Qt.DashLine)),
+                            "start: click to move")
+        for sample, label in self.legend.items:
+            label.setText(label.text, size=f"{STYLE.tick_px}px")
+            sample.setCacheMode(CACHED)  # the legend is repainted each frame, rebuilt rarely
+            label.setCacheMode(CACHED)
+
+    # --- the surface --------------------------------------------------------------------
+    def _use_surface(self, surface):
+        self.surface = surface
+        self._key = _surface_key(self.params)
+        self.layer.show(surface)
+        # Titles set the layout's minimum width, and a custom formula may be 200 characters
+        # long: the formula goes in the text box inside the view, which clips it instead.
+        self.main.setTitle(surface.name)
+        self.gap = bool(surface.minima)  # the loss plot shows f − f* on a log axis
+        best = min((surface.value(m) for m in surface.minima), default=0.0)
+        self.best = best if np.isfinite(best) else 0.0
+        self.loss_plot.getAxis("left").setLogMode(False, self.gap)
+        self.loss_plot.setTitle("loss above the minimum" if self.gap else "loss f")
+        self.dist_plot.getAxis("left").setLogMode(False, True)
+        self.dist_plot.setTitle("distance to a minimum" if self.gap
+                                else "distance: no minimum known here")
+
+    def set_params(self, params, live=False):
+        if live:
+            self.params = params
+            self._legend_entries()
+            self.redraw.emit()
+            return
+        try:
+            if params.formula != self.params.formula:
+                surfaces.parse_formula(params.formula)  # refuse it even while unused
+            key = _surface_key(params)
+            surface = self.surface if key == self._key else optimizers.make_surface(params)
+        except ValueError as err:
+            self.message.emit("error", f"Cannot use that formula: {err}. Still showing "
+                                       f"{self.surface.name} ({self.surface.formula}).")
+            self.replace_params(self.params)  # the tree shows the formula still in use
+            return
+        if params.surface != self.params.surface:
+            self.start = None  # a point clicked on the old surface may lie off the new one
+        self.params = params
+        if key != self._key:
+            self._use_surface(surface)
+        self._legend_entries()
+        self.restart.emit()
+
+    # --- running ------------------------------------------------------------------------
+    def _enabled(self) -> list[str]:
+        return [n for n in NAMES if getattr(self.params, n.lower())]
+
+    def _start(self) -> tuple[float, float]:
+        return self.surface.start if self.start is None else self.start
+
+    def steps(self):
+        if not self._enabled():
+            raise ValueError("Tick at least one optimizer to race.")
+        race = optimizers.run(self.surface, self.params, start=self.start)
+        return (_short_metrics(snap) for snap in race)
+
+    def intro(self):
+        x, y = self._start()
+        who = ", ".join(self._enabled()) or "No optimizer (tick one)"
+        return (f"{who} start at ({x:.3g}, {y:.3g}) on {self.surface.name}. Click anywhere on "
+                f"the surface to restart them all from there; press Step (→) or Play (Space).")
+
+    def on_click(self, x, y, button):
+        if button != QtCore.Qt.LeftButton:
+            return
+        self.start = (float(x), float(y))
+        self.message.emit("info", f"All optimizers restart from ({x:.3g}, {y:.3g}).")
+        self.restart.emit()
+
+    # --- drawing ------------------------------------------------------------------------
+    def draw(self, step):
+        runners = {} if step is None else step.runners
+        if step is None:  # a new run fits its own ranges
+            self.loss_range.forget()
+            self.dist_range.forget()
+        if self._marked != self._start():  # it rarely changes: keep its cached pixels
+            self._marked = self._start()
+            self.start_mark.setData(pos=[self._marked])
+        pos, brushes, symbols, downhill = [], [], [], []
+        lows, highs, longest = [], [], 1
+        minima = np.asarray(self.surface.minima, float).reshape(-1, 1, 2)
+        for n in NAMES:
+            r = runners.get(n)
+            if r is None:  # hidden items are skipped by the painter altogether
+                for item in (self.paths[n], self.loss_curves[n], self.dist_curves[n]):
+                    item.hide()
+                self.arrows[n, "update"].hide()
+                if n in ROLLING:
+                    self.arrows[n, "velocity"].hide()
+                continue
+            show_curve(self.paths[n], r.path[:, 0], r.path[:, 1])
+            pos.append(r.point)
+            brushes.append(self.brushes[n])
+            symbols.append("o" if r.diverged_at is None else "x")
+            downhill.append(self._arrows_of(n, r))
+            k = np.arange(len(r.losses))
+            shown = (np.log10(np.maximum(r.losses - self.best, FLOOR)) if self.gap
+                     else r.losses)
+            show_curve(self.loss_curves[n], k, shown)
+            lows.append(shown.min())
+            highs.append(shown.max())
+            longest = max(longest, len(k))
+            if len(minima):
+                far = np.linalg.norm(r.path[None] - minima, axis=2).min(0)
+                show_curve(self.dist_curves[n], k, np.log10(np.maximum(far, FLOOR)))
+            else:
+                self.dist_curves[n].hide()
+        self.points.setData(pos=np.reshape(pos, (-1, 2)), brush=brushes, symbol=symbols)
+        downhill = [d for d in downhill if d[0] is not None]
+        show_curve(self.arrows["gradient"], *(map(np.concatenate, zip(*downhill, strict=True))
+                                              if downhill else (None, None)))
+        if runners:
+            self.loss_range.fit(longest, min(lows), max(highs), self.gap)
+            span = np.log10(np.hypot(*np.ptp(np.reshape(self.surface.region, (2, 2)), 1)))
+            self.dist_range.fit(longest, span - 4, span, True)
+        when = "not started" if step is None else f"step {step.step}"
+        self.counter.setText(f"{when}   {self.surface.formula}")
+
+    def _arrows_of(self, n, r):
+        """Draw n's step and velocity arrows; return its −gradient arrow for the shared item."""
+        p, span = self.params, self.surface.span
+        moving = r.diverged_at is None
+        reference = 0.05 * span  # steps and velocities are lengths on the plot
+        show_curve(self.arrows[n, "update"], *scaled_arrow(
+            r.point, r.update if moving and p.show_update else None, reference, span))
+        if n in ROLLING:
+            v = -r.velocity if moving and p.show_velocity and r.velocity is not None else None
+            show_curve(self.arrows[n, "velocity"], *scaled_arrow(r.point, v, reference, span))
+        g = -r.gradient if moving and p.show_gradient and r.gradient is not None else None
+        return scaled_arrow(r.point, g, self.layer.grad_scale, span)

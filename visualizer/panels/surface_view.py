@@ -1,0 +1,230 @@
+"""Drawing helpers for a 2-D loss surface: heat map, contour lines, minima and arrows.
+
+Everything here is vectorized numpy feeding a few pyqtgraph items, so a new surface is
+drawn in a few milliseconds. The heat map is an RGBA image coloured by our own lookup
+table (no autoLevels), and the contours are marching squares drawn as one curve of
+separate segments; pyqtgraph's IsocurveItem takes over a second on a 400 × 400 grid.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+
+from visualizer.style import INK, STYLE
+
+GRID = 400          # heat-map samples along each side
+CONTOUR_GRID = 160  # contours come from a coarser grid: smooth enough, far cheaper
+LEVELS = 12         # contour lines, evenly spaced in colour
+
+# Pale warm greys, darker uphill: the palette's saturated paths stay legible on every shade.
+STOPS = ((0.0, (255, 255, 250)), (0.35, (232, 228, 217)), (0.7, (196, 188, 172)),
+         (1.0, (140, 130, 116)))
+UNDEFINED = (214, 200, 214, 255)  # where f is nan or infinite: a tint no real level has
+
+
+def _lut() -> np.ndarray:
+    at = np.linspace(0.0, 1.0, 256)
+    where = [s[0] for s in STOPS]
+    rgb = np.column_stack([np.interp(at, where, [s[1][i] for s in STOPS]) for i in range(3)])
+    return np.column_stack([rgb, np.full(256, 255)]).astype(np.uint8)
+
+
+LUT = _lut()
+
+
+def colour_values(z: np.ndarray, log: bool) -> np.ndarray:
+    """f mapped to [0, 1] for colouring (log-spaced when asked); nan where f is undefined."""
+    z = np.where(np.isfinite(z), z, np.nan)
+    if np.isnan(z).all():
+        return z
+    if log:
+        lo = np.nanmin(z)
+        # An offset well below the typical height keeps the deep valley from using every shade.
+        z = np.log10(z - lo + max(np.nanmedian(z) - lo, 1e-12) * 1e-3)
+    lo, hi = np.nanpercentile(z, [0.5, 99.5])
+    return np.clip((z - lo) / (hi - lo if hi > lo else 1.0), 0.0, 1.0)
+
+
+def rgba_image(c: np.ndarray) -> np.ndarray:
+    """(m, n) colour values → (m, n, 4) uint8, row i at height ys[i] (a row-major image)."""
+    ok = np.isfinite(c)
+    rgba = LUT[np.round(np.where(ok, c, 0.0) * 255).astype(np.intp)]
+    rgba[~ok] = UNDEFINED
+    return rgba
+
+
+# A cell's corners counter-clockwise from its lower left, in units of the cell; edge i runs
+# from corner i to corner i + 1 (bottom, right, top, left).
+CORNER_X, CORNER_Y = np.array([0.0, 1.0, 1.0, 0.0]), np.array([0.0, 0.0, 1.0, 1.0])
+
+
+def contour_segments(xs, ys, c, levels) -> tuple[np.ndarray, np.ndarray]:
+    """Marching squares: the level lines of c (shape (len(ys), len(xs))) as x, y pairs."""
+    corners = np.stack([c[:-1, :-1], c[:-1, 1:], c[1:, 1:], c[1:, :-1]], -1).reshape(-1, 4)
+    with np.errstate(invalid="ignore"):
+        lowest, highest = corners.min(1), corners.max(1)  # nan where f is undefined
+    cols = len(xs) - 1
+    px, py = [], []
+    for level in levels:
+        # Only the few cells the level passes through are worked on.
+        cells = np.flatnonzero((lowest <= level) & (highest > level))
+        p = corners[cells]
+        q = np.roll(p, -1, axis=1)
+        hit = (p > level) != (q > level)
+        with np.errstate(all="ignore"):
+            t = np.where(hit, (level - p) / (q - p), 0.0)
+        ex = CORNER_X + t * (np.roll(CORNER_X, -1) - CORNER_X)
+        ey = CORNER_Y + t * (np.roll(CORNER_Y, -1) - CORNER_Y)
+        row, col = np.divmod(cells, cols)
+        ex = xs[col, None] + ex * (xs[col + 1] - xs[col])[:, None]
+        ey = ys[row, None] + ey * (ys[row + 1] - ys[row])[:, None]
+        count = hit.sum(1)
+        # Two crossings make one segment; four (a saddle cell) make two, paired simply.
+        two, four = np.flatnonzero(count == 2), np.flatnonzero(count == 4)
+        first = np.argmax(hit[two], 1)
+        last = 3 - np.argmax(hit[two][:, ::-1], 1)
+        ends = [(two, first, last), (four, np.zeros_like(four), np.ones_like(four)),
+                (four, np.full_like(four, 2), np.full_like(four, 3))]
+        for rows, i, j in ends:
+            px.append(np.column_stack([ex[rows, i], ex[rows, j]]).ravel())
+            py.append(np.column_stack([ey[rows, i], ey[rows, j]]).ravel())
+    if not px:
+        return np.zeros(0), np.zeros(0)
+    return np.concatenate(px), np.concatenate(py)
+
+
+def arrow_segments(origin, vector, head: float) -> tuple[np.ndarray, np.ndarray]:
+    """A shaft and two barbs as three (start, end) pairs, for a curve with connect='pairs'."""
+    origin, vector = np.asarray(origin, float), np.asarray(vector, float)
+    tip = origin + vector
+    length = np.hypot(*vector)
+    back = -vector / length * min(head, 0.6 * length)
+    turn = np.radians(28)
+    c, s = np.cos(turn), np.sin(turn)
+    left = tip + (c * back[0] - s * back[1], s * back[0] + c * back[1])
+    right = tip + (c * back[0] + s * back[1], -s * back[0] + c * back[1])
+    points = np.array([origin, tip, tip, left, tip, right])
+    return points[:, 0], points[:, 1]
+
+
+def shown_length(size, reference: float, span: float) -> float:
+    """Compress a vector's size into 7–20 % of the view, growing with the size."""
+    return span * (0.07 + 0.13 * size / (size + reference))
+
+
+def scaled_arrow(at, v, reference: float, span: float):
+    """Segments of an arrow along v whose length is v's size compressed by shown_length.
+
+    (None, None) when there is no vector, a non-finite one, or one below a thousandth of
+    ``reference``: a run that has settled would otherwise show full-size arrows pointing
+    wherever rounding error points.
+    """
+    size = 0.0 if v is None else float(np.hypot(*v))
+    if not (np.isfinite(size) and size > 1e-3 * reference):
+        return None, None
+    return arrow_segments(at, v / size * shown_length(size, reference, span), 0.03 * span)
+
+
+class ViewCurve(pg.PlotCurveItem):
+    """A curve whose bounds are the visible area, not its data.
+
+    pyqtgraph measures a curve's data (nanmin, nanmax, pixel padding) after every setData;
+    with some thirty curves changing each frame that is a noticeable share of the frame.
+    Whatever lies outside the view is clipped by the view box anyway, and a change of view
+    already announces a change of geometry (viewTransformChanged).
+    """
+
+    def boundingRect(self):
+        view = self.getViewBox()  # items sit in view coordinates: the range is the rect
+        return super().boundingRect() if view is None else view.viewRect()
+
+
+def show_curve(item: pg.PlotCurveItem, x, y) -> None:
+    """Show x, y, or hide the item when there is nothing: hidden items cost no painting."""
+    if x is None or not len(x):
+        item.hide()
+        return
+    item.setData(x, y)
+    item.show()
+
+
+class SurfaceLayer:
+    """The surface under the runs: heat map, contour lines and the known minima."""
+
+    def __init__(self, plot: pg.PlotItem):
+        self.plot = plot
+        self.image = pg.ImageItem(axisOrder="row-major")  # like the grid: no transpose
+        self.image.setZValue(-20)
+        self.contours = pg.PlotCurveItem(connect="pairs")
+        self.contours.setZValue(-10)
+        self.minima = pg.ScatterPlotItem(symbol="star", pxMode=True)
+        self.minima.setZValue(30)
+        for item in (self.image, self.contours, self.minima):
+            plot.addItem(item)
+        for item in (self.image, self.contours, self.minima):
+            # Repainted from a pixmap until the surface or the view size changes: scaling a
+            # 400 × 400 image and stroking ~15,000 contour segments every frame cost ~15 ms.
+            item.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.grad_scale = 1.0  # a typical |∇f| on the region, for scaling gradient arrows
+
+    def show(self, surface) -> None:
+        xs, ys, z = surface.grid(GRID)
+        c = colour_values(z, surface.log_colors)
+        self.image.setImage(rgba_image(c), autoLevels=False)
+        dx, dy = xs[1] - xs[0], ys[1] - ys[0]
+        # Pixel centres sit on the samples, so the image reaches half a pixel past them.
+        self.image.setRect(QtCore.QRectF(xs[0] - dx / 2, ys[0] - dy / 2,
+                                         xs[-1] - xs[0] + dx, ys[-1] - ys[0] + dy))
+        step = max(1, GRID // CONTOUR_GRID)
+        levels = (np.arange(LEVELS) + 0.5) / LEVELS
+        self.contours.setData(*contour_segments(xs[::step], ys[::step], c[::step, ::step],
+                                                levels))
+        found = np.asarray(surface.minima, float).reshape(-1, 2)
+        self.minima.setData(pos=found)
+        gx, gy = surface.df(*np.meshgrid(xs[::20], ys[::20]))
+        size = np.hypot(gx, gy)
+        size = size[np.isfinite(size) & (size > 0)]
+        self.grad_scale = float(np.median(size)) if size.size else 1.0
+        xmin, xmax, ymin, ymax = surface.region
+        self.plot.setRange(xRange=(xmin, xmax), yRange=(ymin, ymax), padding=0)
+
+    def restyle(self) -> None:
+        self.contours.setPen(pg.mkPen(INK + "55", width=1))
+        self.minima.setSize(STYLE.marker_size * 2.6)
+        self.minima.setPen(pg.mkPen(INK, width=1.5))
+        self.minima.setBrush(pg.mkBrush("#ffffff"))
+
+
+class FixedRanges:
+    """A step plot's ranges, changed only when the data outgrow them.
+
+    Autorange on every frame costs time and makes the axes twitch; here the x range grows
+    in round steps and the y range only widens, in whole decades on a log axis.
+    """
+
+    RIGHT = (10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
+
+    def __init__(self, plot: pg.PlotItem):
+        self.plot = plot
+        plot.disableAutoRange()
+        self.shown: tuple | None = None
+
+    def forget(self) -> None:
+        self.shown = None
+
+    def fit(self, steps: int, lo: float, hi: float, log: bool) -> None:
+        right = next((m for m in self.RIGHT if m >= steps - 1), steps)
+        if log:  # lo and hi are log10 already; three decades at least, so the axis labels
+            # decades only instead of crowding in 2, 3, … 9
+            hi = np.ceil(hi)
+            lo = min(np.floor(lo), hi - 3)
+        else:
+            pad = 0.05 * (hi - lo) or 1.0
+            lo, hi = lo - pad, hi + pad
+        old = self.shown
+        if old is not None and old[0] == right and old[1] <= lo and hi <= old[2]:
+            return
+        self.shown = (right, lo, hi)
+        self.plot.setRange(xRange=(0, right), yRange=(lo, hi), padding=0.02)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from visualizer.panels.kmeans import KMeansPanel
+from visualizer.panels.minibatch import MiniBatchPanel
+from visualizer.panels.optimizers import OptimizersPanel
 
-PANELS = [KMeansPanel]
+PANELS = [KMeansPanel, OptimizersPanel, MiniBatchPanel]
 TOPICS = ("Unsupervised learning", "Optimization")  # sidebar order; unknown topics go last
 
 

@@ -1,0 +1,359 @@
+"""k-means figures: panel frame rate beside matplotlib, one Lloyd step beside scikit-learn,
+start-up time, resident memory and installed size.
+
+Frames are timed one by one and only those that show a Lloyd step (assign or update) are
+counted: the k-means++ seeding and the "converged" frame are drawn too (the player has to
+pass through them) but left out of the median. A frame is `player.step()` followed by
+`processEvents()`, the path the running app takes: the step is computed, the panel updates
+its items, and Qt paints the dirty part of the canvas (plus the caption and transport
+labels) into the offscreen backing store. A paint-event counter on the canvas viewport
+checks that every counted frame really painted; if Qt ever skipped one, the frame forces
+a synchronous `viewport().repaint()` inside the timed span, so nothing is counted unpainted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from algorithms import datasets, kmeans
+from benchmarks import Result, median_time
+
+ROOT = Path(__file__).resolve().parent.parent
+COUNTED = ("assign", "update")
+
+WINDOW = (1280, 800)
+FRAME_SIZES = (1_000, 10_000, 100_000)
+FPS_TARGET = {1_000: 60, 10_000: 60, 100_000: 20}        # frames per second
+VS_MPL_TARGET = {1_000: 5, 10_000: 20, 100_000: 20}      # times matplotlib's frame rate
+# Seconds of frame taking per size, and the fewest counted frames each side must reach
+# even if that overruns the budget (matplotlib needs ~1 s a frame at 100,000 points).
+FRAME_BUDGET = {1_000: 4.0, 10_000: 4.0, 100_000: 8.0}
+MIN_FRAMES = {1_000: 30, 10_000: 20, 100_000: 7}
+SLICE = 0.5        # each side takes frames this long before handing over, so a burst of load
+                   # from elsewhere on the machine lands on both sides alike
+WARM_FRAMES = 3    # first counted frames after new data fill caches; dropped
+
+STEP_SIZES = (10_000, 100_000)
+STEP_K = 8
+
+STARTUP_RUNS = 5
+STARTUP_TARGET = 1.5   # seconds
+MEMORY_RUNS = 3
+MEMORY_STEPS = 8
+MEMORY_TARGET = 200    # MB resident
+SIZE_TARGET = 500      # MB on disk
+MB = 1024 * 1024
+
+
+def run() -> Iterator[Result]:
+    # Wall-clock figures suffer when other work shares the CPU; say how busy it was
+    # (on stderr, so --json output stays one JSON object).
+    load, cores = os.getloadavg()[0], os.cpu_count()
+    print(f"kmeans_bench: load average {load:.1f} on {cores} cores", file=sys.stderr)
+    yield from frame_results()
+    yield from step_results()
+    yield startup_result()
+    yield memory_result()
+    yield size_result()
+
+
+# --- 1. frames per second: the panel beside matplotlib ----------------------------------
+class Frames:
+    """Takes one frame per call and keeps the durations of the counted ones."""
+
+    def __init__(self):
+        self.times: list[float] = []
+        self.warm = WARM_FRAMES
+
+    def frame(self) -> None:
+        raise NotImplementedError
+
+    def _keep(self, elapsed: float) -> None:
+        if self.warm:
+            self.warm -= 1
+        else:
+            self.times.append(elapsed)
+
+
+class PanelFrames(Frames):
+    """Steps the real window's player; times step + Qt's own repaint of what changed."""
+
+    def __init__(self, app, window, paints):
+        super().__init__()
+        self.app, self.session, self.paints = app, window.session, paints
+        self.viewport = window.session.panel.canvas.viewport()
+
+    def frame(self) -> None:
+        player = self.session.player
+        self.paints.count = 0
+        start = time.perf_counter()
+        if not player.step():
+            player.reset()          # converged: begin again so later frames are real steps
+            self.app.processEvents()
+            return
+        self.app.processEvents()
+        if self.paints.count == 0:  # never seen so far; guards the claim "every frame paints"
+            self.viewport.repaint()
+        elapsed = time.perf_counter() - start
+        if player.current.phase in COUNTED:
+            self._keep(elapsed)
+
+
+class MatplotlibFrames(Frames):
+    """The same k-means run drawn with matplotlib's Agg: recolour the points, move the
+    centres, draw the whole figure. It draws less than the panel (no regions, trails,
+    inertia or elbow plots), which flatters matplotlib if anything."""
+
+    def __init__(self, X, params, seed, size_px, outlined):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.colors import to_rgba_array
+        from matplotlib.figure import Figure
+
+        from visualizer.style import INK, PALETTE, STYLE, UNASSIGNED
+
+        super().__init__()
+        self.new_run = lambda: kmeans.run(X, params, np.random.default_rng(seed))
+        self.steps = self.new_run()
+        self.rgba = to_rgba_array([*PALETTE, UNASSIGNED])   # last row: not assigned yet
+        dpi = 100
+        self.fig = Figure(figsize=(size_px[0] / dpi, size_px[1] / dpi), dpi=dpi)
+        FigureCanvasAgg(self.fig)
+        ax = self.fig.add_subplot()
+        ax.set_aspect("equal")
+        ax.grid(alpha=0.15)
+        points_per_px = 72 / dpi           # marker sizes are in points², ours in pixels
+        self.points = ax.scatter(X[:, 0], X[:, 1], s=(STYLE.marker_size * points_per_px) ** 2,
+                                 c=self.rgba[-1:], linewidths=0.6 if outlined else 0,
+                                 edgecolors=INK if outlined else "none")
+        self.centres = ax.scatter([], [], marker="*", zorder=3, edgecolors=INK, linewidths=2,
+                                  s=(STYLE.marker_size * 2.6 * points_per_px) ** 2)
+        lo, hi = X.min(0), X.max(0)
+        pad = (hi - lo) * 0.06             # the panel's own framing, fixed while animating
+        ax.set_xlim(lo[0] - pad[0], hi[0] + pad[0])
+        ax.set_ylim(lo[1] - pad[1], hi[1] + pad[1])
+        self.fig.canvas.draw()  # the first draw loads fonts and builds caches: not a frame
+        self.warm = 0           # ... so no counted frame needs dropping (each costs ~1 s
+                                # at 100,000 points)
+
+    def frame(self) -> None:
+        start = time.perf_counter()
+        step = next(self.steps, None)
+        if step is None:
+            self.steps = self.new_run()
+            return
+        if step.phase not in COUNTED:
+            return  # not counted, so its drawing would only spend the time budget
+        palette = len(self.rgba) - 1
+        colours = np.where(step.labels < 0, palette, step.labels % palette)
+        self.points.set_facecolors(self.rgba[colours])
+        self.centres.set_offsets(step.centers[:, :2])
+        self.centres.set_facecolors(self.rgba[np.arange(len(step.centers)) % palette])
+        self.fig.canvas.draw()
+        self._keep(time.perf_counter() - start)
+
+
+def take_turns(sides, budget: float, least: int) -> None:
+    """Let each side take frames for SLICE seconds in turn until the budget is spent and
+    each has at least `least` counted frames."""
+    deadline = time.perf_counter() + budget
+    while True:
+        for side in sides:
+            until = time.perf_counter() + SLICE
+            while time.perf_counter() < until:
+                side.frame()
+        if time.perf_counter() >= deadline and all(len(s.times) >= least for s in sides):
+            return
+
+
+def frame_results() -> Iterator[Result]:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import pyqtgraph as pg
+    from PySide6 import QtCore
+
+    from visualizer.main_window import MainWindow
+    from visualizer.panels import points
+
+    class PaintCounter(QtCore.QObject):
+        count = 0
+
+        def eventFilter(self, _obj, event):
+            if event.type() == QtCore.QEvent.Type.Paint:
+                self.count += 1
+            return False
+
+    app = pg.mkQApp("Stepwise")
+    window = MainWindow("kmeans")
+    window.resize(*WINDOW)
+    window.show()
+    app.processEvents()
+    panel = window.session.panel
+    paints = PaintCounter()
+    panel.canvas.viewport().installEventFilter(paints)
+    try:
+        for n in FRAME_SIZES:
+            # through the Data controls, as a user would; straight to the panel if the
+            # control ever stops regenerating (the figure must be for n points)
+            window.binders[1].group.child("points").setValue(n)
+            if len(panel.X) != n:
+                panel.set_data_params(dataclasses.replace(panel.data_params, points=n))
+            panel.background.wait()  # the elbow curve runs in a thread: let it finish first
+            app.processEvents()
+            size = (panel.canvas.viewport().width(), panel.canvas.viewport().height())
+            ours = PanelFrames(app, window, paints)
+            theirs = MatplotlibFrames(panel.X, panel.params, panel.seed, size,
+                                      outlined=n <= points.RASTER_ABOVE)
+            take_turns((ours, theirs), FRAME_BUDGET[n], MIN_FRAMES[n])
+            fps = 1 / statistics.median(ours.times)
+            mpl = 1 / statistics.median(theirs.times)
+            how = "image" if panel.cloud.rasterised else "markers"
+            yield Result(f"frame/s {n:,} pts, k={panel.params.k}, {how}", fps, "frames/s",
+                         baseline=mpl, baseline_name=f"matplotlib Agg {size[0]}×{size[1]}",
+                         target=f"≥ {FPS_TARGET[n]} and ≥ {VS_MPL_TARGET[n]}× matplotlib",
+                         met=fps >= FPS_TARGET[n] and fps >= VS_MPL_TARGET[n] * mpl)
+    finally:
+        # tear the window down while Qt is still alive; left to interpreter exit, its
+        # parameter-tree event filters fire on half-deleted widgets and print tracebacks
+        window.close()
+        window.deleteLater()
+        app.processEvents()
+
+
+# --- 2. one Lloyd iteration beside scikit-learn ------------------------------------------
+def paired_medians(first, second, repeat: int = 21) -> tuple[float, float]:
+    """Median seconds per call of each, timed in alternation so that a burst of load from
+    elsewhere hits both alike (timing all of one, then all of the other, does not)."""
+    first(), second()  # warm caches, thread pools and lazy imports
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(repeat):
+        for fn, kept in zip((first, second), times, strict=True):
+            start = time.perf_counter()
+            fn()
+            kept.append(time.perf_counter() - start)
+    return statistics.median(times[0]), statistics.median(times[1])
+
+
+def step_results() -> Iterator[Result]:
+    from sklearn.cluster import KMeans
+
+    for n in STEP_SIZES:
+        X, _ = datasets.make("blobs", n, STEP_K, 0.12, seed=0)
+        rng = np.random.default_rng(0)
+        centres = X[[i for i, _ in kmeans.kmeans_plus_plus(X, STEP_K, rng)]]
+
+        def ours(X=X, centres=centres):
+            labels, _ = kmeans.assign(X, centres)
+            return kmeans.update(X, labels, centres)
+
+        # fit() also validates X and the init array and relabels the points once more
+        # after its single iteration: the price of calling it as users do.
+        model = KMeans(n_clusters=STEP_K, init=centres, n_init=1, max_iter=1,
+                       algorithm="lloyd")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            mine, theirs = paired_medians(ours, lambda model=model, X=X: model.fit(X))
+        yield Result(f"k-means assign+update, {n:,} pts, k={STEP_K}", mine * 1e3, "ms",
+                     baseline=theirs * 1e3, baseline_name="sklearn KMeans.fit max_iter=1",
+                     target="≤ 1× scikit-learn", met=mine <= theirs)
+
+
+# --- 3–4. start-up and memory, each in a fresh interpreter --------------------------------
+def _child_env() -> dict:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    env.pop("STEPWISE_SETTINGS", None)
+    return env
+
+
+def startup_result() -> Result:
+    """Wall time of `main.py --panel kmeans --screenshot`, measured from outside: interpreter
+    start, imports, window built and shown, one screenshot written, exit. An upper bound on
+    "process start to window shown" (the screenshot and the exit are a small extra)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        shot = Path(tmp) / "start.png"
+        command = [sys.executable, str(ROOT / "main.py"), "--panel", "kmeans",
+                   "--screenshot", str(shot)]
+
+        def launch():
+            done = subprocess.run(command, cwd=ROOT, env=_child_env(), capture_output=True,
+                                  text=True, timeout=60)
+            if done.returncode != 0 or not shot.exists():
+                raise RuntimeError(f"start-up run failed ({done.returncode}): {done.stderr}")
+            shot.unlink()
+
+        seconds = median_time(launch, repeat=STARTUP_RUNS)
+    return Result("start-up: launch → window shown (+shot, exit)", seconds, "s",
+                  target=f"≤ {STARTUP_TARGET} s", met=seconds <= STARTUP_TARGET)
+
+
+MEMORY_SCRIPT = """
+import os, psutil, pyqtgraph as pg
+app = pg.mkQApp("Stepwise")
+from visualizer.main_window import MainWindow
+window = MainWindow("kmeans")
+window.show()
+app.processEvents()
+window.session.advance({steps})
+window.session.panel.background.wait()
+app.processEvents()
+print(psutil.Process().memory_info().rss, flush=True)
+os._exit(0)  # skip teardown: only the number matters
+"""
+
+
+def memory_result() -> Result:
+    """Resident set of a fresh app with the k-means panel (its default 300 points) shown
+    and stepped a few times, the elbow curve computed; median of a few processes."""
+    script = MEMORY_SCRIPT.format(steps=MEMORY_STEPS)
+    sizes = []
+    for _ in range(MEMORY_RUNS):
+        done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=_child_env(),
+                              capture_output=True, text=True, timeout=60, check=True)
+        sizes.append(int(done.stdout.split()[-1]) / MB)
+    rss = statistics.median(sizes)
+    return Result(f"RSS, k-means panel after {MEMORY_STEPS} steps", rss, "MB",
+                  target=f"≤ {MEMORY_TARGET} MB", met=rss <= MEMORY_TARGET)
+
+
+# --- 5. installed size ---------------------------------------------------------------------
+def runtime_distributions(root: str = "stepwise") -> list:
+    """`root` and everything it needs at run time: extras are not followed, and markers
+    are judged for this interpreter (so only one PySide6 line applies)."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    found, todo = {}, [root]
+    while todo:
+        name = canonicalize_name(todo.pop())
+        if name in found:
+            continue
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue  # not installed here (e.g. a platform-only dependency)
+        found[name] = dist
+        for line in dist.requires or []:
+            req = Requirement(line)
+            if req.marker is None or req.marker.evaluate({"extra": ""}):
+                todo.append(req.name)
+    return list(found.values())
+
+
+def size_result() -> Result:
+    dists = runtime_distributions()
+    files = {Path(f.locate()).resolve() for d in dists for f in d.files or []}
+    total = sum(p.stat().st_size for p in files if p.is_file())
+    return Result(f"installed size, {len(dists)} runtime dists", total / MB, "MB",
+                  target=f"≤ {SIZE_TARGET} MB", met=total / MB <= SIZE_TARGET)
+

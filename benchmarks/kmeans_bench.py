@@ -111,37 +111,62 @@ class PanelFrames(Frames):
 
 
 class MatplotlibFrames(Frames):
-    """The same k-means run drawn with matplotlib's Agg: recolour the points, move the
-    centres, draw the whole figure. It draws less than the panel (no regions, trails,
-    inertia or elbow plots), which flatters matplotlib if anything."""
+    """The same k-means run drawn with matplotlib's Agg, with the panel's content: points
+    recoloured, changed points ringed, centres and their trails, Voronoi regions shaded
+    from the same grid, the inertia curve and the (static) elbow plot; then the whole
+    figure is drawn, as a canvas redraw must."""
 
     def __init__(self, X, params, seed, size_px, outlined):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.colors import to_rgba_array
         from matplotlib.figure import Figure
 
+        from visualizer.panels.kmeans import REGION_GRID
         from visualizer.style import INK, PALETTE, STYLE, UNASSIGNED
 
         super().__init__()
+        self.X = X
         self.new_run = lambda: kmeans.run(X, params, np.random.default_rng(seed))
         self.steps = self.new_run()
         self.rgba = to_rgba_array([*PALETTE, UNASSIGNED])   # last row: not assigned yet
+        self.tints = 1 - (1 - self.rgba[:-1]) * 0.28
+        self.tints[:, 3] = 1
         dpi = 100
         self.fig = Figure(figsize=(size_px[0] / dpi, size_px[1] / dpi), dpi=dpi)
         FigureCanvasAgg(self.fig)
-        ax = self.fig.add_subplot()
+        grid = self.fig.add_gridspec(2, 2, width_ratios=(3, 1))
+        ax = self.fig.add_subplot(grid[:, 0], title="Clusters")
+        self.curve_ax = self.fig.add_subplot(grid[0, 1], title="Inertia per step")
+        elbow = self.fig.add_subplot(grid[1, 1], title="Elbow: final inertia vs k")
+        elbow.plot(range(1, 11), kmeans.elbow(X[:20_000], range(1, 11)), "o-", color=INK)
+        elbow.axvline(params.k, ls="--", color=INK)
         ax.set_aspect("equal")
         ax.grid(alpha=0.15)
         points_per_px = 72 / dpi           # marker sizes are in points², ours in pixels
-        self.points = ax.scatter(X[:, 0], X[:, 1], s=(STYLE.marker_size * points_per_px) ** 2,
-                                 c=self.rgba[-1:], linewidths=0.6 if outlined else 0,
+        size = (STYLE.marker_size * points_per_px) ** 2
+        self.points = ax.scatter(X[:, 0], X[:, 1], s=size, c=self.rgba[-1:],
+                                 linewidths=0.6 if outlined else 0,
                                  edgecolors=INK if outlined else "none")
+        self.rings = ax.scatter([], [], s=((STYLE.marker_size + 8) * points_per_px) ** 2,
+                                facecolors="none", edgecolors=INK, linewidths=2, zorder=2)
         self.centres = ax.scatter([], [], marker="*", zorder=3, edgecolors=INK, linewidths=2,
                                   s=(STYLE.marker_size * 2.6 * points_per_px) ** 2)
+        self.trails = [ax.plot([], [], "--", color=INK, zorder=2)[0]
+                       for _ in range(params.k)]
+        self.curve = self.curve_ax.plot([], [], "o-", color=INK)[0]
         lo, hi = X.min(0), X.max(0)
         pad = (hi - lo) * 0.06             # the panel's own framing, fixed while animating
-        ax.set_xlim(lo[0] - pad[0], hi[0] + pad[0])
-        ax.set_ylim(lo[1] - pad[1], hi[1] + pad[1])
+        self.lo, self.hi = lo - pad, hi + pad
+        ax.set_xlim(self.lo[0], self.hi[0])
+        ax.set_ylim(self.lo[1], self.hi[1])
+        span = self.hi - self.lo
+        nx, ny = np.maximum(2, np.round(REGION_GRID * span / span.max())).astype(int)
+        gx = self.lo[0] + (np.arange(nx) + 0.5) * span[0] / nx
+        gy = self.lo[1] + (np.arange(ny) + 0.5) * span[1] / ny
+        self.grid_points = np.stack(np.meshgrid(gx, gy), -1).reshape(-1, 2)
+        self.grid_shape = (ny, nx)
+        self.regions = ax.imshow(np.ones((ny, nx, 4)), origin="lower", zorder=0,
+                                 extent=(self.lo[0], self.hi[0], self.lo[1], self.hi[1]))
         self.fig.canvas.draw()  # the first draw loads fonts and builds caches: not a frame
         self.warm = 0           # ... so no counted frame needs dropping (each costs ~1 s
                                 # at 100,000 points)
@@ -157,8 +182,16 @@ class MatplotlibFrames(Frames):
         palette = len(self.rgba) - 1
         colours = np.where(step.labels < 0, palette, step.labels % palette)
         self.points.set_facecolors(self.rgba[colours])
+        self.rings.set_offsets(self.X[step.changed] if step.changed.any() else np.zeros((0, 2)))
         self.centres.set_offsets(step.centers[:, :2])
         self.centres.set_facecolors(self.rgba[np.arange(len(step.centers)) % palette])
+        for j, line in enumerate(self.trails):
+            line.set_data(step.trail[:, j, 0], step.trail[:, j, 1])
+        nearest, _ = kmeans.assign(self.grid_points, step.centers)
+        self.regions.set_data(self.tints[nearest % len(self.tints)].reshape(*self.grid_shape, 4))
+        self.curve.set_data(np.arange(1, len(step.inertias) + 1), step.inertias)
+        self.curve_ax.set_xlim(0.5, max(10, len(step.inertias)) + 0.5)
+        self.curve_ax.set_ylim(0, step.inertias[0] * 1.05)
         self.fig.canvas.draw()
         self._keep(time.perf_counter() - start)
 

@@ -102,6 +102,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.caption.setWordWrap(True)
         self.caption.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
         self.metrics = QtWidgets.QLabel()
+        self.metrics.setWordWrap(True)  # six optimizers' losses must not widen the window
         self.transport = TransportBar()
         for widget in (self.banner, self.heading):
             self.column.addWidget(widget)

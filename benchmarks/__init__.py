@@ -34,6 +34,20 @@ class Result:
         return self.value / self.baseline
 
 
+class FrameTimes:
+    """Durations of the counted frames; the first `warm` ones only fill caches."""
+
+    def __init__(self, warm: int):
+        self.times: list[float] = []
+        self.warm = warm
+
+    def keep(self, elapsed: float) -> None:
+        if self.warm:
+            self.warm -= 1
+        else:
+            self.times.append(elapsed)
+
+
 def median_time(fn: Callable[[], object], repeat: int = 7, number: int = 1) -> float:
     """Median seconds per call of fn over `repeat` rounds of `number` calls."""
     fn()  # warm caches and lazy imports

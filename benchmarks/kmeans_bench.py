@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from algorithms import datasets, kmeans
-from benchmarks import Result, median_time
+from benchmarks import FrameTimes, Result, median_time
 
 ROOT = Path(__file__).resolve().parent.parent
 COUNTED = ("assign", "update")
@@ -69,21 +69,14 @@ def run() -> Iterator[Result]:
 
 
 # --- 1. frames per second: the panel beside matplotlib ----------------------------------
-class Frames:
+class Frames(FrameTimes):
     """Takes one frame per call and keeps the durations of the counted ones."""
 
     def __init__(self):
-        self.times: list[float] = []
-        self.warm = WARM_FRAMES
+        super().__init__(WARM_FRAMES)
 
     def frame(self) -> None:
         raise NotImplementedError
-
-    def _keep(self, elapsed: float) -> None:
-        if self.warm:
-            self.warm -= 1
-        else:
-            self.times.append(elapsed)
 
 
 class PanelFrames(Frames):
@@ -107,7 +100,7 @@ class PanelFrames(Frames):
             self.viewport.repaint()
         elapsed = time.perf_counter() - start
         if player.current.phase in COUNTED:
-            self._keep(elapsed)
+            self.keep(elapsed)
 
 
 class MatplotlibFrames(Frames):
@@ -193,7 +186,7 @@ class MatplotlibFrames(Frames):
         self.curve_ax.set_xlim(0.5, max(10, len(step.inertias)) + 0.5)
         self.curve_ax.set_ylim(0, step.inertias[0] * 1.05)
         self.fig.canvas.draw()
-        self._keep(time.perf_counter() - start)
+        self.keep(time.perf_counter() - start)
 
 
 def take_turns(sides, budget: float, least: int) -> None:

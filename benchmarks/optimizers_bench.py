@@ -24,7 +24,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from algorithms import optimizers
-from benchmarks import Result
+from benchmarks import FrameTimes, Result
 
 SIZE = (1280, 800)
 FPS_TARGET, VS_MPL_TARGET, SWITCH_TARGET_MS = 60, 10, 50
@@ -56,16 +56,9 @@ def run() -> Iterator[Result]:
 
 
 # --- 1. the race, frame by frame ----------------------------------------------------------
-class Side:
+class Side(FrameTimes):
     def __init__(self):
-        self.times: list[float] = []
-        self.warm = WARM
-
-    def keep(self, elapsed: float) -> None:
-        if self.warm:
-            self.warm -= 1
-        else:
-            self.times.append(elapsed)
+        super().__init__(WARM)
 
 
 class PanelSide(Side):

@@ -17,3 +17,18 @@ def blank_check():
         return image
 
     return check
+
+
+@pytest.fixture
+def make_window(qtbot):
+    """Open the main window on a panel, shown and exposed, closed after the test."""
+    from visualizer.main_window import MainWindow
+
+    def make(panel_id, seed=0):
+        window = MainWindow(panel_id, seed=seed)
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        return window
+
+    return make

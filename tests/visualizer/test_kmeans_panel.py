@@ -8,8 +8,6 @@ import numpy as np
 import pytest
 from PySide6 import QtCore
 
-from visualizer.main_window import MainWindow
-
 DATA = Path(__file__).resolve().parent.parent / "data"
 
 
@@ -30,12 +28,8 @@ def asked(monkeypatch):
 
 
 @pytest.fixture
-def window(qtbot, asked):
-    w = MainWindow("kmeans", seed=3)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
+def window(make_window, asked):
+    return make_window("kmeans", seed=3)
 
 
 def load(qtbot, window, path) -> bool:

@@ -13,12 +13,8 @@ from visualizer.style import STYLE
 
 
 @pytest.fixture
-def window(qtbot):
-    w = MainWindow("kmeans", seed=2)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
+def window(make_window):
+    return make_window("kmeans", seed=2)
 
 
 def test_keyboard_drives_the_player(qtbot, window):

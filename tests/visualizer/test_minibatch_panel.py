@@ -24,12 +24,8 @@ def columns(monkeypatch):
 
 
 @pytest.fixture
-def window(qtbot, columns):
-    w = MainWindow("minibatch", seed=3)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
+def window(make_window, columns):
+    return make_window("minibatch", seed=3)
 
 
 @pytest.fixture

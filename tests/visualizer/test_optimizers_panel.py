@@ -5,19 +5,14 @@ import pytest
 from PySide6 import QtCore
 
 from algorithms import surfaces
-from visualizer.main_window import MainWindow
 from visualizer.panels import surface_view
 from visualizer.panels.optimizers import NAMES
 from visualizer.style import STYLE
 
 
 @pytest.fixture
-def window(qtbot):
-    w = MainWindow("optimizers", seed=0)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
+def window(make_window):
+    return make_window("optimizers", seed=0)
 
 
 def control(window, name):

@@ -202,3 +202,15 @@ def test_arrows_point_along_their_vector_and_stay_visible():
     assert x[1] == pytest.approx(small), "a small vector still gets a visible arrow"
     assert surface_view.scaled_arrow((0.0, 0.0), np.array([1e-9, 0.0]), 1.0, 4.0) == (
         None, None), "a settled run shows no arrow"
+
+
+def test_a_diverged_path_is_drawn_only_until_it_leaves_the_view():
+    from visualizer.panels.surface_view import until_it_leaves
+
+    region = (-1.0, 1.0, -1.0, 1.0)
+    path = np.array([[0.0, 0.0], [0.5, -0.5], [-0.9, 0.9], [3.0, -4.0], [np.inf, 9e9]])
+    kept = until_it_leaves(path, region)
+    np.testing.assert_array_equal(kept[:3], path[:3])
+    np.testing.assert_allclose(kept[3], [1.2, -1.2])  # pulled back onto the grown edge
+    assert len(kept) == 4
+    np.testing.assert_array_equal(until_it_leaves(path[:3], region), path[:3])

@@ -18,6 +18,7 @@ from visualizer.panels.surface_view import (
     ViewCurve,
     scaled_arrow,
     show_curve,
+    until_it_leaves,
 )
 from visualizer.style import INK, STYLE, colour
 
@@ -266,8 +267,10 @@ class OptimizersPanel(AlgorithmPanel):
                 if n in ROLLING:
                     self.arrows[n, "velocity"].hide()
                 continue
-            show_curve(self.paths[n], r.path[:, 0], r.path[:, 1])
-            pos.append(r.point)
+            path = r.path if r.diverged_at is None else until_it_leaves(r.path,
+                                                                        self.surface.region)
+            show_curve(self.paths[n], path[:, 0], path[:, 1])
+            pos.append(path[-1] if r.diverged_at is not None else r.point)
             brushes.append(self.brushes[n])
             symbols.append("o" if r.diverged_at is None else "x")
             downhill.append(self._arrows_of(n, r))

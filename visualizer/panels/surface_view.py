@@ -141,6 +141,22 @@ class ViewCurve(pg.PlotCurveItem):
         return super().boundingRect() if view is None else view.viewRect()
 
 
+def until_it_leaves(path: np.ndarray, region, margin: float = 0.1) -> np.ndarray:
+    """The path up to where it first leaves the region (grown by `margin` of its size),
+    that last point pulled back onto the edge: a diverged run's wild swings would
+    otherwise paint over the whole view."""
+    x0, x1, y0, y1 = region
+    pad = margin * np.array([x1 - x0, y1 - y0])
+    lo, hi = np.array([x0, y0]) - pad, np.array([x1, y1]) + pad
+    outside = ~(np.isfinite(path).all(1) & (path >= lo).all(1) & (path <= hi).all(1))
+    if not outside.any():
+        return path
+    first = int(np.argmax(outside))
+    kept = path[: first + 1].copy()
+    kept[-1] = np.clip(np.nan_to_num(kept[-1], posinf=hi.max(), neginf=lo.min()), lo, hi)
+    return kept
+
+
 def show_curve(item: pg.PlotCurveItem, x, y) -> None:
     """Show x, y, or hide the item when there is nothing: hidden items cost no painting."""
     if x is None or not len(x):

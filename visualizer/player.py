@@ -101,7 +101,7 @@ class Player(QtCore.QObject):
 
     def play(self) -> None:
         if self.finished and self.position == self.computed - 1:
-            return
+            self.seek(-1)  # at the end of a finished run, Play replays it from the start
         self._timer.start(max(1, round(1000 / self.speed)))
         self.changed.emit()
 

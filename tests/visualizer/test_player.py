@@ -87,3 +87,16 @@ def test_a_bug_in_an_algorithm_is_reported_and_the_app_lives(qtbot):
     assert player.step() and not player.step()
     assert messages == ["internal error: ZeroDivisionError: oops"]
     assert player.current.caption == "fine"
+
+
+def test_play_at_the_end_replays_from_the_start(qtbot):
+    pulls = []
+    player = Player()
+    player.load(counting(3, pulls))
+    while player.step():
+        pass
+    player.set_speed(60)
+    player.play()
+    assert player.position == -1 and player.playing
+    qtbot.waitUntil(lambda: not player.playing, timeout=3000)
+    assert player.position == 2 and pulls == [0, 1, 2], "the replay recomputed nothing"

@@ -9,8 +9,10 @@ from pyqtgraph.parametertree import ParameterTree
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from visualizer import registry
+from visualizer.banner import Banner, format_metrics
 from visualizer.params import ParamBinder
 from visualizer.session import Session
+from visualizer.sidebar import Sidebar
 from visualizer.sources import load_table
 from visualizer.sources.column_dialog import ask_columns
 from visualizer.style import STYLE
@@ -22,48 +24,6 @@ KEYS = {  # action name → shortcuts; clickers send Page Up / Page Down
     "bigger": ["Ctrl+=", "Ctrl++"], "smaller": ["Ctrl+-"], "export": ["Ctrl+S"],
     "open": ["Ctrl+O"], "quit": ["Ctrl+Q"], "leave": ["Esc"],
 }
-BANNER_COLOURS = {"error": ("#fbe3d6", "#D55E00"), "info": ("#dcecf7", "#0072B2")}
-
-
-def format_metrics(metrics: dict) -> str:
-    parts = []
-    for name, value in metrics.items():
-        shown = f"{value:,.4g}" if isinstance(value, float) else f"{value:,}"
-        parts.append(f"{name.replace('_', ' ')} <b>{shown}</b>")
-    return " &nbsp;·&nbsp; ".join(parts)
-
-
-class Banner(QtWidgets.QFrame):
-    """A dismissable line above the canvas: what went wrong, or what just happened."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.text = QtWidgets.QLabel()
-        self.text.setWordWrap(True)
-        close = QtWidgets.QToolButton()
-        close.setText("✕")
-        close.setAutoRaise(True)
-        close.clicked.connect(self.hide)
-        row = QtWidgets.QHBoxLayout(self)
-        row.setContentsMargins(10, 4, 4, 4)
-        row.addWidget(self.text, 1)
-        row.addWidget(close)
-        self.level = ""
-        self._timer = QtCore.QTimer(self, singleShot=True, interval=8000, timeout=self.hide)
-        self.hide()
-
-    def say(self, level: str, text: str) -> None:
-        fill, edge = BANNER_COLOURS[level]
-        self.level = level
-        self.setStyleSheet(f"Banner {{ background: {fill}; border: 2px solid {edge}; "
-                           f"border-radius: 4px; }}")
-        self.text.setText(("⚠ " if level == "error" else "") + text)
-        self.show()
-        self._timer.stop()
-        if level == "info":
-            self._timer.start()
-
-
 class MainWindow(QtWidgets.QMainWindow):
     data_loaded = QtCore.Signal(bool)  # a load finished: True if the new data is in use
 
@@ -112,31 +72,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setCentralWidget(central)
 
     def _build_docks(self) -> None:
-        self.search = QtWidgets.QLineEdit(placeholderText="Search algorithms…")
-        self.search.setClearButtonEnabled(True)
-        self.search.textChanged.connect(self._filter_sidebar)
-        self.sidebar = QtWidgets.QTreeWidget()
-        self.sidebar.setHeaderHidden(True)
-        self.sidebar.itemClicked.connect(self._sidebar_clicked)
-        self.sidebar.itemActivated.connect(self._sidebar_clicked)
-        for topic, panels in registry.grouped():
-            top = QtWidgets.QTreeWidgetItem([topic])
-            top.setFlags(QtCore.Qt.ItemIsEnabled)
-            font = top.font(0)
-            font.setBold(True)
-            top.setFont(0, font)
-            for panel in panels:
-                item = QtWidgets.QTreeWidgetItem([panel.title])
-                item.setData(0, QtCore.Qt.UserRole, panel.id)
-                item.setToolTip(0, f"{panel.title} ({panel.id})")
-                top.addChild(item)
-            self.sidebar.addTopLevelItem(top)
-        self.sidebar.expandAll()
-        side = QtWidgets.QWidget()
-        box = QtWidgets.QVBoxLayout(side)
-        box.setContentsMargins(0, 0, 0, 0)
-        box.addWidget(self.search)
-        box.addWidget(self.sidebar)
+        self.sidebar = Sidebar()
+        self.sidebar.chosen.connect(self._sidebar_chosen)
+        side = self.sidebar
         self.sidebar_dock = self._dock("Algorithms", side, QtCore.Qt.LeftDockWidgetArea)
 
         self.tree = ParameterTree(showHeader=False)
@@ -227,7 +165,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.transport.bind(session.player)
         self.banner.hide()
         self._show_text(session.player.current)
-        self._select_in_sidebar(panel_id)
+        self.sidebar.select(panel_id)
         if self.settings is not None:
             self.settings.setValue("panel", panel_id)
 
@@ -235,33 +173,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.caption.setText(self.session.caption())
         self.metrics.setText(format_metrics(step.metrics) if step is not None else "")
 
-    def _sidebar_clicked(self, item, _column=0) -> None:
-        panel_id = item.data(0, QtCore.Qt.UserRole)
-        if panel_id and panel_id != self.session.panel.id:
+    def _sidebar_chosen(self, panel_id: str) -> None:
+        if panel_id != self.session.panel.id:
             self.open_panel(panel_id)
-
-    def _select_in_sidebar(self, panel_id) -> None:
-        for item in self._panel_items():
-            item.setSelected(item.data(0, QtCore.Qt.UserRole) == panel_id)
-
-    def _panel_items(self):
-        for i in range(self.sidebar.topLevelItemCount()):
-            top = self.sidebar.topLevelItem(i)
-            for j in range(top.childCount()):
-                yield top.child(j)
-
-    def _filter_sidebar(self, text: str) -> None:
-        words = text.lower().split()
-        for i in range(self.sidebar.topLevelItemCount()):
-            top = self.sidebar.topLevelItem(i)
-            shown = 0
-            for j in range(top.childCount()):
-                item = top.child(j)
-                haystack = f"{item.text(0)} {item.data(0, QtCore.Qt.UserRole)} {top.text(0)}"
-                hit = all(w in haystack.lower() for w in words)
-                item.setHidden(not hit)
-                shown += hit
-            top.setHidden(shown == 0)
 
     # --- files --------------------------------------------------------------------------
     def open_data(self, path: str | None = None) -> None:

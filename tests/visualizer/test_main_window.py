@@ -50,13 +50,13 @@ def test_timeline_scrubs_to_any_computed_step(qtbot, window):
 
 
 def test_sidebar_search_filters_panels(qtbot, window):
-    window.search.setText("k-means")
-    visible = [i for i in window._panel_items() if not i.isHidden()]
+    window.sidebar.search.setText("k-means")
+    visible = [i for i in window.sidebar.panel_items() if not i.isHidden()]
     assert [i.data(0, QtCore.Qt.UserRole) for i in visible] == ["kmeans"]
-    window.search.setText("no such algorithm")
-    assert all(i.isHidden() for i in window._panel_items())
-    window.search.clear()
-    assert sum(not i.isHidden() for i in window._panel_items()) == len(registry.PANELS)
+    window.sidebar.search.setText("no such algorithm")
+    assert all(i.isHidden() for i in window.sidebar.panel_items())
+    window.sidebar.search.clear()
+    assert sum(not i.isHidden() for i in window.sidebar.panel_items()) == len(registry.PANELS)
 
 
 def test_presentation_mode_is_readable_from_the_back(qtbot, window):

@@ -1,0 +1,47 @@
+"""The line above the canvas that says what went wrong or what just happened, and the
+metrics line under the caption."""
+
+from __future__ import annotations
+
+from PySide6 import QtCore, QtWidgets
+
+BANNER_COLOURS = {"error": ("#fbe3d6", "#D55E00"), "info": ("#dcecf7", "#0072B2")}
+
+
+def format_metrics(metrics: dict) -> str:
+    parts = []
+    for name, value in metrics.items():
+        shown = f"{value:,.4g}" if isinstance(value, float) else f"{value:,}"
+        parts.append(f"{name.replace('_', ' ')} <b>{shown}</b>")
+    return " &nbsp;·&nbsp; ".join(parts)
+
+
+class Banner(QtWidgets.QFrame):
+    """A dismissable line above the canvas: what went wrong, or what just happened."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.text = QtWidgets.QLabel()
+        self.text.setWordWrap(True)
+        close = QtWidgets.QToolButton()
+        close.setText("✕")
+        close.setAutoRaise(True)
+        close.clicked.connect(self.hide)
+        row = QtWidgets.QHBoxLayout(self)
+        row.setContentsMargins(10, 4, 4, 4)
+        row.addWidget(self.text, 1)
+        row.addWidget(close)
+        self.level = ""
+        self._timer = QtCore.QTimer(self, singleShot=True, interval=8000, timeout=self.hide)
+        self.hide()
+
+    def say(self, level: str, text: str) -> None:
+        fill, edge = BANNER_COLOURS[level]
+        self.level = level
+        self.setStyleSheet(f"Banner {{ background: {fill}; border: 2px solid {edge}; "
+                           f"border-radius: 4px; }}")
+        self.text.setText(("⚠ " if level == "error" else "") + text)
+        self.show()
+        self._timer.stop()
+        if level == "info":
+            self._timer.start()

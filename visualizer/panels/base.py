@@ -113,10 +113,11 @@ class AlgorithmPanel(QtCore.QObject):
                 axis = plot.getAxis(name)
                 axis.setStyle(tickFont=tick_font, tickTextOffset=max(3, STYLE.tick_px // 3))
                 axis.setTextPen(INK)
-                # Blit the axis from a cached image: replaying its tick text on every
-                # frame cost ~2.5 ms per axis, the largest single cost of a frame.
+                # Axes and titles are blitted from a cached image: replaying their text on
+                # every frame cost ~2.5 ms per axis, the largest single cost of a frame.
                 axis.setCacheMode(QtWidgets.QGraphicsItem.DeviceCoordinateCache)
                 axis.label.setFont(STYLE.font(STYLE.tick_px))
+            plot.titleLabel.setCacheMode(QtWidgets.QGraphicsItem.DeviceCoordinateCache)
             if plot.titleLabel.text:
                 self.set_title(plot, plot.titleLabel.text)
 

@@ -46,8 +46,8 @@ class Params(optimizers.RaceParams):
 
 
 def _short_metrics(snap):
-    # "loss GD 5.75 · Momentum 0.31 · Adam 1.2": the window's metrics line does not wrap, so
-    # one word of context (and no distances: they have their own plot) keeps six in view.
+    # "loss GD 5.75 · Momentum 0.31 · Adam 1.2": one word of context (and no distances:
+    # they have their own plot) keeps six optimizers on one line.
     metrics = {("loss " if i == 0 else "") + name: float(r.losses[-1])
                for i, (name, r) in enumerate(snap.runners.items())}
     return dataclasses.replace(snap, metrics=metrics)
@@ -116,10 +116,6 @@ class OptimizersPanel(AlgorithmPanel):
         layout = canvas.ci.layout
         layout.setColumnStretchFactor(0, 3)
         layout.setColumnStretchFactor(1, 2)
-        for plot in (main, self.loss_plot, self.dist_plot):
-            # Ticks, grid and titles change rarely: paint them once, then copy the pixels.
-            for item in (plot.getAxis("left"), plot.getAxis("bottom"), plot.titleLabel):
-                item.setCacheMode(CACHED)
 
     @staticmethod
     def _add(plot, item, z):

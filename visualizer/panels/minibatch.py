@@ -35,7 +35,7 @@ class MiniBatchPanel(AlgorithmPanel):
         self.names, self.origin = ("x", "y"), ""
         self.table, self.columns, self.file_knobs = None, (), None
         self.version, self._framed = 0, None         # the view is rebuilt per data version
-        self.space_title, self.progress = "Loss over (w, b)", "not started"
+        self.space_title = "Loss over (w, b)"
         super().__init__(seed)
         self.regenerate()
 
@@ -223,7 +223,7 @@ class MiniBatchPanel(AlgorithmPanel):
         self.contours.setData(*result.lines)
         scale = ", log shading" if result.logarithmic else ""
         self.space_title = f"Loss over (w, b){scale}"
-        self.set_title(self.space, f"{self.space_title} · {self.progress}")
+        self.set_title(self.space, self.space_title)
 
     # --- drawing ------------------------------------------------------------------------
     def draw(self, step):
@@ -231,10 +231,9 @@ class MiniBatchPanel(AlgorithmPanel):
         for name, view in self.items.items():
             view.draw(states.get(name), self.frame)
         self._grow_ranges(states.values())
+        # The counter lives in the status box, not the title: a title that changes width
+        # every frame re-lays out the whole canvas.
         self.counter.setHtml(views.status_html(step))
-        self.progress = ("not started" if step is None else
-                         f"update {step.update}" if step.update else "start")
-        self.set_title(self.space, f"{self.space_title} · {self.progress}")  # the counter
 
     def _grow_ranges(self, states):
         """Widen the loss plots only when a curve leaves them: at most a few times a run."""

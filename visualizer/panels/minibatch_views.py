@@ -231,7 +231,7 @@ def status_html(step) -> str:
     """Where each method is in its epoch, one short line each in its own colour."""
     if step is None:
         return "not started: press Step (→)"
-    rows = []
+    rows = [f"<b>update {step.update}</b>" if step.update else "<b>start</b>"]
     for m in step.methods.values():
         if m.diverged_at is not None:
             text = f"<b>diverged at update {m.diverged_at}</b> (η too large)"

@@ -182,15 +182,15 @@ class OptimizersPanel(AlgorithmPanel):
         self.layer.show(surface)
         # Titles set the layout's minimum width, and a custom formula may be 200 characters
         # long: the formula goes in the text box inside the view, which clips it instead.
-        self.main.setTitle(surface.name)
+        self.set_title(self.main, surface.name)
         self.gap = bool(surface.minima)  # the loss plot shows f − f* on a log axis
         best = min((surface.value(m) for m in surface.minima), default=0.0)
         self.best = best if np.isfinite(best) else 0.0
         self.loss_plot.getAxis("left").setLogMode(False, self.gap)
-        self.loss_plot.setTitle("loss above the minimum" if self.gap else "loss f")
+        self.set_title(self.loss_plot, "loss above the minimum" if self.gap else "loss f")
         self.dist_plot.getAxis("left").setLogMode(False, True)
-        self.dist_plot.setTitle("distance to a minimum" if self.gap
-                                else "distance: no minimum known here")
+        self.set_title(self.dist_plot, "distance to a minimum" if self.gap
+                       else "distance: no minimum known here")
 
     def set_params(self, params, live=False):
         if live:

@@ -39,9 +39,6 @@ class Background(QtCore.QObject):
         self._pending.add(POOL.submit(self._work, fn, key, token))
         self._timer.start()
 
-    def busy(self, key) -> bool:
-        return key in self._callbacks
-
     def _work(self, fn, key, token) -> None:
         try:
             result = fn()

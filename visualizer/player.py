@@ -50,10 +50,9 @@ class Player(QtCore.QObject):
     def playing(self) -> bool:
         return self._timer.isActive()
 
-    def snapshots(self, upto: int | None = None) -> list:
-        """The kept snapshots from the oldest up to and including `upto`."""
-        upto = self.position if upto is None else upto
-        return list(self.history)[: max(0, upto - self.first + 1)]
+    def snapshots(self) -> list:
+        """The kept snapshots from the oldest up to and including the one shown."""
+        return list(self.history)[: max(0, self.position - self.first + 1)]
 
     # --- control -------------------------------------------------------------------------
     def load(self, factory: Callable[[], Iterator]) -> None:

@@ -24,14 +24,17 @@ class Snapshot:
 
 def param(default: Any, *, tip: str = "", limits: tuple | None = None,
           values: tuple | None = None, step: float | None = None,
-          live: bool = False, label: str | None = None) -> Any:
+          live: bool = False, label: str | None = None,
+          when: tuple[str, tuple] | None = None) -> Any:
     """A dataclass field with the metadata the parameter tree is generated from.
 
     ``limits`` bounds numbers, ``values`` lists the choices of a string, ``live`` marks a
-    parameter that may change mid-run without restarting it.
+    parameter that may change mid-run without restarting it, and ``when=(name, values)``
+    shows the control only while field ``name`` has one of ``values`` (a bowl's condition
+    number matters only on the bowl).
     """
     meta = {"tip": tip, "limits": limits, "values": values, "step": step,
-            "live": live, "label": label}
+            "live": live, "label": label, "when": when}
     return field(default=default, metadata={k: v for k, v in meta.items() if v is not None})
 
 

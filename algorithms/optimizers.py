@@ -397,46 +397,63 @@ def _race_snapshot(surface, lanes, k, phase, caption) -> RaceSnapshot:
 
 # --- parameters for the race panel --------------------------------------------------------
 
+BOWL_ONLY = ("surface", ("Quadratic bowl",))   # `when` conditions: see base.param
+CUSTOM_ONLY = ("surface", ("Custom",))
+
+
+def ticked(name: str) -> tuple[str, tuple]:
+    """Show a control only while optimizer `name` is ticked."""
+    return name, (True,)
+
+
 @dataclass(frozen=True)
 class RaceParams:
     surface: str = param("Rosenbrock", values=tuple(SURFACES), tip="the function to minimise")
     condition: float = param(10.0, limits=(1.0, 1000.0), label="condition number κ",
-                             tip="quadratic bowl only: ratio of its steepest to flattest curvature")
+                             when=BOWL_ONLY,
+                             tip="ratio of the bowl's steepest to flattest curvature")
     angle: float = param(0.0, limits=(-90.0, 90.0), step=5.0, label="bowl rotation (°)",
-                         tip="quadratic bowl only: turns its axes away from x and y")
+                         when=BOWL_ONLY, tip="turns the bowl's axes away from x and y")
     formula: str = param("sin(x) * cos(y) + 0.1 * (x**2 + y**2)", label="custom f(x, y)",
-                         tip="custom surface only: x, y, pi, e, + - * / **, "
-                             "sin cos tan exp log sqrt abs tanh")
-    # Each optimizer sits next to its own learning rate and decay rates, so the tree reads
-    # as one small block per optimizer. The defaults suit the default surface and start.
+                         when=CUSTOM_ONLY,
+                         tip="x, y, pi, e, + - * / **, sin cos tan exp log sqrt abs tanh")
+    # Each optimizer sits next to its own learning rate and decay rates, shown only while
+    # it is ticked, so the tree reads as one small block per racing optimizer. The
+    # defaults suit the default surface and start.
     gd: bool = param(True, label="gradient descent")
-    gd_lr: float = param(0.001, limits=(1e-5, 10.0), label="GD η", tip="GD learning rate")
+    gd_lr: float = param(0.001, limits=(1e-5, 10.0), label="GD η", when=ticked("gd"),
+                         tip="GD learning rate")
     momentum: bool = param(True, label="momentum")
     momentum_lr: float = param(0.001, limits=(1e-5, 10.0), label="Momentum η",
-                               tip="momentum learning rate")
+                               when=ticked("momentum"), tip="momentum learning rate")
     momentum_gamma: float = param(0.9, limits=(0.0, 0.99), step=0.01, label="Momentum γ",
+                                  when=ticked("momentum"),
                                   tip="how much of the velocity is kept each step")
     nesterov: bool = param(False, label="Nesterov")
     nesterov_lr: float = param(0.001, limits=(1e-5, 10.0), label="Nesterov η",
-                               tip="Nesterov learning rate")
+                               when=ticked("nesterov"), tip="Nesterov learning rate")
     nesterov_gamma: float = param(0.9, limits=(0.0, 0.99), step=0.01, label="Nesterov γ",
+                                  when=ticked("nesterov"),
                                   tip="how much of the velocity is kept each step")
     adagrad: bool = param(False, label="AdaGrad")
     adagrad_lr: float = param(0.5, limits=(1e-5, 10.0), label="AdaGrad η",
+                              when=ticked("adagrad"),
                               tip="AdaGrad learning rate; its first step is about η long")
     rmsprop: bool = param(False, label="RMSProp")
     rmsprop_lr: float = param(0.01, limits=(1e-5, 10.0), label="RMSProp η",
+                              when=ticked("rmsprop"),
                               tip="RMSProp learning rate; its steps are about η/√(1 − ρ) long")
     rmsprop_rho: float = param(0.9, limits=(0.0, 0.999), step=0.01, label="RMSProp ρ",
-                               tip="decay of the running average of g²")
+                               when=ticked("rmsprop"), tip="decay of the running average of g²")
     adam: bool = param(True, label="Adam")
-    adam_lr: float = param(0.1, limits=(1e-5, 10.0), label="Adam η",
+    adam_lr: float = param(0.1, limits=(1e-5, 10.0), label="Adam η", when=ticked("adam"),
                            tip="Adam learning rate; its steps are about η long")
     adam_beta1: float = param(0.9, limits=(0.0, 0.999), step=0.01, label="Adam β₁",
-                              tip="decay of the running average of g")
+                              when=ticked("adam"), tip="decay of the running average of g")
     adam_beta2: float = param(0.999, limits=(0.0, 0.9999), step=0.001, label="Adam β₂",
-                              tip="decay of the running average of g²")
-    adam_bias_correction: bool = param(True, label="Adam bias correction")
+                              when=ticked("adam"), tip="decay of the running average of g²")
+    adam_bias_correction: bool = param(True, label="Adam bias correction",
+                                       when=ticked("adam"))
     eps: float = param(1e-8, limits=(0.0, 1.0), label="ε",
                        tip="AdaGrad, RMSProp and Adam: keeps the division finite")
     steps: int = param(500, limits=(1, 10000), label="steps",

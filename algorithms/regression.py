@@ -52,12 +52,13 @@ class Params:
     batch: bool = param(True, label="batch", tip="every update uses all examples")
     sgd: bool = param(True, label="stochastic (SGD)", tip="every update uses one example")
     minibatch: bool = param(True, label="mini-batch", tip="every update uses a few examples")
-    batch_size: int = param(8, limits=(1, 500), step=1, label="mini-batch size")
+    batch_size: int = param(8, limits=(1, 500), step=1, label="mini-batch size",
+                            when=("minibatch", (True,)))
     rule: str = param("plain", values=RULES, label="update rule",
                       tip="how a gradient becomes a step; the same for every method")
     lr: float = param(0.1, limits=(1e-4, 5.0), step=0.01, label="learning rate η")
     momentum: float = param(0.9, limits=(0.0, 0.99), step=0.01, label="momentum γ",
-                            tip="momentum rule only")
+                            when=("rule", ("momentum",)), tip="how much velocity is kept")
     updates: int = param(300, limits=(1, 10000), label="updates")
     standardize: bool = param(False, label="standardise x",
                               tip="replace x by (x − mean)/std before fitting; "

@@ -48,6 +48,7 @@ class ParamBinder(QtCore.QObject):
             children=[spec_for(f, getattr(instance, f.name)) for f in self.fields.values()])
         self._muted = False
         self.group.sigTreeStateChanged.connect(self._on_tree_change)
+        self._show_relevant(instance)
 
     def value(self):
         return self.cls(**{name: self.group.child(name).value() for name in self.fields})
@@ -60,6 +61,14 @@ class ParamBinder(QtCore.QObject):
                 self.group.child(name).setValue(getattr(instance, name))
         finally:
             self._muted = False
+        self._show_relevant(instance)
+
+    def _show_relevant(self, instance) -> None:
+        """Hide the controls whose `when` condition does not hold for `instance`."""
+        for name, field in self.fields.items():
+            when = field.metadata.get("when")
+            if when is not None:
+                self.group.child(name).show(getattr(instance, when[0]) in when[1])
 
     def _on_tree_change(self, _group, changes) -> None:
         if self._muted:
@@ -73,5 +82,6 @@ class ParamBinder(QtCore.QObject):
         except (TypeError, ValueError) as err:
             self.invalid.emit(str(err))
             return
+        self._show_relevant(new)
         live = all(self.fields[n].metadata.get("live", False) for n in names if n in self.fields)
         self.changed.emit(new, live)

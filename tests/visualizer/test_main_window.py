@@ -142,3 +142,14 @@ def test_a_panel_can_show_params_it_changed_without_a_restart(qtbot, window):
     session.panel.replace_params(dataclasses.replace(session.panel.params, k=6))
     assert window.binders[0].group.child("k").value() == 6
     assert session.player.position == 2, "showing a value is not a user's change"
+
+
+def test_controls_that_do_not_apply_are_hidden(make_window):
+    window = make_window("optimizers")
+    tree = window.binders[0].group
+    assert not tree.child("condition").opts["visible"]      # Rosenbrock: no bowl controls
+    assert not tree.child("nesterov_lr").opts["visible"]    # Nesterov is not ticked
+    tree.child("surface").setValue("Quadratic bowl")
+    tree.child("nesterov").setValue(True)
+    assert tree.child("condition").opts["visible"] and tree.child("nesterov_lr").opts["visible"]
+    assert not tree.child("formula").opts["visible"]

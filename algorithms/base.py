@@ -58,3 +58,26 @@ def frozen(array):
     out = np.array(array, copy=True)
     out.flags.writeable = False
     return out
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """'1 point', '0 points', '1,200 points': captions never say '1 points'."""
+    return f"{n:,} {word if n == 1 else (many or word + 's')}"
+
+
+def num(x: float, digits: int = 4) -> str:
+    """A number for a caption or metric: `digits` significant digits, never '-0' or 'nan'.
+
+    Undefined values (NaN, before something exists) are shown as '—'; ±inf as '∞'.
+    """
+    import math
+
+    x = float(x)
+    if math.isnan(x):
+        return "—"
+    if math.isinf(x):
+        return "∞" if x > 0 else "−∞"
+    text = f"{x:.{digits}g}"
+    if float(text) == 0.0:
+        return "0"  # '-0' and '-0.0' say nothing a student should read
+    return text.replace("-", "−")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from algorithms.base import Snapshot, frozen, param, validate
+from algorithms.base import Snapshot, frozen, num, param, plural, validate
 
 INITS = ("random", "k-means++", "manual")
 
@@ -114,26 +114,55 @@ def check_data(X: np.ndarray, k: int) -> np.ndarray:
     return X
 
 
+def normalising(X: np.ndarray) -> tuple[np.ndarray, int]:
+    """A centre and a power-of-two exponent e such that (X − centre)·2⁻ᵉ lies in [−1, 1].
+
+    k-means does not change when every point is shifted or scaled alike, so the work is
+    done on the normalised points: squared distances then never overflow (values near the
+    float maximum), never underflow to zero (values near 1e-300), and a large common offset
+    (1e8) does not eat the digits that tell points apart. Scaling by a power of two is exact.
+    """
+    lo, hi = X.min(0), X.max(0)
+    centre = lo / 2 + hi / 2            # halves first: lo + hi may overflow
+    reach = float(np.abs(X - centre).max())
+    exponent = int(np.frexp(reach)[1]) if reach > 0 else 0
+    return centre, exponent
+
+
 def run(X, params: Params, rng: np.random.Generator,
         init_centers: np.ndarray | None = None) -> Iterator[Step]:
     """Yield the init, assign, update … converged steps of k-means on X (n, d)."""
     validate(params)
     X = check_data(X, params.k)
     n, k = len(X), params.k
+    centre, exponent = normalising(X)
+    Z = np.ldexp(X - centre, -exponent)   # the work is done here; see normalising()
+
+    def original(points):                 # normalised coordinates back to the user's
+        return np.ldexp(points, exponent) + centre
+
+    def original_inertia(value):
+        with np.errstate(over="ignore"):  # data near the float maximum: honestly infinite
+            return float(np.ldexp(value, 2 * exponent))
+
     no_labels = frozen(np.full(n, -1))
     no_change = frozen(np.zeros(n, bool))
     index = 0
     inertias: list[float] = []
 
-    def snap(phase, caption, centers, labels, changed, trail, iteration, inertia):
+    def snap(phase, caption, centers, labels, changed, trail, iteration, inertia=None):
+        """`centers` normalised; `trail` already in the user's units (the starting
+        centres exactly as given or picked, not rounded through the normalisation)."""
         nonlocal index
-        if phase in ("assign", "update"):
+        metrics = {"iteration": iteration}
+        if inertia is not None:
             inertias.append(inertia)
-        step = Step(index=index, phase=phase, caption=caption,
-                    metrics={"iteration": iteration, "inertia": inertia,
-                             "changed": int(changed.sum())},
-                    centers=frozen(centers), labels=labels, changed=changed,
-                    trail=frozen(trail), iteration=iteration, inertia=inertia,
+            metrics["inertia"] = inertia
+        metrics["changed"] = int(changed.sum())
+        step = Step(index=index, phase=phase, caption=caption, metrics=metrics,
+                    centers=frozen(trail[-1]), labels=labels, changed=changed,
+                    trail=frozen(np.array(trail)), iteration=iteration,
+                    inertia=float("nan") if inertia is None else inertia,
                     inertias=frozen(inertias))
         index += 1
         return step
@@ -144,73 +173,82 @@ def run(X, params: Params, rng: np.random.Generator,
             placed = 0 if init_centers is None else len(init_centers)
             raise ValueError(f"manual init: click on the canvas to place {k} centres "
                              f"({placed} placed so far)")
-        centers = np.asarray(init_centers, dtype=float).reshape(k, X.shape[1]).copy()
-        yield snap("init", f"You placed the {k} starting centres by hand.", centers,
-                   no_labels, no_change, centers[None], 0, float("nan"))
+        given = np.asarray(init_centers, dtype=float).reshape(k, X.shape[1])
+        if not np.isfinite(given).all():
+            raise ValueError("the hand-placed centres must be finite numbers")
+        centers = np.ldexp(given - centre, -exponent)
+        trail = [given.copy()]
+        yield snap("init", f"You placed the {plural(k, 'starting centre')} by hand.",
+                   centers, no_labels, no_change, trail, 0)
     elif params.init == "random":
-        centers = X[rng.choice(n, size=k, replace=False)].copy()
-        yield snap("init", f"Chose {k} data points at random as the starting centres.",
-                   centers, no_labels, no_change, centers[None], 0, float("nan"))
+        picks = rng.choice(n, size=k, replace=False)
+        centers, trail = Z[picks].copy(), [X[picks]]
+        yield snap("init", f"Chose {plural(k, 'data point')} at random as the starting "
+                           "centres.", centers, no_labels, no_change, trail, 0)
     else:
         seeds = []
-        for pick, distance in kmeans_plus_plus(X, k, rng):
+        for pick, distance in kmeans_plus_plus(Z, k, rng):
             seeds.append(pick)
-            centers = X[seeds].copy()
+            centers, trail = Z[seeds].copy(), [X[seeds]]
             if len(seeds) == 1:
                 caption = "k-means++: the first centre is a data point picked uniformly at random."
             else:
                 caption = (f"k-means++: centre {len(seeds)} of {k} drawn with probability ∝ "
                            f"squared distance to the nearest centre (this one is "
-                           f"{distance:.2f} away).")
-            yield snap("init", caption, centers, no_labels, no_change, centers[None], 0,
-                       float("nan"))
+                           f"{num(np.ldexp(distance, exponent), 3)} away).")
+            yield snap("init", caption, centers, no_labels, no_change, trail, 0)
 
     # --- Lloyd iterations -------------------------------------------------------------
-    tol = params.tol * float(np.mean(np.var(X, axis=0)))  # scale-free, like scikit-learn
+    tol = params.tol * float(np.mean(np.var(Z, axis=0)))  # scale-free, like scikit-learn
     labels = np.full(n, -1)
-    trail = [centers.copy()]
     for iteration in range(1, params.max_iter + 1):
-        new_labels, inertia = assign(X, centers)
+        new_labels, inertia = assign(Z, centers)
+        inertia = original_inertia(inertia)
         changed = new_labels != labels if iteration > 1 else np.zeros(n, bool)
         labels = new_labels
         moved = int(changed.sum())
         if iteration == 1:
-            caption = f"Assign: every point joins its nearest centre (inertia {inertia:.4g})."
+            caption = ("Assign: every point joins its nearest centre "
+                       f"(inertia {num(inertia)}).")
         else:
-            caption = (f"Assign: {moved} point{'s' if moved != 1 else ''} changed cluster "
-                       f"(inertia {inertia:.4g}).")
-        yield snap("assign", caption, centers, frozen(labels), frozen(changed),
-                   np.array(trail), iteration, inertia)
+            caption = (f"Assign: {plural(moved, 'point')} changed cluster "
+                       f"(inertia {num(inertia)}).")
+        yield snap("assign", caption, centers, frozen(labels), frozen(changed), trail,
+                   iteration, inertia)
         if iteration > 1 and moved == 0:
-            yield snap("converged", f"Converged after {iteration - 1} iterations: no point "
-                       f"changed cluster, so the centres cannot move (inertia {inertia:.4g}).",
-                       centers, frozen(labels), no_change, np.array(trail), iteration - 1,
-                       inertia)
+            yield snap("converged", f"Converged in iteration {iteration}: no point changed "
+                       f"cluster, so the centres cannot move again (inertia {num(inertia)}).",
+                       centers, frozen(labels), no_change, trail, iteration, inertia)
             return
 
-        new_centers, empty = update(X, labels, centers)
+        new_centers, empty = update(Z, labels, centers)
         shift = float(((new_centers - centers) ** 2).sum())
         largest = float(np.sqrt(((new_centers - centers) ** 2).sum(1)).max())
         centers = new_centers
-        trail.append(centers.copy())
-        inertia = inertia_of(X, labels, centers)  # same labels, better centres: never higher
+        trail.append(original(centers))
+        # same labels, better centres: never higher
+        inertia = original_inertia(inertia_of(Z, labels, centers))
         caption = ("Update: each centre moved to the mean of its points "
-                   f"(largest move {largest:.3g}).")
+                   f"(largest move {num(np.ldexp(largest, exponent), 3)}).")
         if empty.any():
-            caption += f" Cluster {', '.join(str(i + 1) for i in np.flatnonzero(empty))} " \
-                       "has no points, so its centre stays put."
-        yield snap("update", caption, centers, frozen(labels), no_change, np.array(trail),
+            which = ", ".join(str(i + 1) for i in np.flatnonzero(empty))
+            caption += (f" Cluster {which} {'has' if empty.sum() == 1 else 'have'} no points,"
+                        f" so {'its centre stays' if empty.sum() == 1 else 'their centres stay'}"
+                        " put.")
+        yield snap("update", caption, centers, frozen(labels), no_change, trail,
                    iteration, inertia)
         if shift <= tol:
-            labels, inertia = assign(X, centers)
-            yield snap("converged", f"Converged after {iteration} iterations: the centres "
-                       f"moved less than the tolerance (inertia {inertia:.4g}).", centers,
-                       frozen(labels), no_change, np.array(trail), iteration, inertia)
+            labels, inertia = assign(Z, centers)
+            inertia = original_inertia(inertia)
+            yield snap("converged", f"Converged in iteration {iteration}: the centres moved "
+                       f"less than the tolerance (inertia {num(inertia)}).", centers,
+                       frozen(labels), no_change, trail, iteration, inertia)
             return
-    labels, inertia = assign(X, centers)
+    labels, inertia = assign(Z, centers)
+    inertia = original_inertia(inertia)
     yield snap("converged", f"Stopped at the iteration limit ({params.max_iter}) before "
-               f"converging (inertia {inertia:.4g}).", centers, frozen(labels), no_change,
-               np.array(trail), params.max_iter, inertia)
+               f"converging (inertia {num(inertia)}).", centers, frozen(labels), no_change,
+               trail, params.max_iter, inertia)
 
 
 def final(X, params: Params, rng: np.random.Generator, init_centers=None) -> Step:

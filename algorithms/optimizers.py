@@ -105,6 +105,14 @@ def _check_fraction(owner: str, **values: float) -> None:
             raise ValueError(f"{owner}: {key} must be in [0, 1), got {value}")
 
 
+def _scaled(lr: float, g: np.ndarray, root: np.ndarray, eps: float) -> np.ndarray:
+    """−η·g / (root + ε), where a zero denominator (ε = 0 and no gradient yet) means no step:
+    0/0 there is not a divergence, just a coordinate that has never been pushed."""
+    denominator = root + eps
+    safe = np.where(denominator > 0, denominator, 1.0)
+    return np.where(denominator > 0, -lr * g / safe, 0.0)
+
+
 def _check_eps(owner: str, eps: float) -> None:
     if not eps >= 0:
         raise ValueError(f"{owner}: eps must be zero or positive, got {eps}")
@@ -170,7 +178,7 @@ class AdaGrad(Optimizer):
 
     def _rule(self, state, g):
         big_g = state.slots["G"] + g**2
-        return -self.lr * g / (np.sqrt(big_g) + self.eps), {"G": big_g}, {"G": big_g}
+        return _scaled(self.lr, g, np.sqrt(big_g), self.eps), {"G": big_g}, {"G": big_g}
 
 
 @dataclass(frozen=True)
@@ -190,7 +198,7 @@ class RMSProp(Optimizer):
 
     def _rule(self, state, g):
         s = self.rho * state.slots["s"] + (1 - self.rho) * g**2
-        return -self.lr * g / (np.sqrt(s) + self.eps), {"s": s}, {"s": s}
+        return _scaled(self.lr, g, np.sqrt(s), self.eps), {"s": s}, {"s": s}
 
 
 @dataclass(frozen=True)
@@ -221,7 +229,7 @@ class Adam(Optimizer):
             m_hat, v_hat = m / (1 - self.beta1**t), v / (1 - self.beta2**t)
         else:
             m_hat, v_hat = m, v
-        delta = -self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        delta = _scaled(self.lr, m_hat, np.sqrt(v_hat), self.eps)
         return delta, {"m": m, "v": v}, {"m": m, "v": v, "m_hat": m_hat, "v_hat": v_hat}
 
 
@@ -278,6 +286,14 @@ class Runner:
     terms: Mapping[str, np.ndarray]
     diverged_at: int | None
     caption: str
+    # For the log-scale plots, one value per point of the path: log10 of f − f* (the loss
+    # above the lowest known minimum) and of the distance to the nearest known minimum,
+    # both floored at LOG_FLOOR; None on a surface with no known minimum.
+    log_gaps: np.ndarray | None = None
+    log_distances: np.ndarray | None = None
+
+
+LOG_FLOOR = -12.0  # log10 of the smallest gap or distance plotted: exact zeros sit here
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -297,16 +313,30 @@ class _Lane:
         self.losses = Trail(surface.value(self.state.x))
         self.last: Update | None = None
         self.diverged_at: int | None = None
+        self.minima = np.asarray(surface.minima, float).reshape(-1, 2)
+        if len(self.minima):
+            self.best = min(surface.value(m) for m in self.minima)
+            self.log_gaps, self.log_distances = (Trail(v) for v in self._logs(self.state.x))
         self.runner = self._emit(f"{label}: starts at {_vec(self.state.x)}")
+
+    def _logs(self, x) -> tuple[float, float]:
+        gap = self.surface.value(x) - self.best
+        distance = float(np.min(np.hypot(*(self.minima - x).T)))
+        with np.errstate(divide="ignore"):
+            return (max(float(np.log10(max(gap, 0.0))), LOG_FLOOR),
+                    max(float(np.log10(distance)), LOG_FLOOR))
 
     def _emit(self, caption: str) -> Runner:
         last = self.last
+        known = len(self.minima) > 0
         return Runner(name=self.label, path=self.path.view(), point=self.state.x,
                       losses=self.losses.view(), gradient=last.g if last else None,
                       update=last.delta if last else None,
                       velocity=self.opt.velocity(self.state),
                       terms=last.terms if last else MappingProxyType({}),
-                      diverged_at=self.diverged_at, caption=caption)
+                      diverged_at=self.diverged_at, caption=caption,
+                      log_gaps=self.log_gaps.view() if known else None,
+                      log_distances=self.log_distances.view() if known else None)
 
     def advance(self, k: int, escape: float) -> None:
         if self.diverged_at is not None:
@@ -319,6 +349,10 @@ class _Lane:
             self.state, self.last = state, update
             self.path.append(state.x)
             self.losses.append(loss)
+            if len(self.minima):
+                gap, distance = self._logs(state.x)
+                self.log_gaps.append(gap)
+                self.log_distances.append(distance)
             self.runner = self._emit(self.opt.describe(update, self.label))
             return
         self.diverged_at = k

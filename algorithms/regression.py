@@ -16,7 +16,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from algorithms.base import Snapshot, frozen, param, validate
+from algorithms.base import Snapshot, frozen, num, param, validate
 from algorithms.optimizers import Adam, GradientDescent, Momentum, Optimizer, Trail
 
 TASKS = ("linear", "logistic")
@@ -86,6 +86,24 @@ def make_data(task: str, n: int, noise: float, rng: np.random.Generator):
     return x[:, None], y
 
 
+LARGEST = 1e100  # beyond this a square (or a product of two values) may overflow
+
+
+def check_data(x, y, task: str) -> None:
+    """Raise ValueError, in one sentence for the user, when (x, y) cannot be fitted."""
+    x, y = np.asarray(x, dtype=float).ravel(), np.asarray(y, dtype=float).ravel()
+    if len(y) != len(x) or len(y) == 0:
+        raise ValueError(f"x and y need the same, non-zero length, got {len(x)} and {len(y)}")
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+        raise ValueError("x and y must be finite numbers (no NaN or infinity)")
+    big = max(float(np.abs(x).max()), float(np.abs(y).max()))
+    if big > LARGEST:
+        raise ValueError(f"values as large as {num(big, 2)} overflow when squared; divide the "
+                         "columns by a power of ten first")
+    if task == "logistic" and not np.isin(y, (0.0, 1.0)).all():
+        raise ValueError("logistic regression needs labels 0 and 1")
+
+
 def features(x, params: Params):
     """The feature actually fitted, shape (n,), and (mean, std) when it was standardised."""
     x = np.asarray(x, dtype=float)
@@ -125,9 +143,14 @@ def loss_grid(task: str, x, y, ws, bs) -> np.ndarray:
     x, y = np.asarray(x, float).ravel(), np.asarray(y, float)
     w, b = np.asarray(ws, float)[None, :], np.asarray(bs, float)[:, None]
     if task == "linear":
-        # Expanding the square leaves only five data moments, so the cost is the grid size.
-        mx, my, mxx, mxy, myy = x.mean(), y.mean(), (x * x).mean(), (x * y).mean(), (y * y).mean()
-        return 0.5 * (w**2 * mxx + b**2 + myy + 2 * w * b * mx - 2 * w * mxy - 2 * b * my)
+        # Expanding the square about the means leaves five centred moments, so the cost is
+        # the grid size. Centred, not raw: with y near 1e8 the raw moments cancel away
+        # every digit that matters (the map came out wrong by a factor of 40,000).
+        mx, my = x.mean(), y.mean()
+        dx, dy = x - mx, y - my
+        vx, vy, cxy = (dx * dx).mean(), (dy * dy).mean(), (dx * dy).mean()
+        c = w * mx + b - my  # the fitted line's error at the mean x
+        return 0.5 * (w**2 * vx - 2 * w * cxy + vy + c**2)
     # mean(y·z) is linear in (w, b); only the softplus term needs every example.
     out = -(w * (x * y).mean() + b * y.mean()) * np.ones((b.shape[0], 1))
     rows = max(1, 2_000_000 // max(1, w.shape[1] * len(x)))  # bound the temporary cube
@@ -289,12 +312,9 @@ def run(x, y, params: Params, rng: np.random.Generator,
     validate(params)
     if task not in TASKS:
         raise ValueError(f"task must be one of {', '.join(TASKS)}, got {task!r}")
+    check_data(x, y, task)
     xf, scaling = features(x, params)
     y = np.asarray(y, dtype=float).ravel()
-    if len(y) != len(xf) or len(y) == 0:
-        raise ValueError(f"x and y need the same, non-zero length, got {len(xf)} and {len(y)}")
-    if task == "logistic" and not np.isin(y, (0.0, 1.0)).all():
-        raise ValueError("logistic regression needs labels 0 and 1")
     seeds = rng.integers(0, 2**63, size=len(METHODS))
     sizes = {"batch": len(y), "sgd": 1, "minibatch": min(params.batch_size, len(y))}
     start = (params.w0, params.b0)

@@ -141,3 +141,34 @@ def test_empty_cluster_keeps_its_centre_and_says_so():
     update = next(s for s in steps if s.phase == "update")
     np.testing.assert_array_equal(update.centers[2], [50.0, 50.0])
     assert "Cluster 3 has no points" in update.caption
+
+
+SCALINGS = {
+    "times 1e200": lambda X: X * 1e200,
+    "near the float maximum": lambda X: X / np.abs(X).max() * 1.7e308,
+    "times 1e-300": lambda X: X * 1e-300,
+    "offset 1e8": lambda X: X + 1e8,
+    "offset 1e8, five columns": lambda X: np.hstack([X, X[:, :1] * 0.5, X * 0.3]) + 1e8,
+}
+
+
+@pytest.mark.parametrize("name", SCALINGS)
+def test_extreme_values_cluster_like_their_moderate_original(name):
+    """Shifting or scaling every point alike cannot change k-means: the labels must equal
+    scikit-learn's on the moderate data from the corresponding start."""
+    X = make_blobs(400, centers=4, cluster_std=1.2, random_state=5)[0]
+    wide = SCALINGS[name](X)
+    moderate = X if "five" not in name else np.hstack([X, X[:, :1] * 0.5, X * 0.3])
+    picks = np.random.default_rng(0).choice(len(X), 4, replace=False)
+    ref = KMeans(4, init=moderate[picks], n_init=1, algorithm="lloyd", tol=0.0).fit(moderate)
+    ours = kmeans.final(wide, kmeans.Params(k=4, init="manual", tol=0.0),
+                        np.random.default_rng(0), init_centers=wide[picks])
+    np.testing.assert_array_equal(ours.labels, ref.labels_)
+    assert np.isfinite(ours.centers).all()
+    assert "nan" not in ours.caption.lower()
+
+
+def test_identical_rows_converge_at_once():
+    last = kmeans.final(np.full((30, 2), 7.0), kmeans.Params(k=3), np.random.default_rng(0))
+    assert last.phase == "converged" and last.inertia == 0.0
+    np.testing.assert_array_equal(last.centers, np.full((3, 2), 7.0))

@@ -7,6 +7,7 @@ import pytest
 import sklearn
 from sklearn.linear_model import LogisticRegression
 
+from algorithms import regression
 from algorithms.regression import (
     Data,
     Params,
@@ -205,3 +206,28 @@ def test_data_controls_are_their_own_group():
     # from how the fit is run.
     assert {f.name for f in dataclasses.fields(Data)} == {"task", "n_points", "noise"}
     assert not {"task", "n_points", "noise"} & {f.name for f in dataclasses.fields(Params)}
+
+
+def test_loss_map_stays_exact_with_a_large_offset_in_y():
+    """Each grid value must equal the loss computed directly from the residuals; with y near
+    1e8 raw second moments would cancel away every digit that matters."""
+    rng = np.random.default_rng(4)
+    x = rng.uniform(0, 4, 200)
+    y = 1e8 + 1.5 * x + rng.normal(0, 0.3, 200)
+    ws, bs = np.linspace(0.5, 2.5, 7), 1e8 + np.linspace(-2, 2, 5)
+    grid = regression.loss_grid("linear", x, y, ws, bs)
+    direct = np.array([[0.5 * np.mean((w * x + b - y) ** 2) for w in ws] for b in bs])
+    np.testing.assert_allclose(grid, direct, rtol=1e-6)
+
+
+@pytest.mark.parametrize(("x", "y", "message"), [
+    ([1.0, 2.0], [1.0], "same, non-zero length"),
+    ([1.0, np.nan], [1.0, 2.0], "finite numbers"),
+    ([1e200, 2.0], [1.0, 2.0], "overflow when squared"),
+    ([1.0, 2.0], [0.0, 3.0], "labels 0 and 1"),
+])
+def test_data_that_cannot_be_fitted_is_refused_in_one_sentence(x, y, message):
+    task = "logistic" if "labels" in message else "linear"
+    with pytest.raises(ValueError, match=message):
+        list(regression.run(np.array(x), np.array(y), regression.Params(),
+                            np.random.default_rng(0), task))

@@ -1,10 +1,12 @@
 """Update rules checked against hand arithmetic and an independent Adam loop; the race."""
 
+import dataclasses
 import math
 
 import numpy as np
 import pytest
 
+from algorithms import optimizers
 from algorithms.optimizers import (
     OPTIMIZERS,
     AdaGrad,
@@ -333,3 +335,30 @@ def test_default_race_is_stable_on_the_default_surface():
     for name, runner in last.runners.items():
         assert runner.diverged_at is None, name
         assert runner.losses[-1] < runner.losses[0], name
+
+
+@pytest.mark.parametrize("name", ["AdaGrad", "RMSProp", "Adam"])
+def test_eps_zero_on_an_untouched_coordinate_is_no_step_not_a_divergence(name):
+    """With ε = 0 a coordinate whose gradient has always been 0 gives 0/0; it must not move
+    (and the race must not call that a divergence)."""
+    ticks = {n: n == name.lower() for n in ("gd", "momentum", "adagrad", "rmsprop", "adam")}
+    p = dataclasses.replace(optimizers.RaceParams(), surface="Quadratic bowl", eps=0.0,
+                            **ticks)
+    surface = optimizers.make_surface(p)
+    last = list(optimizers.run(surface, p, start=(0.0, 1.0)))[-1].runners[name]
+    assert last.diverged_at is None
+    assert np.all(last.path[:, 0] == 0.0), "x had no gradient, so it never moves"
+    assert abs(last.point[1]) < 0.5, "y still descends towards the minimum"
+
+
+def test_log_gaps_and_distances_follow_the_path():
+    """Independent of the race's bookkeeping: recompute f − f* and the distance to the
+    minimum (1, 1) of Rosenbrock (f* = 0) from the path itself."""
+    p = optimizers.RaceParams()
+    surface = optimizers.make_surface(p)
+    runner = list(optimizers.run(surface, p))[-1].runners["Adam"]
+    x, y = runner.path.T
+    gap = (1 - x) ** 2 + 100 * (y - x**2) ** 2
+    np.testing.assert_allclose(runner.log_gaps, np.log10(np.maximum(gap, 1e-12)), atol=1e-9)
+    np.testing.assert_allclose(runner.log_distances,
+                               np.log10(np.maximum(np.hypot(x - 1, y - 1), 1e-12)), atol=1e-9)

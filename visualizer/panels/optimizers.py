@@ -32,7 +32,6 @@ ROLLING = tuple(n for n in NAMES if optimizers.OPTIMIZERS[n].velocity_slot)  # h
 ARROWS = ("gradient", "update", "velocity")
 ARROW_LABELS = {"gradient": "−gradient (scaled)", "update": "step (scaled)",
                 "velocity": "velocity (scaled)"}
-FLOOR = 1e-12  # losses are shown on a log axis: exact zeros sit on this floor
 
 
 @dataclass(frozen=True)
@@ -184,8 +183,6 @@ class OptimizersPanel(AlgorithmPanel):
         # long: the formula goes in the text box inside the view, which clips it instead.
         self.set_title(self.main, surface.name)
         self.gap = bool(surface.minima)  # the loss plot shows f − f* on a log axis
-        best = min((surface.value(m) for m in surface.minima), default=0.0)
-        self.best = best if np.isfinite(best) else 0.0
         self.loss_plot.getAxis("left").setLogMode(False, self.gap)
         self.set_title(self.loss_plot, "loss above the minimum" if self.gap else "loss f")
         self.dist_plot.getAxis("left").setLogMode(False, True)
@@ -253,7 +250,6 @@ class OptimizersPanel(AlgorithmPanel):
             self.start_mark.setData(pos=[self._marked])
         pos, brushes, symbols, downhill = [], [], [], []
         lows, highs, longest = [], [], 1
-        minima = np.asarray(self.surface.minima, float).reshape(-1, 1, 2)
         for n in NAMES:
             r = runners.get(n)
             if r is None:  # hidden items are skipped by the painter altogether
@@ -271,15 +267,13 @@ class OptimizersPanel(AlgorithmPanel):
             symbols.append("o" if r.diverged_at is None else "x")
             downhill.append(self._arrows_of(n, r))
             k = np.arange(len(r.losses))
-            shown = (np.log10(np.maximum(r.losses - self.best, FLOOR)) if self.gap
-                     else r.losses)
+            shown = r.log_gaps if r.log_gaps is not None else r.losses
             show_curve(self.loss_curves[n], k, shown)
             lows.append(shown.min())
             highs.append(shown.max())
             longest = max(longest, len(k))
-            if len(minima):
-                far = np.linalg.norm(r.path[None] - minima, axis=2).min(0)
-                show_curve(self.dist_curves[n], k, np.log10(np.maximum(far, FLOOR)))
+            if r.log_distances is not None:
+                show_curve(self.dist_curves[n], k, r.log_distances)
             else:
                 self.dist_curves[n].hide()
         self.points.setData(pos=np.reshape(pos, (-1, 2)), brush=brushes, symbol=symbols)

@@ -118,7 +118,7 @@ def features(x, params: Params):
     return (x - mean) / std, (mean, std)
 
 
-def _sigmoid(z):
+def sigmoid(z):
     return 0.5 * (1 + np.tanh(0.5 * z))  # the tanh form never overflows
 
 
@@ -134,7 +134,7 @@ def gradient(task: str, p, x, y) -> np.ndarray:
     """∂loss/∂(w, b) over the examples given; both losses share the form mean(r·(x, 1))."""
     w, b = p
     z = w * x + b
-    r = z - y if task == "linear" else _sigmoid(z) - y
+    r = z - y if task == "linear" else sigmoid(z) - y
     return np.array([np.mean(r * x), np.mean(r)])
 
 
@@ -171,7 +171,7 @@ def best_fit(task: str, x, y) -> np.ndarray | None:
         return None  # a threshold splits the classes: the loss keeps falling as |w| grows
     p = np.zeros(2)
     for _ in range(100):  # Newton's method: the log loss is convex and smooth
-        prob = _sigmoid(design @ p)
+        prob = sigmoid(design @ p)
         hess = design.T @ (design * (prob * (1 - prob))[:, None]) / len(x)
         grad = design.T @ (prob - y) / len(x)
         try:
@@ -183,10 +183,11 @@ def best_fit(task: str, x, y) -> np.ndarray | None:
     return None
 
 
-def contour_region(task: str, x, y, start) -> tuple[float, float, float, float]:
-    """A (wmin, wmax, bmin, bmax) window that shows the start and the best fit with margin."""
+def contour_region(task: str, x, y, start, fit=...) -> tuple[float, float, float, float]:
+    """A (wmin, wmax, bmin, bmax) window that shows the start and the best fit with margin.
+    Pass `fit` when best_fit(task, x, y) is known already (None included)."""
     pts = [np.asarray(start, float)]
-    fit = best_fit(task, x, y)
+    fit = best_fit(task, x, y) if fit is ... else fit
     if fit is not None and np.all(np.abs(fit) < 1e3):
         pts.append(fit)
     pts = np.array(pts)

@@ -94,6 +94,7 @@ def replay(session) -> Iterable[np.ndarray]:
     try:
         for snapshot in session.player.snapshots():
             session.panel.draw(snapshot)
+            session.panel.background.wait()  # regions and the like arrive before the grab
             yield grab(session.panel.canvas)
     finally:
         session.redraw()

@@ -8,12 +8,11 @@ import shiboken6
 from pyqtgraph.parametertree import ParameterTree
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from visualizer import registry
+from visualizer import registry, sources
 from visualizer.banner import Banner, format_metrics
 from visualizer.params import ParamBinder
 from visualizer.session import Session
 from visualizer.sidebar import Sidebar
-from visualizer.sources import load_table
 from visualizer.sources.column_dialog import ask_columns
 from visualizer.style import STYLE
 from visualizer.transport import TransportBar
@@ -135,8 +134,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def open_panel(self, panel_id: str) -> None:
         panel_cls = registry.by_id(panel_id)
         if self.session is not None:
-            self.session.player.pause()
             old = self.session
+            old.close()
             self.canvas_holder.removeWidget(old.panel.canvas)
             old.panel.canvas.deleteLater()
             old.deleteLater()
@@ -147,20 +146,21 @@ class MainWindow(QtWidgets.QMainWindow):
         self.heading.setText(panel.title)
         self.explanation.setHtml(panel.explanation())
         self.binders = [ParamBinder(panel.params, "Algorithm")]
-        self.binders[0].changed.connect(panel.set_params)
+        self.binders[0].changed.connect(panel.apply_params)
         panel.params_shown.connect(self.binders[0].set)
         if panel.data_params is not None:
             data = ParamBinder(panel.data_params, "Data")
             data.changed.connect(lambda p, _live: panel.set_data_params(p))
+            panel.data_params_shown.connect(data.set)
             self.binders.append(data)
         for binder in self.binders:
             binder.invalid.connect(lambda text: self.banner.say("error", text))
         self.tree.setParameters(self.binders[0].group, showTop=True)
         for binder in self.binders[1:]:
             self.tree.addParameters(binder.group, showTop=True)
-        self.actions["open"].setEnabled(bool(panel.file_filter))
+        self.actions["open"].setEnabled(bool(panel.accepts))
         panel.message.connect(self.banner.say)
-        session.player.failed.connect(lambda text: self.banner.say("error", text))
+        session.problem.connect(lambda text: self.banner.say("error", text))
         session.shown.connect(self._show_text)
         self.transport.bind(session.player)
         self.banner.hide()
@@ -181,27 +181,30 @@ class MainWindow(QtWidgets.QMainWindow):
     def open_data(self, path: str | None = None) -> None:
         """Load a file into the panel; `data_loaded(ok)` says how it went.
 
-        CSV files are read in the background (a large one takes seconds), then the user
-        picks the columns. A failure keeps the data shown before.
+        The file is read in the background (a large CSV takes seconds), then the user picks
+        the columns, then the panel validates the data before it replaces anything: a
+        failure at any point keeps the data shown before.
         """
         panel = self.session.panel
-        if not panel.file_filter:
+        if not panel.accepts:
             self._loaded(False, "error", f"The {panel.title} panel does not load files.")
             return
         if not path:
-            path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open data", "",
-                                                            panel.file_filter)
+            path, _ = QtWidgets.QFileDialog.getOpenFileName(
+                self, "Open data", "", sources.file_filter(panel.accepts))
             if not path:
                 return
-        if not hasattr(panel, "use_table"):
-            try:
-                self._loaded(True, "info", panel.load_file(path))
-            except ValueError as err:
-                self._loaded(False, "error", f"{err} — the data shown before is kept.")
+        kind = sources.kind_of(path)
+        if kind not in panel.accepts:
+            takes = " or ".join(sources.KIND_NAMES[k] for k in panel.accepts)
+            self._loaded(False, "error", f"The {panel.title} panel takes {takes}; "
+                                         f"{Path(path).name} looks like "
+                                         f"{sources.KIND_NAMES[kind]}.")
             return
         self.banner.say("info", f"Loading {Path(path).name}…")
-        panel.background.submit("load", lambda: load_table(path),
-                                lambda result: self._table_read(panel, result))
+        panel.background.submit("load", lambda: sources.read_table(path),
+                                lambda result: self._table_read(panel, result),
+                                reads_file=True)
 
     def _table_read(self, panel, result) -> None:
         if panel is not self.session.panel:
@@ -213,7 +216,7 @@ class MainWindow(QtWidgets.QMainWindow):
             if columns is None:
                 self._loaded(False, "info", "Loading cancelled; the data shown before is kept.")
                 return
-            self._loaded(True, "info", panel.use_table(result, *columns))
+            self._loaded(True, "info", panel.load(sources.TableChoice(result, *columns)))
         except ValueError as err:
             self._loaded(False, "error", f"{err} — the data shown before is kept.")
         except Exception as err:  # e.g. out of memory: still say so and keep going
@@ -221,7 +224,10 @@ class MainWindow(QtWidgets.QMainWindow):
                                          f"{err}) — the data shown before is kept.")
 
     def _loaded(self, ok: bool, level: str, text: str) -> None:
-        self.banner.say(level, text)
+        if text:
+            self.banner.say(level, text)
+        else:
+            self.banner.hide()
         self.data_loaded.emit(ok)
 
     def export_dialog(self, kind: str = "png") -> None:
@@ -301,7 +307,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def closeEvent(self, event) -> None:
         if self.session is not None:
-            self.session.player.pause()
+            self.session.close()
         if self.settings is not None:
             self.settings.setValue("geometry", self.saveGeometry())
             self.settings.setValue("state", self.saveState())

@@ -4,21 +4,34 @@ from __future__ import annotations
 
 from PySide6 import QtCore
 
+from algorithms.base import plural
+from visualizer.background import collect_garbage_on_ui_thread
+from visualizer.errors import describe
 from visualizer.player import Player
 
 
 class Session(QtCore.QObject):
-    """Redraws the panel whenever the player moves; restarts the player when asked."""
+    """Redraws the panel whenever the player moves; restarts the player when asked.
 
-    shown = QtCore.Signal(object)  # the snapshot just drawn (None: the data alone)
+    Every call into the panel that the user's actions trigger (drawing, restarting) is
+    guarded: an exception becomes a message for the banner (`problem`) and the panel stays
+    usable, instead of leaving a dead canvas behind.
+    """
+
+    shown = QtCore.Signal(object)    # the snapshot just drawn (None: the data alone)
+    problem = QtCore.Signal(str)     # something failed; the text is meant for the banner
 
     def __init__(self, panel_cls, seed: int = 0, parent=None):
         super().__init__(parent)
+        collect_garbage_on_ui_thread()
         self.panel = panel_cls(seed=seed)
+        self.panel.build()
         self.player = Player(parent=self)
         self.player.changed.connect(self._show)
+        self.player.failed.connect(self.problem)
         self.panel.restart.connect(self.restart)
         self.panel.redraw.connect(self.redraw)
+        self.panel.failed.connect(self._report)
         self._drawn = object()
         self.restart()
 
@@ -35,16 +48,33 @@ class Session(QtCore.QObject):
         if step is self._drawn:
             return  # only the play state changed
         self._drawn = step
-        self.panel.draw(step)
+        try:
+            self.panel.draw(step)
+        except Exception as err:  # noqa: BLE001 - a drawing bug must not end the lesson
+            self.player.pause()
+            self._report(err)
+            return
         self.shown.emit(step)
+
+    def _report(self, err: BaseException) -> None:
+        self.problem.emit(describe(err))
 
     def caption(self) -> str:
         step = self.player.current
-        return self.panel.intro() if step is None else step.caption
+        text = self.panel.intro() if step is None else step.caption
+        if self.player.first > 0:
+            text += (f"\n({plural(self.player.first, 'earlier step')} dropped to keep memory "
+                     f"in bounds: step {self.player.first + 1} is the oldest kept.)")
+        return text
 
     def advance(self, n: int) -> int:
-        """Take up to n steps, drawing each; return how many were taken."""
+        """Take up to n steps, drawing each and waiting for each to be computed (batch
+        runs and tests); return how many were taken."""
         taken = 0
-        while taken < n and self.player.step():
+        while taken < n and self.player.step_now():
             taken += 1
         return taken
+
+    def close(self) -> None:
+        self.player.close()
+        self.panel.background.close()

@@ -8,6 +8,10 @@ import numpy as np
 import pytest
 from PySide6 import QtCore
 
+from tests.visualizer.pixels import count_near, pale, view_pixels
+from visualizer.panels.scene import STRONG
+from visualizer.style import PALETTE, UNASSIGNED
+
 DATA = Path(__file__).resolve().parent.parent / "data"
 
 
@@ -68,7 +72,7 @@ def test_manual_init_places_centres_where_clicked(qtbot, window):
     click(qtbot, panel, 3.0, -3.0)
     assert len(panel.X) == n, "in manual mode a click places a centre, not a point"
     assert len(panel.targets) == 2
-    player.step()
+    player.step_now()
     np.testing.assert_allclose(player.current.centers, [[-4, 3], [3, -3]], atol=0.1)
     assert player.current.phase == "init"
     click(qtbot, panel, 3.0, -3.0, QtCore.Qt.RightButton)  # right click removes the nearest
@@ -78,7 +82,7 @@ def test_manual_init_places_centres_where_clicked(qtbot, window):
 def test_stepping_with_too_few_manual_centres_says_what_to_do(qtbot, window):
     panel = window.session.panel
     panel.set_params(dataclasses.replace(panel.params, init="manual"))
-    window.session.player.step()
+    window.session.player.step_now()
     assert window.banner.isVisible() and "place 3 centres" in window.banner.text.text()
 
 
@@ -98,15 +102,24 @@ def test_data_controls_regenerate_the_points(qtbot, window):
     assert window.session.player.computed == 0
 
 
-def test_large_clouds_are_drawn_as_an_image(qtbot, window):
-    window.binders[1].group.child("points").setValue(20_000)
+@pytest.mark.parametrize("points", [300, 20_000])
+def test_the_clusters_are_visible_on_screen(qtbot, window, points):
+    """Read the painted canvas: every cluster's colour shows as points inside the plot, on
+    its own pale region, small clouds as markers and large ones as an image."""
+    window.binders[1].group.child("points").setValue(points)
     panel = window.session.panel
-    assert panel.cloud.rasterised
-    window.session.advance(6)
-    image = panel.cloud.image.image
-    painted = image[..., 3] > 0
-    assert 1000 < painted.sum() <= 20_000
-    assert len(np.unique(image[painted][:, :3], axis=0)) >= 3  # coloured by cluster
+    assert panel.scene.cloud.rasterised == (points > 2_000)
+    grey_before = count_near(view_pixels(panel, panel.main), UNASSIGNED, 10)
+    assert grey_before > 40 * (1 + points / 2000), "before the first step the points are grey"
+    window.session.advance(8)
+    labels = window.session.player.current.labels
+    pixels = view_pixels(panel, panel.main)
+    for j in np.unique(labels):
+        share = np.mean(labels == j)
+        assert count_near(pixels, PALETTE[j], 25) > 40 * share * (1 + points / 2000), \
+            f"cluster {j} is not visible"
+        assert count_near(pixels, pale(PALETTE[j], STRONG), 6) > 2000, f"region {j} not shaded"
+    assert count_near(pixels, UNASSIGNED, 10) < grey_before / 10, "no point is left grey"
 
 
 def test_good_csv_loads_with_the_chosen_columns(qtbot, window):
@@ -146,8 +159,8 @@ def test_label_column_shows_the_truth_as_marker_shapes(qtbot, window, asked):
     assert load(qtbot, window, sample)
     panel = window.session.panel
     assert asked and asked[-1].text_columns[0] == "species"
-    assert len(panel.cloud.groups) == 3
-    assert len({symbol for _, symbol, _ in panel.cloud.groups}) == 3
+    assert len(panel.scene.cloud.groups) == 3
+    assert len({symbol for _, symbol, _ in panel.scene.cloud.groups}) == 3
     names = [label.text for _, label in panel.legend.items]
     assert {"aurora", "borealis", "caerulea"} <= set(names)
 
@@ -185,12 +198,12 @@ def test_dragging_a_manual_centre_restarts_from_its_new_place(qtbot, window):
     panel.set_params(dataclasses.replace(panel.params, k=2, init="manual"))
     click(qtbot, panel, -4.0, 3.0)
     click(qtbot, panel, 3.0, -3.0)
-    player.step()
+    player.step_now()
     target = panel.targets[1]
     target.setPos(QtCore.QPointF(5.0, 5.0))          # where the drag ends
     target.sigPositionChangeFinished.emit(target)
     assert player.position == -1
-    player.step()
+    player.step_now()
     np.testing.assert_allclose(player.current.centers[1], [5.0, 5.0])
 
 

@@ -22,7 +22,7 @@ def test_keyboard_drives_the_player(qtbot, window):
     qtbot.keyClick(window, QtCore.Qt.Key_Right)
     qtbot.keyClick(window, QtCore.Qt.Key_PageDown)   # a presentation clicker's "next"
     qtbot.keyClick(window, QtCore.Qt.Key_Right)
-    assert player.position == 2
+    qtbot.waitUntil(lambda: player.position == 2, timeout=5000)  # computed on a worker
     qtbot.keyClick(window, QtCore.Qt.Key_Left)
     qtbot.keyClick(window, QtCore.Qt.Key_PageUp)
     assert player.position == 0

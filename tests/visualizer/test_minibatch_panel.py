@@ -183,7 +183,7 @@ def test_a_diverging_run_keeps_the_view_and_says_so(qtbot, window):
     assert session.player.finished
     assert "diverged at update" in window.caption.text()
     assert "learning rate too large" in window.caption.text()
-    assert "diverged" in panel.counter.textItem.toPlainText()
+    assert "diverged" in panel.status.item.textItem.toPlainText()
     assert (panel.space.vb.viewRange(), panel.data_plot.vb.viewRange()) == ranges
     w0, w1, b0, b1 = panel.frame.region
     for view in panel.items.values():
@@ -229,7 +229,7 @@ def test_logistic_rejects_a_column_that_is_not_zero_or_one(qtbot, window, column
     assert "exactly two classes" in window.banner.text.text()
     assert "alpha, beta, gamma" in window.banner.text.text()
     np.testing.assert_array_equal(panel.y, before)
-    assert panel.origin == "generated logistic data"
+    assert panel.data.origin == "generated logistic data"
 
 
 def test_logistic_takes_a_0_1_column_or_a_two_valued_label(qtbot, window, columns, exam_csv):
@@ -253,12 +253,12 @@ def test_switching_the_task_keeps_a_file_only_when_it_suits(qtbot, window, colum
     columns[:] = ["hours", "passed", None]          # 0/1: fine for both tasks
     assert load(qtbot, window, str(path))
     set_param(window, "task", "logistic", group=1)
-    assert panel.origin == "exam.csv"
+    assert panel.data.origin == "exam.csv"
     set_param(window, "task", "linear", group=1)
     columns[:] = ["hours", "score", None]
     assert load(qtbot, window, str(path))
     set_param(window, "task", "logistic", group=1)  # a score is no class label
-    assert panel.origin == "generated logistic data"
+    assert panel.data.origin == "generated logistic data"
     assert window.banner.level == "error" and "needs y to be 0 or 1" in window.banner.text.text()
 
 
@@ -270,8 +270,8 @@ def test_presentation_mode_thickens_lines_and_enlarges_text(qtbot, window):
     assert STYLE.presentation
     assert panel.items["sgd"].fit.opts["pen"].widthF() > thin[0]
     assert panel.items["sgd"].ring.opts["size"] > thin[1]
-    assert panel.counter.textItem.font().pixelSize() == STYLE.tick_px >= 18
-    assert all(label.opts["size"] == f"{STYLE.tick_px}px" for _, label in panel.key.items)
+    assert panel.status.item.textItem.font().pixelSize() == STYLE.tick_px >= 18
+    assert all(label.opts["size"] == f"{STYLE.tick_px}px" for _, label in panel.key.legend.items)
 
 
 def test_helpers_keep_huge_numbers_out_of_the_painter():
@@ -280,7 +280,6 @@ def test_helpers_keep_huge_numbers_out_of_the_painter():
     np.testing.assert_array_equal(clipped[1], [11.0, -22.0])
     xs, ys = views.line_in_box(1e9, 0.0, (-1, 1), (-1, 1))
     assert np.all(np.abs(ys) <= 11) and ys[1] / xs[1] == pytest.approx(1e9)
-    assert views.grown(10, 35, 300) == 40 and views.grown(10, 5000, 300) == 300
 
 
 def test_a_big_file_is_sampled_and_says_so(qtbot, window, tmp_path):
@@ -309,6 +308,6 @@ def test_a_click_on_the_loss_map_restarts_every_method_from_there(qtbot):
                      pos=panel.canvas.mapFromScene(scene))
     assert player.position == -1
     assert window.binders[0].group.child("w0").value() == pytest.approx(w, abs=0.05)
-    player.step()
+    player.step_now()
     for method in player.current.methods.values():
         assert tuple(method.path[0]) == pytest.approx((w, b), abs=0.05)

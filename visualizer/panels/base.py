@@ -1,38 +1,59 @@
-"""What every panel shares: canvas, parameters, clicks, file loading, restyling.
+"""What every panel shares: canvas, parameters, data sources, clicks, restyling.
 
-A panel binds one algorithm to a pyqtgraph canvas. Subclasses create their items once
-in `setup`, only update them in `draw`, and build a fresh step generator in `steps`.
+A panel binds one algorithm to a pyqtgraph canvas. Its life has two phases:
+`__init__` only sets attributes (call `super().__init__(seed)` first), then `build()`
+makes the canvas, calls the panel's `setup` to create every item once, and loads the
+panel's first data. Afterwards `draw` only updates those items, and `steps` builds a
+fresh step generator. See docs/ARCHITECTURE.md for a worked example.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from visualizer.background import Background
+from visualizer.sources import Generated
 from visualizer.style import BACKGROUND, INK, STYLE
 
 EXPLANATIONS = Path(__file__).resolve().parent.parent / "explanations"
 pg.setConfigOptions(antialias=True, foreground=INK, background=BACKGROUND)
 
 
+def guarded(method):
+    """Run a panel method that reacts to the user; an exception becomes a banner message
+    (`failed`) instead of escaping into Qt and leaving a dead panel."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as err:  # noqa: BLE001 - reported, and the panel stays usable
+            self.failed.emit(err)
+            return None
+    return wrapper
+
+
 class AlgorithmPanel(QtCore.QObject):
     id: ClassVar[str] = ""
     title: ClassVar[str] = ""
     topic: ClassVar[str] = ""
+    keywords: ClassVar[str] = ""             # extra words the sidebar search matches
     Params: ClassVar[type]                   # the algorithm's parameter dataclass
     Data: ClassVar[type | None] = None       # controls for generated data, if any
-    file_filter: ClassVar[str] = ""          # e.g. "CSV files (*.csv *.tsv *.txt)"; "" = none
+    accepts: ClassVar[tuple[str, ...]] = ()  # kinds of file a user may open (see sources)
 
     restart = QtCore.Signal()                # data or parameters changed: run from step 0
     redraw = QtCore.Signal()                 # a live change: draw the current step again
     message = QtCore.Signal(str, str)        # level ("info" or "error"), text for the banner
+    failed = QtCore.Signal(object)           # an exception from a user action (see guarded)
     params_shown = QtCore.Signal(object)     # the panel changed its own params: show them
+    data_params_shown = QtCore.Signal(object)
 
     def __init__(self, seed: int = 0):
         super().__init__()
@@ -40,13 +61,18 @@ class AlgorithmPanel(QtCore.QObject):
         self.params = self.Params()
         self.data_params = self.Data() if self.Data else None
         self.background = Background(self)
+        self.canvas: pg.GraphicsLayoutWidget | None = None
+        self.click_plot: pg.PlotItem | None = None
+
+    def build(self) -> None:
+        """Second phase: the canvas and its items, then the first data."""
         self.canvas = pg.GraphicsLayoutWidget()
         self.canvas.setBackground(BACKGROUND)
         self.setParent(self.canvas)  # owned by its canvas: they go together
-        self.click_plot: pg.PlotItem | None = None
         self.setup(self.canvas)
         self.canvas.scene().sigMouseClicked.connect(self._on_scene_click)
         self.restyle()  # later style changes arrive through the window, which owns the canvas
+        self.start()
 
     # --- to be written by each panel -----------------------------------------------------
     def setup(self, canvas: pg.GraphicsLayoutWidget) -> None:
@@ -66,12 +92,19 @@ class AlgorithmPanel(QtCore.QObject):
     def on_click(self, x: float, y: float, button: QtCore.Qt.MouseButton) -> None:
         """A click at data coordinates (x, y) on `click_plot`; default: ignored."""
 
-    def load_file(self, path: str, columns: list[str] | None = None) -> str:
-        """Load the user's file; return a message or raise ValueError, keeping old data."""
-        raise ValueError(f"the {self.title} panel does not load files")
+    def prepare(self, source) -> tuple[Any, str]:
+        """Validate `source` and build the panel's data from it, without changing the
+        panel: return (data, message for the banner) or raise ValueError."""
+        raise ValueError(f"the {self.title} panel cannot use {type(source).__name__}")
 
-    def regenerate(self) -> None:
-        """Make the data described by `data_params`."""
+    def adopt(self, data) -> None:
+        """Swap in data that `prepare` built (it has been validated: this must not fail)."""
+
+    def start(self) -> None:
+        """The first data, when the panel is built: by default the generated data."""
+        if self.data_params is not None:
+            data, _ = self.prepare(Generated(self.data_params))
+            self.adopt(data)
 
     # --- shared machinery ----------------------------------------------------------------
     @classmethod
@@ -83,7 +116,21 @@ class AlgorithmPanel(QtCore.QObject):
     def rng(self) -> np.random.Generator:
         return np.random.default_rng(self.seed)
 
+    def load(self, source) -> str:
+        """Use new data: prepared and validated first, swapped in only then; a ValueError
+        leaves the panel as it was. Returns the message for the banner."""
+        data, message = self.prepare(source)
+        self.adopt(data)
+        self.restart.emit()
+        return message
+
+    @guarded
+    def apply_params(self, params, live: bool = False) -> None:
+        """The parameter tree changed (the entry point the window calls)."""
+        self.set_params(params, live)
+
     def set_params(self, params, live: bool = False) -> None:
+        """Take new parameters; panels that must check or react override this."""
         self.params = params
         (self.redraw if live else self.restart).emit()
 
@@ -93,14 +140,20 @@ class AlgorithmPanel(QtCore.QObject):
         self.params = params
         self.params_shown.emit(params)
 
+    @guarded
     def set_data_params(self, data_params) -> None:
+        """The Data controls changed: make that data, or say why not and keep the old."""
+        old = self.data_params
         self.data_params = data_params
         try:
-            self.regenerate()
+            message = self.load(Generated(data_params))
         except ValueError as err:
-            self.message.emit("error", str(err))
+            self.data_params = old
+            self.data_params_shown.emit(old)
+            self.message.emit("error", f"{err} — the data shown before is kept.")
             return
-        self.restart.emit()
+        if message:
+            self.message.emit("info", message)
 
     def plots(self) -> list[pg.PlotItem]:
         return [item for item in self.canvas.ci.items if isinstance(item, pg.PlotItem)]
@@ -126,11 +179,10 @@ class AlgorithmPanel(QtCore.QObject):
         """A plot title in the current text size (a plain setTitle would reset it)."""
         plot.setTitle(text, size=f"{STYLE.text_px}px", bold=True)
 
+    @guarded
     def _on_scene_click(self, event) -> None:
         plot = self.click_plot
-        if plot is None or not plot.sceneBoundingRect().contains(event.scenePos()):
-            return
-        if not plot.vb.sceneBoundingRect().contains(event.scenePos()):
+        if plot is None or not plot.vb.sceneBoundingRect().contains(event.scenePos()):
             return
         point = plot.vb.mapSceneToView(event.scenePos())
         self.on_click(point.x(), point.y(), event.button())

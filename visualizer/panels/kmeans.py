@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore
 
 from algorithms import datasets, kmeans
-from algorithms.base import param
+from algorithms.base import param, plural
 from visualizer.panels.base import AlgorithmPanel
-from visualizer.panels.points import PointCloud
-from visualizer.sources import load_table, select_columns
+from visualizer.panels.overlays import Legend, StatusBox, line_sample, marker_sample
+from visualizer.panels.ranges import FixedRanges
+from visualizer.panels.scene import DisplayFrame, Scene2D, display_frame, shown
+from visualizer.sources import TABLE, Generated, TableChoice, select_columns
 from visualizer.style import INK, STYLE, colour
 
-REGION_GRID = 240       # Voronoi shading resolution (cells along the longer side)
 ELBOW_KS = range(1, 11)
 ELBOW_SAMPLE = 20_000   # the elbow curve is computed on at most this many points
 
@@ -30,53 +30,59 @@ class Data:
     noise: float = param(0.12, limits=(0.0, 2.0), step=0.02, tip="spread of each group")
 
 
+@dataclass(frozen=True)
+class Points:
+    """The panel's data, ready to draw: X already in the display frame."""
+
+    X: np.ndarray
+    truth: np.ndarray | None
+    names: list[str] | None
+    origin: str                      # where the points came from, for the captions
+    axes: tuple[str, str]
+    frame: DisplayFrame
+
+
+def check_points(X, truth, names, origin, axes) -> tuple[Points, str]:
+    """Points the panel can draw and cluster, or a ValueError saying why not."""
+    X = np.asarray(X, float)
+    if X.ndim != 2 or X.shape[1] != 2 or len(X) == 0:
+        raise ValueError(f"{origin}: k-means here needs points with two coordinates")
+    if not np.isfinite(X).all():
+        raise ValueError(f"{origin}: the points contain NaN or infinite values")
+    frame = display_frame(X)
+    return Points(shown(X, frame), truth, names, origin, axes, frame), frame.note()
+
+
 class KMeansPanel(AlgorithmPanel):
     id, title, topic = "kmeans", "k-means clustering", "Unsupervised learning"
+    keywords = "clustering Lloyd Voronoi centroid elbow inertia k-means++ unsupervised"
     Params, Data = kmeans.Params, Data
-    file_filter = "CSV files (*.csv *.tsv *.txt);;All files (*)"
+    accepts = (TABLE,)
 
     def __init__(self, seed: int = 0):
-        self.X = np.zeros((0, 2))
-        self.truth: np.ndarray | None = None
-        self.truth_names: list[str] | None = None
-        self.origin = ""           # where the points came from, for the captions
+        super().__init__(seed)
+        self.data: Points | None = None
         self.added = 0             # points added by clicking
         self.manual: list[np.ndarray] = []
-        super().__init__(seed)
-        self.regenerate()
+        self.targets: list[pg.TargetItem] = []
+        self.trails: list[pg.PlotCurveItem] = []
 
     # --- building -----------------------------------------------------------------------
     def setup(self, canvas):
         self.main = canvas.addPlot(row=0, col=0, rowspan=2, title="Clusters")
         self.main.setAspectLocked(True)
-        self.main.showGrid(x=True, y=True, alpha=0.15)
         self.click_plot = self.main
-        self.regions = pg.ImageItem()
-        self.regions.setZValue(-10)
-        self.main.addItem(self.regions)
-        self.region_centres = None
-        self.main.vb.sigRangeChanged.connect(lambda *_: self._draw_regions(self.region_centres))
-        self.cloud = PointCloud(self.main)
-        self.rings = pg.ScatterPlotItem(symbol="o", brush=None, pxMode=True)
-        self.rings.setZValue(5)
-        self.main.addItem(self.rings)
-        self.trails: list[pg.PlotCurveItem] = []
+        self.scene = Scene2D(self.main, self.background, self.failed.emit)
         self.centres = pg.ScatterPlotItem(symbol="star", pxMode=True)
         self.centres.setZValue(10)
         self.main.addItem(self.centres)
-        self.targets: list[pg.TargetItem] = []
-        # The counter is an overlay, not the title: a title that changes width every frame
-        # makes the whole layout (and every axis) repaint, which halves the frame rate.
-        self.counter = pg.TextItem(anchor=(0, 0), color=INK, fill=pg.mkBrush(255, 255, 255, 215))
-        self.counter.setParentItem(self.main.vb)
-        self.counter.setPos(6, 6)
-        self.legend = self.main.addLegend(offset=(-10, -10))  # bottom right, clear of it
+        self.status = StatusBox(self.main, "top-left")
+        self.legend = Legend(self.main.addLegend(offset=(-10, -10)))  # bottom right
 
         self.curve_plot = canvas.addPlot(row=0, col=1, title="Inertia per step")
         self.curve_plot.setLabel("bottom", "assign / update step")
         self.curve = self.curve_plot.plot(symbol="o")
-        self.curve_plot.vb.disableAutoRange()  # ranges are set per run: see _frame_curve
-        self.curve_span = None
+        self.curve_range = FixedRanges(self.curve_plot)
         self.elbow_plot = canvas.addPlot(row=1, col=1, title="Elbow: final inertia vs k")
         self.elbow_plot.setLabel("bottom", "k")
         self.elbow_curve = self.elbow_plot.plot(symbol="o")
@@ -90,59 +96,47 @@ class KMeansPanel(AlgorithmPanel):
         super().restyle()
         pen = pg.mkPen(INK, width=STYLE.line_width)
         self.curve.setPen(pen)
-        self.counter.setFont(STYLE.font(STYLE.text_px, bold=True))
         self.elbow_curve.setPen(pen)
-        self.cloud.restyle()
+        self.status.restyle()
+        self.scene.restyle()
         self._legend_entries()
 
     def _legend_entries(self):
-        self.legend.clear()
         size = STYLE.marker_size
-        self.legend.addItem(pg.ScatterPlotItem(symbol="star", size=size * 2.2, brush="#ffffff",
-                                               pen=pg.mkPen(INK, width=2)), "centre")
-        self.legend.addItem(pg.ScatterPlotItem(symbol="o", size=size + 8, brush=None,
-                                               pen=pg.mkPen(INK, width=2)), "changed cluster")
-        self.legend.addItem(pg.PlotDataItem(pen=pg.mkPen(INK, width=STYLE.line_width,
-                                                         style=QtCore.Qt.DashLine)),
-                            "centre's path")
-        for item, name in self.cloud.legend_items():
-            self.legend.addItem(item, name)
-        for label in self.legend.items:
-            label[1].setText(label[1].text, size=f"{STYLE.tick_px}px")
+        entries = [
+            (marker_sample("star", "#ffffff", width=2, size=size * 2.2), "centre"),
+            (marker_sample("o", None, width=2, size=size + 8), "changed cluster"),
+            (line_sample(style=QtCore.Qt.DashLine), "centre's path"),
+            *self.scene.cloud.legend_items(),
+        ]
+        self.legend.fill(entries, key=id(self.data))
 
     # --- data ---------------------------------------------------------------------------
-    def regenerate(self):
-        d = self.data_params
-        X, _ = datasets.make(d.dataset, d.points, d.groups, d.noise, seed=self.seed)
-        self._use(X, None, None, f"generated '{d.dataset}'")
+    def prepare(self, source):
+        if isinstance(source, Generated):
+            d = source.params
+            X, _ = datasets.make(d.dataset, d.points, d.groups, d.noise, seed=self.seed)
+            return check_points(X, None, None, f"generated '{d.dataset}'", ("x", "y"))
+        if isinstance(source, TableChoice):
+            x, y, label = source.columns()
+            X, truth, names = select_columns(source.table, x, y, label)
+            data, note = check_points(X, truth, names, source.name, (x, y))
+            return data, " ".join(filter(None, (source.table.message, note)))
+        return super().prepare(source)
 
-    def load_file(self, path, columns=None):
-        table = load_table(path)
-        return self.use_table(table, *(columns or []))
-
-    def use_table(self, table, x=None, y=None, label=None):
-        X, truth, names = select_columns(table, x, y, label)
-        self._use(X, truth, names, Path(table.path).name)
-        self.restart.emit()
-        return table.message
-
-    def _use(self, X, truth, names, origin):
-        self.X, self.truth, self.truth_names = X, truth, names
-        self.origin, self.added = origin, 0
+    def adopt(self, data: Points):
+        self.data, self.added = data, 0
         self.manual.clear()
         self._sync_targets()
-        self.cloud.set_points(X, truth, names)
+        self.scene.set_points(data.X, data.truth, data.names, data.frame)
+        self.scene.label_axes(*data.axes)
         self._legend_entries()
-        self._frame_view()
+        self.scene.fit()
         self._start_elbow()
 
-    def _frame_view(self):
-        lo, hi = self.X.min(0), self.X.max(0)
-        pad = np.maximum((hi - lo) * 0.06, 1e-3)
-        self.bounds = (lo - pad, hi + pad)
-        self.main.setRange(xRange=(self.bounds[0][0], self.bounds[1][0]),
-                           yRange=(self.bounds[0][1], self.bounds[1][1]), padding=0)
-        self._region_key = None
+    @property
+    def X(self) -> np.ndarray:
+        return self.data.X
 
     def _start_elbow(self):
         X, seed = self.X, self.seed
@@ -179,7 +173,7 @@ class KMeansPanel(AlgorithmPanel):
     @property
     def source(self) -> str:
         added = f", {self.added} added by hand" if self.added else ""
-        return f"{len(self.X):,} points ({self.origin}{added})"
+        return f"{plural(len(self.X), 'point')} ({self.data.origin}{added})"
 
     def intro(self):
         if self.params.init == "manual":
@@ -190,46 +184,34 @@ class KMeansPanel(AlgorithmPanel):
     def draw(self, step):
         self.elbow_now.setValue(self.params.k)
         if step is None:
-            self.cloud.show_labels(None)
-            self.rings.setData([], [])
+            self.scene.show(None)
+            self.scene.shade(None)
             self.centres.setData([], [])
-            self._draw_regions(None)
             self.curve.setData([], [])
+            self.curve_range.forget()
             self._set_trails(None)
-            self.counter.setText("not started")
+            self.status.set_text("not started")
             return
-        self.cloud.show_labels(step.labels, step.changed)
-        changed = self.X[step.changed] if step.changed.any() else np.zeros((0, 2))
-        if not self.cloud.rasterised:
-            self.rings.setData(pos=changed, size=STYLE.marker_size + 8,
-                               pen=pg.mkPen(INK, width=2))
+        self.scene.show(step.labels, changed=step.changed)
         k = len(step.centers)
         self.centres.setData(pos=step.centers[:, :2], size=STYLE.marker_size * 2.6,
                              brush=[pg.mkBrush(colour(j)) for j in range(k)],
                              pen=pg.mkPen(INK, width=2))
         self._set_trails(step.trail)
-        self._draw_regions(step.centers if step.phase != "init" or k == self.params.k
-                           else None)
+        if step.phase != "init" or k == self.params.k:
+            centers = step.centers
+            self.scene.shade(lambda grid: (kmeans.assign(grid, centers)[0], None),
+                             key=centers.tobytes())
+        else:
+            self.scene.shade(None)
         self.curve.setData(np.arange(1, len(step.inertias) + 1), step.inertias)
-        self._frame_curve(step.inertias)
-        text = {"init": f"seeding {k} of {self.params.k}",
-                "assign": f"iteration {step.iteration} · assign",
-                "update": f"iteration {step.iteration} · update",
-                "converged": f"converged ✓ ({step.iteration} iter.)"}[step.phase]
-        self.counter.setText(text)
-
-    def _frame_curve(self, inertias):
-        """Fixed ranges for the inertia plot: x doubles when the run outgrows it."""
-        if not len(inertias):
-            return
-        width = 10
-        while width < len(inertias):
-            width *= 2
-        span = (width, float(inertias[0]))
-        if span != self.curve_span:
-            self.curve_span = span
-            self.curve_plot.setXRange(0.5, width + 0.5, padding=0)
-            self.curve_plot.setYRange(0, inertias[0] * 1.05, padding=0)  # it only falls
+        if len(step.inertias):
+            self.curve_range.fit(len(step.inertias) + 1, 0.0, float(step.inertias[0]))
+        self.status.set_text({
+            "init": f"seeding {k} of {self.params.k}",
+            "assign": f"iteration {step.iteration} · assign",
+            "update": f"iteration {step.iteration} · update",
+            "converged": f"converged ✓ in iteration {step.iteration}"}[step.phase])
 
     def _set_trails(self, trail):
         k = 0 if trail is None else trail.shape[1]
@@ -246,28 +228,6 @@ class KMeansPanel(AlgorithmPanel):
             else:
                 item.hide()
 
-    def _draw_regions(self, centers):
-        """Shade each cell of a grid over the view by its nearest centre (a Voronoi diagram)."""
-        self.region_centres = centers
-        if centers is None or self.X.shape[1] != 2:
-            self.regions.clear()
-            self._region_key = None
-            return
-        (x0, x1), (y0, y1) = self.main.vb.viewRange()
-        key = (centers.tobytes(), x0, x1, y0, y1)
-        if key == self._region_key:
-            return
-        self._region_key = key
-        span = np.array([x1 - x0, y1 - y0])
-        nx, ny = np.maximum(2, np.round(REGION_GRID * span / span.max())).astype(int)
-        gx = x0 + (np.arange(nx) + 0.5) * span[0] / nx
-        gy = y0 + (np.arange(ny) + 0.5) * span[1] / ny
-        grid = np.stack(np.meshgrid(gx, gy, indexing="ij"), -1).reshape(-1, 2)
-        nearest, _ = kmeans.assign(grid, centers)
-        rgba = self.cloud.tints[nearest % len(self.cloud.tints)].reshape(nx, ny, 4)
-        self.regions.setImage(rgba, levels=None, autoLevels=False)
-        self.regions.setRect(QtCore.QRectF(x0, y0, span[0], span[1]))
-
     # --- clicks -------------------------------------------------------------------------
     def on_click(self, x, y, button):
         if self.params.init == "manual":
@@ -281,16 +241,16 @@ class KMeansPanel(AlgorithmPanel):
             self._sync_targets()
             self.restart.emit()
             return
-        if button != QtCore.Qt.LeftButton or self.X.shape[1] != 2:
+        if button != QtCore.Qt.LeftButton:
             return
-        truth = None if self.truth is None else np.append(self.truth, -1)
-        X = np.vstack([self.X, [x, y]])
-        self.X, self.truth = X, truth
-        self.cloud.set_points(X, truth, self.truth_names)
+        d = self.data
+        truth = None if d.truth is None else np.append(d.truth, -1)
+        self.data = Points(np.vstack([d.X, [x, y]]), truth, d.names, d.origin, d.axes, d.frame)
+        self.scene.set_points(self.data.X, truth, d.names)
         self._start_elbow()
         self.added += 1
         self.message.emit("info", f"Added a point at ({x:.2f}, {y:.2f}); the run starts again "
-                                  f"with {len(X):,} points.")
+                                  f"with {plural(len(self.X), 'point')}.")
         self.restart.emit()
 
     def _sync_targets(self):

@@ -9,6 +9,7 @@ every epoch. One colour per method throughout (see minibatch_views.COLOUR).
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,49 +17,81 @@ import pyqtgraph as pg
 from PySide6 import QtCore
 
 from algorithms import regression
+from algorithms.base import plural
 from visualizer.panels import minibatch_views as views
 from visualizer.panels.base import AlgorithmPanel
-from visualizer.sources import load_table, select_columns
+from visualizer.panels.overlays import Legend, StatusBox
+from visualizer.panels.ranges import FixedRanges
+from visualizer.sources import TABLE, Generated, TableChoice, select_columns
 from visualizer.style import INK, STYLE, UNASSIGNED
 
 MAX_ROWS = 2_000     # a bigger file is sampled: SGD over 50,000 rows never ends an epoch
 LOSS_CAP = 4         # a diverging loss curve is cut this many decades above its start
 
 
+@dataclass(frozen=True)
+class Examples:
+    """The panel's data: x as loaded (never silently rescaled) and y, with what it takes to
+    frame them — the lowest-loss (w, b) for raw and for standardised x, found once here
+    rather than at every restart."""
+
+    x: np.ndarray
+    y: np.ndarray
+    names: tuple[str, str]
+    origin: str
+    task: str
+    fits: dict                           # standardised? → best (w, b) or None
+    table: object | None = None          # the CSV, kept so a change of task can re-read it
+    columns: tuple = ()
+    knobs: tuple | None = None           # the generator settings the file replaced
+    warning: str = ""                    # said when adopted: why the user's file was left
+
+
+def examples(x, y, names, origin, task, **file) -> Examples:
+    """Examples the panel can fit, or a ValueError saying why not."""
+    regression.check_data(x, y, task)
+    x, y = np.asarray(x, float).ravel(), np.asarray(y, float).ravel()
+    fits = {}
+    for standardize in (False, True):
+        if standardize and np.ptp(x) == 0:
+            fits[True] = None
+            continue
+        xf, _ = regression.features(x, regression.Params(standardize=standardize))
+        fits[standardize] = regression.best_fit(task, xf, y)
+    return Examples(x, y, names, origin, task, fits, **file)
+
+
 class MiniBatchPanel(AlgorithmPanel):
     id, title, topic = "minibatch", "Batch, stochastic and mini-batch", "Optimization"
+    keywords = "gradient descent SGD stochastic mini-batch epoch regression logistic momentum"
     Params, Data = regression.Params, regression.Data
-    file_filter = "CSV files (*.csv *.tsv *.txt);;All files (*)"
+    accepts = (TABLE,)
 
     def __init__(self, seed: int = 0):
-        self.x, self.y = np.zeros(0), np.zeros(0)   # x as loaded: never silently rescaled
-        self.names, self.origin = ("x", "y"), ""
-        self.table, self.columns, self.file_knobs = None, (), None
-        self.version, self._framed = 0, None         # the view is rebuilt per data version
-        self.space_title = "Loss over (w, b)"
         super().__init__(seed)
-        self.regenerate()
+        self.data: Examples | None = None
+        self._framed = None                # the view is rebuilt per data set and start
+        self.space_title = "Loss over (w, b)"
 
     # --- building -----------------------------------------------------------------------
     def setup(self, canvas):
         # One key for all four views, in a strip of its own so it never hides a path.
-        self.key = pg.LegendItem(offset=None, colCount=3, horSpacing=24)
-        canvas.addItem(self.key, row=0, col=0, colspan=2)
+        key = pg.LegendItem(offset=None, colCount=3, horSpacing=24)
+        canvas.addItem(key, row=0, col=0, colspan=2)
+        self.key = Legend(key)
         self.space = canvas.addPlot(row=1, col=0)
         self.click_plot = self.space  # a click there sets the starting (w, b)
         self.space.setLabel("left", "b (intercept)")
         self.shading = pg.ImageItem()
         self.contours = pg.PlotCurveItem(connect="finite")
         self.best = pg.ScatterPlotItem(symbol="star", brush="#ffffff")
-        self.start = pg.ScatterPlotItem(symbol="x", brush=INK, pen=pg.mkPen(INK))
-        for z, item in enumerate((self.shading, self.contours, self.best, self.start)):
+        self.start_mark = pg.ScatterPlotItem(symbol="x", brush=INK, pen=pg.mkPen(INK))
+        for z, item in enumerate((self.shading, self.contours, self.best, self.start_mark)):
             item.setZValue(10 * z - 20)
             self.space.addItem(item)
         self.best.setZValue(30)  # the target stays visible under the paths' heads
         # The status box sits bottom left: the start and the minimum fill the other corners.
-        self.counter = pg.TextItem(anchor=(0, 1), color=INK, fill=pg.mkBrush(255, 255, 255, 225))
-        self.counter.setParentItem(self.space.vb)
-        self.space.vb.sigResized.connect(lambda vb: self.counter.setPos(6, vb.height() - 6))
+        self.status = StatusBox(self.space, "bottom-left", bold=False, opacity=225)
         self.data_plot = canvas.addPlot(row=1, col=1, title="Data and current fits")
         self.dots = pg.ScatterPlotItem(brush=UNASSIGNED)
         self.data_plot.addItem(self.dots)
@@ -75,6 +108,7 @@ class MiniBatchPanel(AlgorithmPanel):
             plot.addItem(self.floors[-1])
         self.items = {name: views.MethodView(name, self.space, self.data_plot, self.per_update,
                                              self.per_epoch) for name in regression.METHODS}
+        self.loss_ranges = [FixedRanges(self.per_update), FixedRanges(self.per_epoch)]
         for plot in self.plots():
             plot.vb.disableAutoRange()  # fixed views: nothing jumps while animating
         canvas.ci.layout.setRowStretchFactor(1, 5)
@@ -89,39 +123,35 @@ class MiniBatchPanel(AlgorithmPanel):
         self.dots.setPen(pg.mkPen(INK, width=0.6))
         self.best.setSize(size * 3.2)
         self.best.setPen(pg.mkPen(INK, width=lw))
-        self.start.setSize(size * 2)
+        self.start_mark.setSize(size * 2)
         self.contours.setPen(pg.mkPen("#707070", width=max(1.0, lw * 0.6)))
-        self.counter.setFont(STYLE.font(STYLE.tick_px))
-        views.fill_key(self.key, self.params, len(self.x), self.data_params.task)
+        self.status.restyle(STYLE.tick_px)
+        if self.data is not None:
+            views.fill_key(self.key, self.params, len(self.x), self.data.task)
 
     # --- data ---------------------------------------------------------------------------
-    def regenerate(self):
-        d = self.data_params
-        if self.table is not None and (d.n_points, d.noise) == self.file_knobs:
-            try:  # only the task changed: keep the user's file if it suits the new task
-                self._select(self.table, *self.columns)
-                return
-            except ValueError as err:
-                self.message.emit("error", f"{err} — using generated {d.task} data instead.")
-        x, y = regression.make_data(d.task, d.n_points, d.noise, self.rng())
-        self.table = None
-        names = ("x", "y" if d.task == "linear" else "y (class 0 or 1)")
-        self._use(x[:, 0], y, names, f"generated {d.task} data")
+    def prepare(self, source):
+        if isinstance(source, Generated):
+            d, old = source.params, self.data
+            if old is not None and old.table is not None and (d.n_points, d.noise) == old.knobs:
+                try:  # only the task changed: keep the user's file if it suits the new task
+                    return self._from_table(old.table, *old.columns, task=d.task)
+                except ValueError as err:
+                    note = f"{err} — using generated {d.task} data instead."
+            else:
+                note = ""
+            x, y = regression.make_data(d.task, d.n_points, d.noise, self.rng())
+            names = ("x", "y" if d.task == "linear" else "y (class 0 or 1)")
+            return examples(x[:, 0], y, names, f"generated {d.task} data", d.task,
+                            warning=note), ""
+        if isinstance(source, TableChoice):
+            return self._from_table(source.table, *source.columns(), task=self.data_params.task)
+        return super().prepare(source)
 
-    def load_file(self, path, columns=None):
-        return self.use_table(load_table(path), *(columns or []))
-
-    def use_table(self, table, x=None, y=None, label=None):
-        message = self._select(table, x, y, label)
-        self.restart.emit()
-        return message
-
-    def _select(self, table, x, y, label):
-        """Take the chosen columns as data for the current task, or raise keeping the old."""
-        x = x or table.numeric_columns[0]
-        y = y or next(c for c in table.numeric_columns if c != x)
+    def _from_table(self, table, x, y, label, task):
+        """The chosen columns as data for `task`, or a ValueError saying what to pick."""
         points, codes, classes = select_columns(table, x, y, label)
-        name, task = Path(table.path).name, self.data_params.task
+        name = Path(table.path).name
         target, y_name, note = points[:, 1], y, ""
         if task == "logistic":
             target, y_name = views.binary_target(name, points[:, 1], y, codes, classes, label)
@@ -132,20 +162,29 @@ class MiniBatchPanel(AlgorithmPanel):
             keep = np.sort(self.rng().choice(len(xs), MAX_ROWS, replace=False))
             xs, target = xs[keep], target[keep]
             note += f"; fitting a random {MAX_ROWS:,} of its {len(points):,} rows"
-        self.table, self.columns = table, (x, y, label)
-        self.file_knobs = (self.data_params.n_points, self.data_params.noise)
-        self._use(xs, target, (x, y_name), name)
-        return table.message + note
+        knobs = (self.data_params.n_points, self.data_params.noise)
+        data = examples(xs, target, (x, y_name), name, task, table=table,
+                        columns=(x, y, label), knobs=knobs)
+        return data, table.message + note
 
-    def _use(self, x, y, names, origin):
-        self.x, self.y = np.asarray(x, float), np.asarray(y, float)
-        self.names, self.origin = names, origin
-        self.version += 1
+    def adopt(self, data):
+        self.data = data
+        self._framed = None
+        if data.warning:
+            self.message.emit("error", data.warning)
+
+    @property
+    def x(self) -> np.ndarray:
+        return self.data.x
+
+    @property
+    def y(self) -> np.ndarray:
+        return self.data.y
 
     # --- running ------------------------------------------------------------------------
     def steps(self):
         self._prepare()
-        return regression.run(self.x, self.y, self.params, self.rng(), self.data_params.task)
+        return regression.run(self.x, self.y, self.params, self.rng(), self.data.task)
 
     def on_click(self, x, y, button):
         if button != QtCore.Qt.LeftButton:
@@ -156,28 +195,28 @@ class MiniBatchPanel(AlgorithmPanel):
 
     def intro(self):
         tip = ""
-        if self.data_params.task == "logistic" and self.params.lr < 0.5:
+        if self.data.task == "logistic" and self.params.lr < 0.5:
             tip = " The log loss is flat (its gradient never exceeds |x|): try η ≈ 1."
-        return (f"{len(self.x)} examples ({self.origin}). Press Step (→): every method "
-                f"makes one update of (w, b). Click the loss map to start elsewhere.{tip}")
+        return (f"{plural(len(self.x), 'example')} ({self.data.origin}). Press Step (→): every "
+                f"method makes one update of (w, b). Click the loss map to start elsewhere.{tip}")
 
     def _prepare(self):
         """Fix every view for this run; rebuild the landscape only when the data changed."""
-        p, task = self.params, self.data_params.task
-        self.xf, scaling = regression.features(self.x, p)
-        key = (self.version, task, p.standardize, p.w0, p.b0)
+        p, task = self.params, self.data.task
+        key = (id(self.data), p.standardize, p.w0, p.b0)
         if key != self._framed:
             self._framed = key
-            self._frame(task, scaling, (p.w0, p.b0))
-        self.spans = [views.grown(10, 0, p.updates), views.grown(4, 0, p.updates)]
-        self.per_update.setXRange(0, self.spans[0], padding=0.02)
-        self.per_epoch.setXRange(0, self.spans[1], padding=0.02)
-        self._set_loss_range(self.base_range)
+            self._frame(task, (p.w0, p.b0))
+        for plot_range in self.loss_ranges:
+            plot_range.cap = max(p.updates, 1)
+            plot_range.forget()
+        self._fit_loss_ranges(1, *self.base_range)
         views.fill_key(self.key, self.params, len(self.x), task)
 
-    def _frame(self, task, scaling, start):
-        xf, y = self.xf, self.y
-        region = regression.contour_region(task, xf, y, start)
+    def _frame(self, task, start):
+        xf, scaling = regression.features(self.x, self.params)
+        y, best = self.y, self.data.fits[self.params.standardize]
+        region = regression.contour_region(task, xf, y, start, best)
         self.space.setRange(xRange=region[:2], yRange=region[2:], padding=0)
         self.shading.clear()
         self.contours.setData([], [])
@@ -185,15 +224,14 @@ class MiniBatchPanel(AlgorithmPanel):
         self.set_title(self.space, self.space_title)
         self.background.submit("landscape", lambda: views.landscape(task, xf, y, region),
                                self._show_landscape)
-        best = regression.best_fit(task, xf, y)
         self.best.setData(pos=np.zeros((0, 2)) if best is None else [best])
-        self.start.setData(pos=[start])
+        self.start_mark.setData(pos=[start])
         self.space.setLabel("bottom", f"w (slope per unit of {'standardised ' * bool(scaling)}x)")
-        name = self.names[0]
+        name = self.data.names[0]
         self.data_plot.setLabel("bottom", f"{name}, standardised: ({name} − {scaling[0]:.3g}) "
                                           f"/ {scaling[1]:.3g}" if scaling
                                 else f"{name} (as given, not standardised)")
-        self.data_plot.setLabel("left", self.names[1])
+        self.data_plot.setLabel("left", self.data.names[1])
         self.dots.setData(xf, y)
         pad = max(0.06 * np.ptp(xf), 1e-3)
         xr = (xf.min() - pad, xf.max() + pad)
@@ -204,7 +242,7 @@ class MiniBatchPanel(AlgorithmPanel):
         top = np.log10(max(regression.loss(task, start, xf, y), 1e-12))
         low = regression.loss(task, best, xf, y) if best is not None else 0.0
         bottom = np.log10(low) if low > 1e-12 else top - 3
-        self.base_range = (bottom - 0.15, max(top, bottom + 0.5) + 0.25)
+        self.base_range = (bottom, max(top, bottom + 0.5))
         for line in self.floors:
             line.setVisible(low > 1e-12)
             line.setValue(bottom)
@@ -216,10 +254,9 @@ class MiniBatchPanel(AlgorithmPanel):
             self.space_title = f"Loss over (w, b): not available ({result})"
             self.set_title(self.space, self.space_title)
             return
-        self.shading.setImage(result.shade, levels=result.levels, lut=views.SHADE_LUT,
-                              autoLevels=False)
         w0, w1, b0, b1 = result.region
-        self.shading.setRect(QtCore.QRectF(w0, b0, w1 - w0, b1 - b0))
+        self.shading.setImage(result.shade, levels=result.levels, lut=views.SHADE_LUT,
+                              autoLevels=False, rect=QtCore.QRectF(w0, b0, w1 - w0, b1 - b0))
         self.contours.setData(*result.lines)
         scale = ", log shading" if result.logarithmic else ""
         self.space_title = f"Loss over (w, b){scale}"
@@ -230,34 +267,21 @@ class MiniBatchPanel(AlgorithmPanel):
         states = {} if step is None else step.methods
         for name, view in self.items.items():
             view.draw(states.get(name), self.frame)
-        self._grow_ranges(states.values())
-        # The counter lives in the status box, not the title: a title that changes width
-        # every frame re-lays out the whole canvas.
-        self.counter.setHtml(views.status_html(step))
+        if states:
+            self._grow_ranges(states.values())
+        self.status.set_html(views.status_html(step))
 
     def _grow_ranges(self, states):
-        """Widen the loss plots only when a curve leaves them: at most a few times a run."""
-        states = list(states)
-        updates = max((len(m.losses) - 1 for m in states), default=0)
-        epochs = max((len(m.epoch_losses) - 1 for m in states), default=0)
-        for i, (plot, needed) in enumerate(((self.per_update, updates),
-                                            (self.per_epoch, epochs))):
-            span = views.grown(self.spans[i], needed, max(self.params.updates, 1))
-            if span != self.spans[i]:
-                self.spans[i] = span
-                plot.setXRange(0, span, padding=0.02)
-        if not states:
-            return
+        """Widen the loss plots only when a curve leaves them: at most a few times a run.
+        Only the newest losses are looked at (a diverging one is cut LOSS_CAP decades up)."""
+        updates = max(len(m.losses) for m in states)
         with np.errstate(divide="ignore"):
-            values = np.log10(np.concatenate([m.losses for m in states]))
-        top = min(values.max(), self.base_range[1] + LOSS_CAP)
-        bottom = max(values.min(), self.base_range[0] - 3)
-        if top > self.loss_range[1] or bottom < self.loss_range[0]:
-            self._set_loss_range((min(self.loss_range[0], bottom - 0.15),
-                                  max(self.loss_range[1], top + 0.25)))
+            latest = np.log10([max(m.losses[-1], 1e-300) for m in states])
+        lo = max(min(self.base_range[0], latest.min()), self.base_range[0] - 3)
+        hi = min(max(self.base_range[1], latest.max()), self.base_range[1] + LOSS_CAP)
+        self._fit_loss_ranges(updates, lo, hi, epochs=max(len(m.epoch_losses) for m in states))
 
-    def _set_loss_range(self, bounds):
-        self.loss_range = list(bounds)
-        for plot in (self.per_update, self.per_epoch):
-            plot.setYRange(*bounds, padding=0)
-            plot.getAxis("left").setTicks(views.log_ticks(*bounds))
+    def _fit_loss_ranges(self, updates, lo, hi, epochs=1):
+        per_update, per_epoch = self.loss_ranges
+        per_update.fit(max(updates, 11), lo, hi, log=True)
+        per_epoch.fit(max(epochs, 5), lo, hi, log=True)

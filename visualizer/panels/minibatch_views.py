@@ -1,8 +1,7 @@
 """The mini-batch panel's building blocks, so the panel itself reads as "what is shown when".
 
 - ``MethodView``: everything one method draws across the four views, made once.
-- ``landscape``: the loss shading and contour lines as plain numpy, for the background
-  worker (the contour tracer is pure Python and takes tens of milliseconds).
+- ``landscape``: the loss shading and contour lines, for the background worker.
 - Small helpers that keep a diverging run's huge coordinates out of Qt's painter, the
   legend and status texts, and the check that a file suits logistic regression.
 """
@@ -16,6 +15,8 @@ import pyqtgraph as pg
 from PySide6 import QtCore
 
 from algorithms import regression
+from visualizer.panels.contours import contour_lines
+from visualizer.panels.overlays import Legend, line_sample, marker_sample
 from visualizer.style import INK, PALETTE, STYLE
 
 DASH = QtCore.Qt.DashLine
@@ -63,14 +64,8 @@ def landscape(task: str, x, y, region) -> Landscape:
     else:
         shade, limits = z, (low, high)
         heights = low + span * np.linspace(0, 1, LEVELS + 2)[1:-1]
-    xs, ys = [], []
-    for height in heights:
-        for line in pg.functions.isocurve(z, height, connected=True):
-            # isocurve answers in index units with sample i at i + 0.5: cell i spans [i, i+1]
-            points = np.asarray(line, float)
-            xs += [wmin + points[:, 0] * dw, [np.nan]]
-            ys += [bmin + points[:, 1] * db, [np.nan]]
-    lines = (np.concatenate(xs), np.concatenate(ys)) if xs else (np.zeros(0), np.zeros(0))
+    # Samples sit at cell centres, so the image (cells from wmin to wmax) and the lines agree.
+    lines = contour_lines(ws, bs, z.T, heights)
     return Landscape(shade, limits, logarithmic, lines, tuple(map(float, region)))
 
 
@@ -100,28 +95,6 @@ def line_in_box(w: float, b: float, xr, yr, reach: float = 5.0):
         return np.zeros(0), np.zeros(0)
     xs = np.array([x0, x1])
     return xs, w * xs + b
-
-
-def sigmoid(z):
-    return 0.5 * (1 + np.tanh(0.5 * z))  # the tanh form never overflows
-
-
-def grown(bound: float, needed: float, cap: float) -> float:
-    """An axis end that only doubles, so an animation redraws its ticks a handful of times."""
-    while bound < needed and bound < cap:
-        bound *= 2
-    return min(bound, cap)
-
-
-def log_ticks(lo: float, hi: float):
-    """Labelled ticks at 1, 2, 5 × 10ᵏ between the log10 bounds: pyqtgraph's own log axis
-    labels every minor tick once the range is under a decade, and they overprint."""
-    decades = range(int(np.floor(lo)), int(np.ceil(hi)) + 1)
-    steps = (1, 2, 3, 5) if hi - lo < 1.5 else (1, 2, 5) if hi - lo < 3 else (1,)
-    if hi - lo > 8:
-        decades = decades[::2]
-    values = [m * 10.0**d for d in decades for m in steps]
-    return [[(float(np.log10(v)), f"{v:g}") for v in values if lo <= np.log10(v) <= hi], []]
 
 
 @dataclass(frozen=True)
@@ -189,7 +162,7 @@ class MethodView:
         with np.errstate(all="ignore"):
             if frame.logistic:
                 xs = np.linspace(*frame.xr, 200)
-                ys, cut = sigmoid(w * xs + b), -b / w if w else np.inf
+                ys, cut = regression.sigmoid(w * xs + b), -b / w if w else np.inf
                 self.cut.setValue(cut if np.isfinite(cut) else 0.0)
                 self.cut.setVisible(bool(frame.xr[0] < cut < frame.xr[1]))
             else:
@@ -204,27 +177,23 @@ class MethodView:
         self.marks.setVisible(self.name != "batch")  # for batch every update ends an epoch
 
 
-def fill_key(key: pg.LegendItem, params, n: int, task: str) -> None:
+def fill_key(key: Legend, params, n: int, task: str) -> None:
     """The one legend: the methods that run, the markers, the ring."""
-    key.clear()
+    entries = []
     for name, label in regression.METHODS.items():
         if getattr(params, name):
             used = {"batch": f"all {n}", "sgd": "1",
                     "minibatch": str(min(params.batch_size, n))}[name]
-            c = COLOUR[name]
-            key.addItem(pg.PlotDataItem(pen=pg.mkPen(c, width=STYLE.line_width), symbolBrush=c,
-                                        symbol=SYMBOL[name], symbolSize=STYLE.marker_size),
-                        f"<b>{label}</b>: {used} per update")
+            entries.append((line_sample(COLOUR[name], symbol=SYMBOL[name],
+                                        size=STYLE.marker_size),
+                            f"<b>{label}</b>: {used} per update"))
     best = "least-squares fit" if task == "linear" else "lowest loss"
-    for symbol, brush, text in (("x", INK, "start"), ("star", "#ffffff", best),
-                                ("o", None, "ring: used by this update")):
-        key.addItem(pg.ScatterPlotItem(symbol=symbol, brush=brush, pen=pg.mkPen(INK, width=1.5),
-                                       size=STYLE.marker_size * 1.8), text)
+    entries += [(marker_sample(symbol, brush, size=STYLE.marker_size * 1.8), text)
+                for symbol, brush, text in (("x", INK, "start"), ("star", "#ffffff", best),
+                                            ("o", None, "ring: used by this update"))]
     if task == "logistic":
-        key.addItem(pg.PlotDataItem(pen=pg.mkPen(INK, width=STYLE.line_width, style=DASH)),
-                    "p = 0.5 threshold")
-    for _, label in key.items:
-        label.setText(label.text, size=f"{STYLE.tick_px}px")
+        entries.append((line_sample(INK, style=DASH), "p = 0.5 threshold"))
+    key.fill(entries, key=(task, n))
 
 
 def status_html(step) -> str:

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore
 
 from algorithms import optimizers, surfaces
 from algorithms.base import param
 from visualizer.panels.base import AlgorithmPanel
+from visualizer.panels.overlays import CACHED, Legend, StatusBox, line_sample, marker_sample
+from visualizer.panels.ranges import FixedRanges
 from visualizer.panels.surface_view import (
-    FixedRanges,
     SurfaceLayer,
     ViewCurve,
     scaled_arrow,
@@ -21,8 +22,6 @@ from visualizer.panels.surface_view import (
     until_it_leaves,
 )
 from visualizer.style import INK, STYLE, colour
-
-CACHED = QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache
 
 NAMES = tuple(optimizers.OPTIMIZERS)  # GD, Momentum, Nesterov, AdaGrad, RMSProp, Adam
 # Fixed palette slots, yellow left out (it vanishes on the pale surface); the three
@@ -63,10 +62,12 @@ class OptimizersPanel(AlgorithmPanel):
     Params = Params
 
     def __init__(self, seed: int = 0):
-        self.start: tuple[float, float] | None = None   # None: the surface's own start
-        self.surface = optimizers.make_surface(Params())
-        self._legend_key = self._marked = None
         super().__init__(seed)
+        self.start_point: tuple[float, float] | None = None   # None: the surface's own
+        self.surface = optimizers.make_surface(self.params)
+        self._marked = None
+
+    def start(self):
         self._use_surface(self.surface)
 
     # --- building -----------------------------------------------------------------------
@@ -89,9 +90,7 @@ class OptimizersPanel(AlgorithmPanel):
         self.start_mark = self._add(main, pg.ScatterPlotItem(symbol="o", brush=None), 9)
         self.start_mark.setCacheMode(CACHED)
         self.points = self._add(main, pg.ScatterPlotItem(pxMode=True), 10)
-        self.counter = pg.TextItem(anchor=(0, 0), color=INK, fill=pg.mkBrush(255, 255, 255, 210))
-        self.counter.setParentItem(main.vb)
-        self.counter.setPos(8, 8)
+        self.status = StatusBox(main, "top-left")
 
         self.loss_plot = canvas.addPlot(row=0, col=1)
         self.loss_plot.setLabel("bottom", "step")
@@ -110,8 +109,9 @@ class OptimizersPanel(AlgorithmPanel):
         for item in [*self.paths.values(), *self.loss_curves.values(),
                      *self.dist_curves.values()]:
             item.setSkipFiniteCheck(True)  # the race only keeps finite points
-        self.legend = pg.LegendItem(colCount=4)
-        canvas.addItem(self.legend, row=2, col=0, colspan=2)
+        self.legend_item = pg.LegendItem(colCount=4)
+        self.legend = Legend(self.legend_item)
+        canvas.addItem(self.legend_item, row=2, col=0, colspan=2)
         layout = canvas.ci.layout
         layout.setColumnStretchFactor(0, 3)
         layout.setColumnStretchFactor(1, 2)
@@ -125,7 +125,7 @@ class OptimizersPanel(AlgorithmPanel):
     def restyle(self):
         super().restyle()
         width = STYLE.line_width
-        self.counter.setFont(STYLE.font(STYLE.text_px, bold=True))
+        self.status.restyle()
         self.layer.restyle()
         self.brushes = {n: pg.mkBrush(colour(HUE[n])) for n in NAMES}
         for n in NAMES:
@@ -147,32 +147,18 @@ class OptimizersPanel(AlgorithmPanel):
     def _legend_entries(self):
         rates = tuple((n, getattr(self.params, f"{n.lower()}_lr")) for n in self._enabled())
         shown = tuple(kind for kind in ARROWS if getattr(self.params, f"show_{kind}"))
-        key = (rates, shown, STYLE.presentation, STYLE.marker_size, STYLE.tick_px)
-        if key == self._legend_key:
-            return  # rebuilding it costs ~15 ms: too much for every restart
-        self._legend_key = key
-        self.legend.clear()
-        self.legend.setColumnCount(3 if STYLE.presentation else 4)  # big text: fewer columns
+        self.legend_item.setColumnCount(3 if STYLE.presentation else 4)  # big text: fewer
         width, size = STYLE.line_width, STYLE.marker_size * 1.6
-        for n, lr in rates:
-            self.legend.addItem(pg.PlotDataItem(pen=pg.mkPen(colour(HUE[n]), width=width + 1),
-                                                symbol="o", symbolSize=size,
-                                                symbolBrush=colour(HUE[n]), symbolPen=INK),
-                                f"{n} (η {lr:g})")
-        pens = {"gradient": pg.mkPen(INK, width=width),
-                "update": pg.mkPen(INK, width=width + 2),
-                "velocity": pg.mkPen(INK, width=width + 1, style=QtCore.Qt.DashLine)}
-        for kind in shown:
-            self.legend.addItem(pg.PlotDataItem(pen=pens[kind]), ARROW_LABELS[kind])
-        self.legend.addItem(pg.ScatterPlotItem(symbol="star", size=size * 1.5, brush="#ffffff",
-                                               pen=pg.mkPen(INK)), "known minimum")
-        self.legend.addItem(pg.ScatterPlotItem(symbol="o", size=size * 1.5, brush=None,
-                                               pen=pg.mkPen(INK, style=QtCore.Qt.DashLine)),
-                            "start: click to move")
-        for sample, label in self.legend.items:
-            label.setText(label.text, size=f"{STYLE.tick_px}px")
-            sample.setCacheMode(CACHED)  # the legend is repainted each frame, rebuilt rarely
-            label.setCacheMode(CACHED)
+        entries = [(line_sample(colour(HUE[n]), width + 1, symbol="o", size=size),
+                    f"{n} (η {lr:g})") for n, lr in rates]
+        styles = {"gradient": (width, QtCore.Qt.SolidLine), "update": (width + 2,
+                  QtCore.Qt.SolidLine), "velocity": (width + 1, QtCore.Qt.DashLine)}
+        entries += [(line_sample(INK, styles[k][0], styles[k][1]), ARROW_LABELS[k]) for k in shown]
+        if self.surface.minima:
+            entries.append((marker_sample("star", "#ffffff", size=size * 1.5), "known minimum"))
+        entries.append((marker_sample("o", None, size=size * 1.5, style=QtCore.Qt.DashLine),
+                        "start: click to move"))
+        self.legend.fill(entries, key=(rates, shown, bool(self.surface.minima)))
 
     # --- the surface --------------------------------------------------------------------
     def _use_surface(self, surface):
@@ -206,7 +192,7 @@ class OptimizersPanel(AlgorithmPanel):
             self.replace_params(self.params)  # the tree shows the formula still in use
             return
         if params.surface != self.params.surface:
-            self.start = None  # a point clicked on the old surface may lie off the new one
+            self.start_point = None  # a point clicked on the old surface may be off the new one
         self.params = params
         if key != self._key:
             self._use_surface(surface)
@@ -218,12 +204,12 @@ class OptimizersPanel(AlgorithmPanel):
         return [n for n in NAMES if getattr(self.params, n.lower())]
 
     def _start(self) -> tuple[float, float]:
-        return self.surface.start if self.start is None else self.start
+        return self.surface.start if self.start_point is None else self.start_point
 
     def steps(self):
         if not self._enabled():
             raise ValueError("Tick at least one optimizer to race.")
-        race = optimizers.run(self.surface, self.params, start=self.start)
+        race = optimizers.run(self.surface, self.params, start=self.start_point)
         return (_short_metrics(snap) for snap in race)
 
     def intro(self):
@@ -235,7 +221,7 @@ class OptimizersPanel(AlgorithmPanel):
     def on_click(self, x, y, button):
         if button != QtCore.Qt.LeftButton:
             return
-        self.start = (float(x), float(y))
+        self.start_point = (float(x), float(y))
         self.message.emit("info", f"All optimizers restart from ({x:.3g}, {y:.3g}).")
         self.restart.emit()
 
@@ -285,7 +271,7 @@ class OptimizersPanel(AlgorithmPanel):
             span = np.log10(np.hypot(*np.ptp(np.reshape(self.surface.region, (2, 2)), 1)))
             self.dist_range.fit(longest, span - 4, span, True)
         when = "not started" if step is None else f"step {step.step}"
-        self.counter.setText(f"{when}   {self.surface.formula}")
+        self.status.set_text(f"{when}   {self.surface.formula}")
 
     def _arrows_of(self, n, r):
         """Draw n's step and velocity arrows; return its −gradient arrow for the shared item."""

@@ -2,8 +2,7 @@
 
 Everything here is vectorized numpy feeding a few pyqtgraph items, so a new surface is
 drawn in a few milliseconds. The heat map is an RGBA image coloured by our own lookup
-table (no autoLevels), and the contours are marching squares drawn as one curve of
-separate segments; pyqtgraph's IsocurveItem takes over a second on a 400 × 400 grid.
+table (no autoLevels); the contour lines come from contourpy (see contours.py).
 """
 
 from __future__ import annotations
@@ -12,6 +11,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
+from visualizer.panels.contours import contour_lines
 from visualizer.style import INK, STYLE
 
 GRID = 400          # heat-map samples along each side
@@ -53,46 +53,6 @@ def rgba_image(c: np.ndarray) -> np.ndarray:
     rgba = LUT[np.round(np.where(ok, c, 0.0) * 255).astype(np.intp)]
     rgba[~ok] = UNDEFINED
     return rgba
-
-
-# A cell's corners counter-clockwise from its lower left, in units of the cell; edge i runs
-# from corner i to corner i + 1 (bottom, right, top, left).
-CORNER_X, CORNER_Y = np.array([0.0, 1.0, 1.0, 0.0]), np.array([0.0, 0.0, 1.0, 1.0])
-
-
-def contour_segments(xs, ys, c, levels) -> tuple[np.ndarray, np.ndarray]:
-    """Marching squares: the level lines of c (shape (len(ys), len(xs))) as x, y pairs."""
-    corners = np.stack([c[:-1, :-1], c[:-1, 1:], c[1:, 1:], c[1:, :-1]], -1).reshape(-1, 4)
-    with np.errstate(invalid="ignore"):
-        lowest, highest = corners.min(1), corners.max(1)  # nan where f is undefined
-    cols = len(xs) - 1
-    px, py = [], []
-    for level in levels:
-        # Only the few cells the level passes through are worked on.
-        cells = np.flatnonzero((lowest <= level) & (highest > level))
-        p = corners[cells]
-        q = np.roll(p, -1, axis=1)
-        hit = (p > level) != (q > level)
-        with np.errstate(all="ignore"):
-            t = np.where(hit, (level - p) / (q - p), 0.0)
-        ex = CORNER_X + t * (np.roll(CORNER_X, -1) - CORNER_X)
-        ey = CORNER_Y + t * (np.roll(CORNER_Y, -1) - CORNER_Y)
-        row, col = np.divmod(cells, cols)
-        ex = xs[col, None] + ex * (xs[col + 1] - xs[col])[:, None]
-        ey = ys[row, None] + ey * (ys[row + 1] - ys[row])[:, None]
-        count = hit.sum(1)
-        # Two crossings make one segment; four (a saddle cell) make two, paired simply.
-        two, four = np.flatnonzero(count == 2), np.flatnonzero(count == 4)
-        first = np.argmax(hit[two], 1)
-        last = 3 - np.argmax(hit[two][:, ::-1], 1)
-        ends = [(two, first, last), (four, np.zeros_like(four), np.ones_like(four)),
-                (four, np.full_like(four, 2), np.full_like(four, 3))]
-        for rows, i, j in ends:
-            px.append(np.column_stack([ex[rows, i], ex[rows, j]]).ravel())
-            py.append(np.column_stack([ey[rows, i], ey[rows, j]]).ravel())
-    if not px:
-        return np.zeros(0), np.zeros(0)
-    return np.concatenate(px), np.concatenate(py)
 
 
 def arrow_segments(origin, vector, head: float) -> tuple[np.ndarray, np.ndarray]:
@@ -173,7 +133,7 @@ class SurfaceLayer:
         self.plot = plot
         self.image = pg.ImageItem(axisOrder="row-major")  # like the grid: no transpose
         self.image.setZValue(-20)
-        self.contours = pg.PlotCurveItem(connect="pairs")
+        self.contours = pg.PlotCurveItem(connect="finite")
         self.contours.setZValue(-10)
         self.minima = pg.ScatterPlotItem(symbol="star", pxMode=True)
         self.minima.setZValue(30)
@@ -195,8 +155,7 @@ class SurfaceLayer:
                                          xs[-1] - xs[0] + dx, ys[-1] - ys[0] + dy))
         step = max(1, GRID // CONTOUR_GRID)
         levels = (np.arange(LEVELS) + 0.5) / LEVELS
-        self.contours.setData(*contour_segments(xs[::step], ys[::step], c[::step, ::step],
-                                                levels))
+        self.contours.setData(*contour_lines(xs[::step], ys[::step], c[::step, ::step], levels))
         found = np.asarray(surface.minima, float).reshape(-1, 2)
         self.minima.setData(pos=found)
         gx, gy = surface.df(*np.meshgrid(xs[::20], ys[::20]))
@@ -211,36 +170,3 @@ class SurfaceLayer:
         self.minima.setSize(STYLE.marker_size * 2.6)
         self.minima.setPen(pg.mkPen(INK, width=1.5))
         self.minima.setBrush(pg.mkBrush("#ffffff"))
-
-
-class FixedRanges:
-    """A step plot's ranges, changed only when the data outgrow them.
-
-    Autorange on every frame costs time and makes the axes twitch; here the x range grows
-    in round steps and the y range only widens, in whole decades on a log axis.
-    """
-
-    RIGHT = (10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
-
-    def __init__(self, plot: pg.PlotItem):
-        self.plot = plot
-        plot.disableAutoRange()
-        self.shown: tuple | None = None
-
-    def forget(self) -> None:
-        self.shown = None
-
-    def fit(self, steps: int, lo: float, hi: float, log: bool) -> None:
-        right = next((m for m in self.RIGHT if m >= steps - 1), steps)
-        if log:  # lo and hi are log10 already; three decades at least, so the axis labels
-            # decades only instead of crowding in 2, 3, … 9
-            hi = np.ceil(hi)
-            lo = min(np.floor(lo), hi - 3)
-        else:
-            pad = 0.05 * (hi - lo) or 1.0
-            lo, hi = lo - pad, hi + pad
-        old = self.shown
-        if old is not None and old[0] == right and old[1] <= lo and hi <= old[2]:
-            return
-        self.shown = (right, lo, hi)
-        self.plot.setRange(xRange=(0, right), yRange=(lo, hi), padding=0.02)

@@ -1,0 +1,93 @@
+"""Text boxes pinned to a corner of a plot, and the legends: built one way for every panel.
+
+A status box lives inside the view, not in the title: a title whose width changes every
+frame re-lays out the whole canvas and repaints every axis, which halved the frame rate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+
+from visualizer.style import INK, STYLE
+
+CACHED = QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache
+MARGIN = 6  # pixels between a status box and the view's edge
+
+
+class StatusBox:
+    """A small box of text in one corner of a plot's view that stays there on resize."""
+
+    def __init__(self, plot: pg.PlotItem, corner: str = "top-left", bold: bool = True,
+                 opacity: int = 215):
+        self.vb, self.corner, self.bold = plot.vb, corner, bold
+        bottom, right = corner.startswith("bottom"), corner.endswith("right")
+        self.item = pg.TextItem(anchor=(1 if right else 0, 1 if bottom else 0), color=INK,
+                                fill=pg.mkBrush(255, 255, 255, opacity))
+        self.item.setParentItem(self.vb)
+        self.item.setZValue(100)
+        self.vb.sigResized.connect(self._place)
+        self._place()
+
+    def _place(self, *_):
+        w, h = self.vb.width(), self.vb.height()
+        x = w - MARGIN if self.corner.endswith("right") else MARGIN
+        y = h - MARGIN if self.corner.startswith("bottom") else MARGIN
+        self.item.setPos(x, y)
+
+    def set_text(self, text: str) -> None:
+        self.item.setText(text)
+
+    def set_html(self, html: str) -> None:
+        self.item.setHtml(html)
+
+    def restyle(self, px: int | None = None) -> None:
+        self.item.setFont(STYLE.font(px or STYLE.text_px, bold=self.bold))
+
+
+def line_sample(colour=INK, width: float | None = None, style=QtCore.Qt.SolidLine,
+                symbol: str | None = None, size: float | None = None, brush=None):
+    """A legend sample: a line, optionally with a marker on it."""
+    pen = pg.mkPen(colour, width=width or STYLE.line_width, style=style)
+    if symbol is None:
+        return pg.PlotDataItem(pen=pen)
+    return pg.PlotDataItem(pen=pen, symbol=symbol, symbolSize=size or STYLE.marker_size * 1.6,
+                           symbolBrush=brush if brush is not None else colour, symbolPen=INK)
+
+
+def marker_sample(symbol: str = "o", brush=None, pen=INK, width: float = 1.5,
+                  size: float | None = None, style=QtCore.Qt.SolidLine):
+    """A legend sample: a single marker (brush None: hollow)."""
+    return pg.ScatterPlotItem(symbol=symbol, size=size or STYLE.marker_size * 1.8, brush=brush,
+                              pen=pg.mkPen(pen, width=width, style=style))
+
+
+class Legend:
+    """A legend filled from (sample, text) pairs, rebuilt only when its content changes
+    (rebuilding costs ~15 ms: too much for every frame or restart)."""
+
+    def __init__(self, legend: pg.LegendItem):
+        self.legend = legend
+        self._key = None
+
+    @property
+    def items(self) -> list:
+        """(sample, label) pairs, as pyqtgraph's legend holds them."""
+        return self.legend.items
+
+    def fill(self, entries: Iterable[tuple], key=None) -> None:
+        entries = list(entries)
+        key = (key, STYLE.presentation, STYLE.marker_size, STYLE.tick_px,
+               tuple(text for _, text in entries)) if key is not None else None
+        if key is not None and key == self._key:
+            return
+        self._key = key
+        self.legend.clear()
+        for sample, text in entries:
+            self.legend.addItem(sample, text)
+        for sample, label in self.legend.items:
+            label.setText(label.text, size=f"{STYLE.tick_px}px")
+            sample.setCacheMode(CACHED)  # repainted with the canvas, rebuilt rarely
+            label.setCacheMode(CACHED)

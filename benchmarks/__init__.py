@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-MODULES = ("benchmarks.kmeans_bench", "benchmarks.optimizers_bench")
+MODULES = ("benchmarks.kmeans_bench", "benchmarks.optimizers_bench", "benchmarks.soak_bench")
 
 
 @dataclass

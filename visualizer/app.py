@@ -51,6 +51,18 @@ def parse(argv):
     return args
 
 
+def qt_message(kind, context, text) -> None:
+    """Qt's own chatter goes to the log, not the terminal; its criticals still say so."""
+    from PySide6 import QtCore
+
+    from visualizer.errors import LOG
+
+    if kind in (QtCore.QtMsgType.QtCriticalMsg, QtCore.QtMsgType.QtFatalMsg):
+        print(f"stepwise: Qt: {text}", file=sys.stderr)
+    elif kind == QtCore.QtMsgType.QtWarningMsg and LOG.handlers:
+        LOG.warning("Qt: %s", text)
+
+
 def settings():
     from PySide6 import QtCore
 
@@ -76,7 +88,9 @@ def main(argv=None) -> int:
     batch = bool(args.screenshot or args.export)
 
     import pyqtgraph as pg
+    from PySide6 import QtCore
 
+    QtCore.qInstallMessageHandler(qt_message)
     app = pg.mkQApp("Stepwise")
     app.setOrganizationName("Stepwise")
     if args.export:
@@ -94,7 +108,8 @@ def main(argv=None) -> int:
 def run_window(app, window, args, batch: bool) -> int:
     problems = []
     window.session.problem.connect(problems.append)
-    if args.data and not load(window.session.panel, args):
+    loaded = load(window.session.panel, args) if args.data else ""
+    if loaded is None:
         return EXIT_USAGE
     if args.presentation:
         window.set_presentation(True)
@@ -109,6 +124,8 @@ def run_window(app, window, args, batch: bool) -> int:
         return fail(problems[0])
     if not window.grab().save(args.screenshot, "PNG"):
         return fail(f"could not write {args.screenshot}")
+    if loaded:
+        print(loaded, file=sys.stderr)
     return 0
 
 
@@ -129,8 +146,9 @@ def close(app, window) -> None:
     gc.collect()
 
 
-def load(panel, args) -> bool:
-    """--data FILE: the same protocol as File ▸ Open data…, without a dialog."""
+def load(panel, args) -> str | None:
+    """--data FILE: the same protocol as File ▸ Open data…, without a dialog. Returns the
+    loader's message (said once the run has succeeded), or None after saying what failed."""
     from visualizer import sources
 
     try:
@@ -143,10 +161,8 @@ def load(panel, args) -> bool:
         message = panel.load(sources.TableChoice(table, x, y, label))
     except ValueError as err:
         fail(str(err))
-        return False
-    if message:
-        print(message, file=sys.stderr)
-    return True
+        return None
+    return message
 
 
 def export_without_window(args) -> int:
@@ -155,11 +171,13 @@ def export_without_window(args) -> int:
     from visualizer import export, registry
     from visualizer.session import Session
 
-    session = Session(registry.by_id(args.panel or registry.PANELS[0].id), seed=args.seed)
+    session = Session(registry.panel_class(args.panel or registry.PANELS[0].id),
+                      seed=args.seed)
     problems = []
     session.problem.connect(problems.append)
     try:
-        if args.data and not load(session.panel, args):
+        loaded = load(session.panel, args) if args.data else ""
+        if loaded is None:
             return EXIT_USAGE
         canvas = session.panel.canvas
         canvas.setAttribute(QtCore.Qt.WA_DontShowOnScreen)
@@ -173,7 +191,8 @@ def export_without_window(args) -> int:
             written = export.write_animation(args.export, export.replay(session), fps=4)
         except ValueError as err:
             return fail(str(err))
-        print(f"wrote {written} frames to {args.export}", file=sys.stderr)
+        print(" ".join(filter(None, (loaded, f"Wrote {written} frames to {args.export}."))),
+              file=sys.stderr)
         return 0
     finally:
         session.close()

@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import shiboken6
-from pyqtgraph.parametertree import ParameterTree
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from visualizer import registry, sources
 from visualizer.banner import Banner, format_metrics
-from visualizer.params import ParamBinder
+from visualizer.params import PanelControls
 from visualizer.session import Session
 from visualizer.sidebar import Sidebar
 from visualizer.sources.column_dialog import ask_columns
@@ -76,8 +75,9 @@ class MainWindow(QtWidgets.QMainWindow):
         side = self.sidebar
         self.sidebar_dock = self._dock("Algorithms", side, QtCore.Qt.LeftDockWidgetArea)
 
-        self.tree = ParameterTree(showHeader=False)
-        self.params_dock = self._dock("Parameters", self.tree, QtCore.Qt.RightDockWidgetArea)
+        self.trees = QtWidgets.QStackedWidget()   # one parameter tree per panel opened
+        self.panel_controls: dict[str, PanelControls] = {}
+        self.params_dock = self._dock("Parameters", self.trees, QtCore.Qt.RightDockWidgetArea)
         self.explanation = QtWidgets.QTextBrowser()
         self.explanation.setOpenExternalLinks(False)
         self.explain_dock = self._dock("Explanation", self.explanation,
@@ -132,32 +132,26 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # --- panels -------------------------------------------------------------------------
     def open_panel(self, panel_id: str) -> None:
-        panel_cls = registry.by_id(panel_id)
+        panel_cls = registry.panel_class(panel_id)
         if self.session is not None:
             old = self.session
             old.close()
             self.canvas_holder.removeWidget(old.panel.canvas)
             old.panel.canvas.deleteLater()
+            old.setParent(None)  # nothing holds it now: it goes as soon as Python drops it
             old.deleteLater()
-        self.session = session = Session(panel_cls, seed=self.seed, parent=self)
+        controls = self._controls(panel_cls)
+        self.session = session = Session(panel_cls, seed=self.seed, parent=self,
+                                         **controls.initial())
         panel = session.panel
         self.canvas_holder.addWidget(panel.canvas)
         self.canvas_holder.setCurrentWidget(panel.canvas)
         self.heading.setText(panel.title)
         self.explanation.setHtml(panel.explanation())
-        self.binders = [ParamBinder(panel.params, "Algorithm")]
-        self.binders[0].changed.connect(panel.apply_params)
-        panel.params_shown.connect(self.binders[0].set)
-        if panel.data_params is not None:
-            data = ParamBinder(panel.data_params, "Data")
-            data.changed.connect(lambda p, _live: panel.set_data_params(p))
-            panel.data_params_shown.connect(data.set)
-            self.binders.append(data)
-        for binder in self.binders:
-            binder.invalid.connect(lambda text: self.banner.say("error", text))
-        self.tree.setParameters(self.binders[0].group, showTop=True)
-        for binder in self.binders[1:]:
-            self.tree.addParameters(binder.group, showTop=True)
+        controls.attach(panel)
+        self.controls = controls
+        self.binders = controls.binders
+        self.trees.setCurrentWidget(controls.tree)
         self.actions["open"].setEnabled(bool(panel.accepts))
         panel.message.connect(self.banner.say)
         session.problem.connect(lambda text: self.banner.say("error", text))
@@ -168,6 +162,15 @@ class MainWindow(QtWidgets.QMainWindow):
         self.sidebar.select(panel_id)
         if self.settings is not None:
             self.settings.setValue("panel", panel_id)
+
+    def _controls(self, panel_cls) -> PanelControls:
+        """The panel's parameter tree: made the first time, then kept with its values."""
+        if panel_cls.id not in self.panel_controls:
+            controls = PanelControls(panel_cls)
+            controls.said.connect(self.banner.say)
+            self.panel_controls[panel_cls.id] = controls
+            self.trees.addWidget(controls.tree)
+        return self.panel_controls[panel_cls.id]
 
     def _show_text(self, step) -> None:
         self.caption.setText(self.session.caption())

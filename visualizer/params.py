@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import shiboken6
 from pyqtgraph.parametertree import Parameter
 from PySide6 import QtCore
 
@@ -24,10 +25,11 @@ def spec_for(field: dataclasses.Field, value) -> dict:
     elif isinstance(value, bool):
         spec.update(type="bool")
     elif isinstance(value, int):
-        spec.update(type="int", limits=meta.get("limits"), step=meta.get("step", 1))
+        spec.update(type="int", step=meta.get("step", 1))
     elif isinstance(value, float):
-        spec.update(type="float", limits=meta.get("limits"), step=meta.get("step", 0.1),
-                    decimals=6)
+        spec.update(type="float", step=meta.get("step", 0.1), decimals=6)
+    # Numbers carry no limits in the control: a spin box clamps a typed 50 to 20 without a
+    # word, so the binder checks the limits itself and says what it did.
     else:
         spec.update(type="str")
     return spec
@@ -37,7 +39,8 @@ class ParamBinder(QtCore.QObject):
     """One parameter group bound to one dataclass type."""
 
     changed = QtCore.Signal(object, bool)  # the new dataclass, whether only live fields changed
-    invalid = QtCore.Signal(str)
+    invalid = QtCore.Signal(str)           # a value that cannot be used (the old one stays)
+    adjusted = QtCore.Signal(str)          # a value out of range was brought into range
 
     def __init__(self, instance, title: str):
         super().__init__()
@@ -63,6 +66,26 @@ class ParamBinder(QtCore.QObject):
             self._muted = False
         self._show_relevant(instance)
 
+    def _clamp(self, name: str) -> None:
+        """Bring a number typed outside its limits to the nearest limit, and say so."""
+        low_high = self.fields[name].metadata.get("limits")
+        control = self.group.child(name)
+        value = control.value()
+        if low_high is None or not isinstance(value, (int, float)) or isinstance(value, bool):
+            return
+        low, high = low_high
+        if low <= value <= high:
+            return
+        bound, side = (low, "smallest") if value < low else (high, "largest")
+        self._muted = True
+        try:
+            control.setValue(bound)
+        finally:
+            self._muted = False
+        title = control.opts.get("title") or name
+        self.adjusted.emit(f"{title} = {value:g} is outside its range; set to the {side} "
+                           f"allowed value, {bound:g}.")
+
     def _show_relevant(self, instance) -> None:
         """Hide the controls whose `when` condition does not hold for `instance`."""
         for name, field in self.fields.items():
@@ -76,6 +99,8 @@ class ParamBinder(QtCore.QObject):
         names = {param.name() for param, kind, _ in changes if kind == "value"}
         if not names & self.fields.keys():
             return
+        for name in names & self.fields.keys():
+            self._clamp(name)
         try:
             new = self.value()
             validate(new)
@@ -85,3 +110,48 @@ class ParamBinder(QtCore.QObject):
         self._show_relevant(new)
         live = all(self.fields[n].metadata.get("live", False) for n in names if n in self.fields)
         self.changed.emit(new, live)
+
+
+class PanelControls(QtCore.QObject):
+    """The parameter tree of one panel, made once per panel and kept for the session: the
+    values survive switching panels, and no tree is rebuilt (pyqtgraph's tree keeps every
+    control it ever made, so rebuilding one per switch leaked ~100 widgets each time)."""
+
+    said = QtCore.Signal(str, str)  # level, text: an out-of-range value or a refused one
+
+    def __init__(self, panel_cls):
+        super().__init__()
+        from pyqtgraph.parametertree import ParameterTree
+
+        self.tree = ParameterTree(showHeader=False)
+        self.algorithm = ParamBinder(panel_cls.Params(), "Algorithm")
+        self.data = ParamBinder(panel_cls.Data(), "Data") if panel_cls.Data else None
+        self.binders = [b for b in (self.algorithm, self.data) if b is not None]
+        for binder in self.binders:
+            self.tree.addParameters(binder.group, showTop=True)
+            binder.invalid.connect(lambda text: self.said.emit("error", text))
+            binder.adjusted.connect(lambda text: self.said.emit("info", text))
+        self.panel = None
+        self.algorithm.changed.connect(self._algorithm_changed)
+        if self.data is not None:
+            self.data.changed.connect(self._data_changed)
+
+    def initial(self) -> dict:
+        """The values to build the panel with: what the user last set."""
+        return {"params": self.algorithm.value(),
+                "data_params": self.data.value() if self.data else None}
+
+    def attach(self, panel) -> None:
+        """Drive `panel` from these controls, and let it show values it set itself."""
+        self.panel = panel
+        panel.params_shown.connect(self.algorithm.set)
+        if self.data is not None:
+            panel.data_params_shown.connect(self.data.set)
+
+    def _algorithm_changed(self, params, live: bool) -> None:
+        if self.panel is not None and shiboken6.isValid(self.panel):
+            self.panel.apply_params(params, live)
+
+    def _data_changed(self, params, _live: bool) -> None:
+        if self.panel is not None and shiboken6.isValid(self.panel):
+            self.panel.set_data_params(params)

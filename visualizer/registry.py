@@ -1,24 +1,57 @@
-"""The one list of panels. Adding a panel: import it here and append it to PANELS."""
+"""The one list of panels.
+
+Each entry names its panel and where the panel lives; the module is imported only when the
+panel is opened, so start-up time and memory do not grow with the number of panels.
+
+Adding a panel: one `Entry` line below (its id, title, topic and search keywords must match
+the class's own: a test checks), plus the panel module, its explanation and its tests.
+"""
 
 from __future__ import annotations
 
-from visualizer.panels.kmeans import KMeansPanel
-from visualizer.panels.minibatch import MiniBatchPanel
-from visualizer.panels.optimizers import OptimizersPanel
+import importlib
+from dataclasses import dataclass
 
-PANELS = [KMeansPanel, OptimizersPanel, MiniBatchPanel]
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    title: str
+    topic: str
+    module: str        # visualizer.panels.<module>
+    cls: str
+    keywords: str = ""  # what else the sidebar search matches: SGD, Adam, Lloyd, Voronoi…
+
+    def load(self) -> type:
+        """The panel class (imports its module the first time)."""
+        return getattr(importlib.import_module(f"visualizer.panels.{self.module}"), self.cls)
+
+
+PANELS = [
+    Entry("kmeans", "k-means clustering", "Unsupervised learning", "kmeans", "KMeansPanel",
+          "clustering Lloyd Voronoi centroid elbow inertia k-means++"),
+    Entry("optimizers", "Optimizers on a loss surface", "Optimization", "optimizers",
+          "OptimizersPanel", "gradient descent momentum Nesterov AdaGrad RMSProp Adam "
+          "Rosenbrock Himmelblau saddle learning rate"),
+    Entry("minibatch", "Batch, stochastic and mini-batch", "Optimization", "minibatch",
+          "MiniBatchPanel", "gradient descent SGD stochastic epoch regression logistic"),
+]
 TOPICS = ("Unsupervised learning", "Optimization")  # sidebar order; unknown topics go last
 
 
-def by_id(panel_id: str):
-    for panel in PANELS:
-        if panel.id == panel_id:
-            return panel
+def by_id(panel_id: str) -> Entry:
+    for entry in PANELS:
+        if entry.id == panel_id:
+            return entry
     known = ", ".join(p.id for p in PANELS)
     raise KeyError(f"unknown panel '{panel_id}'; the panels are: {known}")
 
 
-def grouped() -> list[tuple[str, list]]:
+def panel_class(panel_id: str) -> type:
+    return by_id(panel_id).load()
+
+
+def grouped() -> list[tuple[str, list[Entry]]]:
     """Panels grouped by topic, in sidebar order."""
     topics = list(TOPICS) + sorted({p.topic for p in PANELS} - set(TOPICS))
     return [(t, [p for p in PANELS if p.topic == t]) for t in topics

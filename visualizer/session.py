@@ -21,10 +21,15 @@ class Session(QtCore.QObject):
     shown = QtCore.Signal(object)    # the snapshot just drawn (None: the data alone)
     problem = QtCore.Signal(str)     # something failed; the text is meant for the banner
 
-    def __init__(self, panel_cls, seed: int = 0, parent=None):
+    def __init__(self, panel_cls, seed: int = 0, parent=None, params=None, data_params=None):
+        """`params` and `data_params`, when given, replace the panel's defaults."""
         super().__init__(parent)
         collect_garbage_on_ui_thread()
         self.panel = panel_cls(seed=seed)
+        if params is not None:
+            self.panel.params = params
+        if data_params is not None:
+            self.panel.data_params = data_params
         self.panel.build()
         self.player = Player(parent=self)
         self.player.changed.connect(self._show)

@@ -7,6 +7,7 @@ from PySide6 import QtCore, QtWidgets
 from visualizer import registry
 
 ID = QtCore.Qt.UserRole
+WORDS = QtCore.Qt.UserRole + 1  # everything the search box matches
 
 
 class Sidebar(QtWidgets.QWidget):
@@ -30,6 +31,7 @@ class Sidebar(QtWidgets.QWidget):
             for panel in panels:
                 item = QtWidgets.QTreeWidgetItem([panel.title])
                 item.setData(0, ID, panel.id)
+                item.setData(0, WORDS, f"{panel.title} {panel.id} {topic} {panel.keywords}")
                 item.setToolTip(0, f"{panel.title} ({panel.id})")
                 top.addChild(item)
             self.tree.addTopLevelItem(top)
@@ -55,14 +57,14 @@ class Sidebar(QtWidgets.QWidget):
                 yield top.child(j)
 
     def filter(self, text: str) -> None:
-        """Show the panels whose title, id or topic contain every word typed."""
+        """Show the panels whose title, id, topic or keywords contain every word typed."""
         words = text.lower().split()
         for i in range(self.tree.topLevelItemCount()):
             top = self.tree.topLevelItem(i)
             shown = 0
             for j in range(top.childCount()):
                 item = top.child(j)
-                haystack = f"{item.text(0)} {item.data(0, ID)} {top.text(0)}".lower()
+                haystack = item.data(0, WORDS).lower()
                 hit = all(w in haystack for w in words)
                 item.setHidden(not hit)
                 shown += hit

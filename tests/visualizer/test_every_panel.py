@@ -7,8 +7,11 @@ from visualizer import export, registry
 from visualizer.session import Session
 
 
-@pytest.mark.parametrize("panel_cls", registry.PANELS, ids=lambda p: p.id)
-def test_panel_lifecycle(qtbot, tmp_path, panel_cls, blank_check):
+@pytest.mark.parametrize("entry", registry.PANELS, ids=lambda p: p.id)
+def test_panel_lifecycle(qtbot, tmp_path, entry, blank_check):
+    panel_cls = entry.load()
+    assert (panel_cls.id, panel_cls.title, panel_cls.topic) == (entry.id, entry.title,
+                                                                entry.topic)
     session = Session(panel_cls, seed=1)
     canvas = session.panel.canvas
     qtbot.addWidget(canvas)
@@ -52,3 +55,15 @@ def test_registry_ids_are_unique_and_grouped():
     assert sorted(p.id for p in grouped) == sorted(ids)
     with pytest.raises(KeyError, match="unknown panel 'nope'"):
         registry.by_id("nope")
+
+
+def test_listing_the_panels_imports_none_of_them():
+    """Start-up must not grow with the number of panels: the registry names them only."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from visualizer import registry, sidebar; "
+            "print(sorted(m for m in sys.modules if m.startswith('visualizer.panels.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[]"

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PySide6 import QtCore
 
-from tests.visualizer.pixels import count_near, pale, view_pixels
 from visualizer.panels.scene import STRONG
+from visualizer.pixels import count_near, pale, view_pixels
 from visualizer.style import PALETTE, UNASSIGNED
 
 DATA = Path(__file__).resolve().parent.parent / "data"

@@ -153,3 +153,14 @@ def test_controls_that_do_not_apply_are_hidden(make_window):
     tree.child("nesterov").setValue(True)
     assert tree.child("condition").opts["visible"] and tree.child("nesterov_lr").opts["visible"]
     assert not tree.child("formula").opts["visible"]
+
+
+def test_a_value_typed_out_of_range_is_clamped_and_the_user_told(qtbot, window):
+    tree = window.binders[0].group
+    tree.child("k").setValue(50)          # as if typed: the control has no silent clamp
+    assert tree.child("k").value() == 20 and window.session.panel.params.k == 20
+    assert window.banner.isVisible() and window.banner.level == "info"
+    assert "k = 50 is outside its range" in window.banner.text.text()
+    assert "largest allowed value, 20" in window.banner.text.text()
+    tree.child("tol").setValue(-1.0)
+    assert window.session.panel.params.tol == 0.0 and "smallest" in window.banner.text.text()

@@ -311,3 +311,21 @@ def test_a_click_on_the_loss_map_restarts_every_method_from_there(qtbot):
     player.step_now()
     for method in player.current.methods.values():
         assert tuple(method.path[0]) == pytest.approx((w, b), abs=0.05)
+
+
+def test_the_three_methods_are_visible_on_screen(qtbot, window):
+    """Read the painted canvas: every method's colour shows as a path on the loss map, a
+    fitted line over the data and a loss curve; the data points are drawn."""
+    from visualizer.pixels import count_near, view_pixels
+    from visualizer.style import UNASSIGNED
+
+    panel = window.session.panel
+    window.session.advance(30)
+    space = view_pixels(panel, panel.space)
+    data = view_pixels(panel, panel.data_plot)
+    losses = view_pixels(panel, panel.per_update)
+    for name, colour in views.COLOUR.items():
+        assert count_near(space, colour, 30) >= 30, f"{name}'s path is not shown"
+        assert count_near(data, colour, 30) >= 30, f"{name}'s fit is not shown"
+        assert count_near(losses, colour, 30) >= 15, f"{name}'s loss curve is not shown"
+    assert count_near(data, UNASSIGNED, 12) >= 5 * len(panel.x), "the data points are drawn"

@@ -7,7 +7,7 @@ from PySide6 import QtCore
 from algorithms import surfaces
 from visualizer.panels import surface_view
 from visualizer.panels.contours import contour_lines
-from visualizer.panels.optimizers import NAMES
+from visualizer.panels.optimizers import HUE, NAMES
 from visualizer.style import STYLE
 
 
@@ -216,3 +216,22 @@ def test_a_diverged_path_is_drawn_only_until_it_leaves_the_view():
     np.testing.assert_allclose(kept[3], [1.2, -1.2])  # pulled back onto the grown edge
     assert len(kept) == 4
     np.testing.assert_array_equal(until_it_leaves(path[:3], region), path[:3])
+
+
+def test_the_race_is_visible_on_screen(qtbot, window):
+    """Read the painted canvas: each racing optimizer's colour shows on the surface view,
+    over a heat map with contour lines, and in the loss plot."""
+    from visualizer.pixels import count_near, view_pixels
+    from visualizer.style import colour
+
+    panel = window.session.panel
+    window.session.advance(40)
+    racing = list(window.session.player.current.runners)
+    assert len(racing) == 3
+    surface = view_pixels(panel, panel.main)
+    losses = view_pixels(panel, panel.loss_plot)
+    for name in racing:
+        assert count_near(surface, colour(HUE[name]), 30) >= 40, f"{name}'s path is not shown"
+        assert count_near(losses, colour(HUE[name]), 30) >= 20, f"{name}'s loss is not shown"
+    shades = {tuple(p) for p in surface.reshape(-1, 3)[::11]}
+    assert len(shades) > 40, "the heat map shades the surface"

@@ -122,7 +122,7 @@ def test_the_caption_says_when_early_steps_were_dropped(qtbot):
     from visualizer.registry import by_id
     from visualizer.session import Session
 
-    session = Session(by_id("kmeans"), seed=1)
+    session = Session(by_id("kmeans").load(), seed=1)
     qtbot.addWidget(session.panel.canvas)
     session.player.history.max_count = 3
     session.advance(6)

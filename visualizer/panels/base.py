@@ -43,7 +43,6 @@ class AlgorithmPanel(QtCore.QObject):
     id: ClassVar[str] = ""
     title: ClassVar[str] = ""
     topic: ClassVar[str] = ""
-    keywords: ClassVar[str] = ""             # extra words the sidebar search matches
     Params: ClassVar[type]                   # the algorithm's parameter dataclass
     Data: ClassVar[type | None] = None       # controls for generated data, if any
     accepts: ClassVar[tuple[str, ...]] = ()  # kinds of file a user may open (see sources)

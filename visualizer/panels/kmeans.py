@@ -55,7 +55,6 @@ def check_points(X, truth, names, origin, axes) -> tuple[Points, str]:
 
 class KMeansPanel(AlgorithmPanel):
     id, title, topic = "kmeans", "k-means clustering", "Unsupervised learning"
-    keywords = "clustering Lloyd Voronoi centroid elbow inertia k-means++ unsupervised"
     Params, Data = kmeans.Params, Data
     accepts = (TABLE,)
 

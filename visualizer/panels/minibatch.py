@@ -63,7 +63,6 @@ def examples(x, y, names, origin, task, **file) -> Examples:
 
 class MiniBatchPanel(AlgorithmPanel):
     id, title, topic = "minibatch", "Batch, stochastic and mini-batch", "Optimization"
-    keywords = "gradient descent SGD stochastic mini-batch epoch regression logistic momentum"
     Params, Data = regression.Params, regression.Data
     accepts = (TABLE,)
 

@@ -1,7 +1,8 @@
 """Looking at what the user sees: grab the rendered canvas and count colours in it.
 
-Array-level tests once passed while 20,000 k-means points were drawn far off the plot.
-These helpers read the pixels Qt actually painted instead.
+Array-level tests once passed, and benchmarks timed frames, while 20,000 k-means points
+were drawn far off the plot. The view tests and the benchmarks use these helpers to read
+the pixels Qt actually painted instead.
 """
 
 from __future__ import annotations

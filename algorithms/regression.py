@@ -100,6 +100,9 @@ def check_data(x, y, task: str) -> None:
     if big > LARGEST:
         raise ValueError(f"values as large as {num(big, 2)} overflow when squared; divide the "
                          "columns by a power of ten first")
+    if 0 < big < 1 / LARGEST:
+        raise ValueError(f"values no larger than {num(big, 2)} vanish when squared; multiply "
+                         "the columns by a power of ten first")
     if task == "logistic" and not np.isin(y, (0.0, 1.0)).all():
         raise ValueError("logistic regression needs labels 0 and 1")
 

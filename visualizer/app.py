@@ -159,8 +159,10 @@ def load(panel, args) -> str | None:
         table = sources.read_table(args.data)
         x, y, label = (args.columns + [None])[:3] if args.columns else (None, None, None)
         message = panel.load(sources.TableChoice(table, x, y, label))
-    except ValueError as err:
-        fail(str(err))
+    except Exception as err:  # noqa: BLE001 - a bug says so in one line too, and logs
+        from visualizer.errors import describe
+
+        fail(describe(err))
         return None
     return message
 

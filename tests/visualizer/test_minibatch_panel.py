@@ -329,3 +329,31 @@ def test_the_three_methods_are_visible_on_screen(qtbot, window):
         assert count_near(data, colour, 30) >= 30, f"{name}'s fit is not shown"
         assert count_near(losses, colour, 30) >= 15, f"{name}'s loss curve is not shown"
     assert count_near(data, UNASSIGNED, 12) >= 5 * len(panel.x), "the data points are drawn"
+
+
+@pytest.mark.parametrize(("scale", "offset", "refusal"), [
+    (1e200, 0.0, "overflow when squared"), (1e-300, 0.0, "vanish when squared"),
+    (1.0, 1e8, None), (1.0, 0.0, None)])
+def test_extreme_values_work_or_are_refused_keeping_the_data(qtbot, window, columns, tmp_path,
+                                                              scale, offset, refusal):
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0, 4, 80)
+    y = 1.5 * x - 1 + rng.normal(0, 0.3, 80)
+    path = tmp_path / "extreme.csv"
+    path.write_text("x,y\n" + "\n".join(f"{float(a * scale + offset)!r},{float(b * scale)!r}"
+                                        for a, b in zip(x, y, strict=True)) + "\n")
+    panel = window.session.panel
+    before = panel.x.copy()
+    columns[:] = ["x", "y", None]
+    loaded = load(qtbot, window, path)
+    if refusal:
+        assert not loaded and refusal in window.banner.text.text()
+        np.testing.assert_array_equal(panel.x, before)
+        return
+    assert loaded
+    if offset:
+        assert "tick 'standardise x'" in window.banner.text.text()
+        set_param(window, "standardize", True)
+    window.session.advance(40)
+    for method in window.session.player.current.methods.values():
+        assert method.diverged_at is None and np.isfinite(method.losses).all()

@@ -17,7 +17,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore
 
 from algorithms import regression
-from algorithms.base import plural
+from algorithms.base import num, plural
 from visualizer.panels import minibatch_views as views
 from visualizer.panels.base import AlgorithmPanel
 from visualizer.panels.overlays import Legend, StatusBox
@@ -53,10 +53,11 @@ def examples(x, y, names, origin, task, **file) -> Examples:
     x, y = np.asarray(x, float).ravel(), np.asarray(y, float).ravel()
     fits = {}
     for standardize in (False, True):
-        if standardize and np.ptp(x) == 0:
-            fits[True] = None
+        try:
+            xf, _ = regression.features(x, regression.Params(standardize=standardize))
+        except ValueError:  # all x equal: standardising is refused when it is ticked
+            fits[standardize] = None
             continue
-        xf, _ = regression.features(x, regression.Params(standardize=standardize))
         fits[standardize] = regression.best_fit(task, xf, y)
     return Examples(x, y, names, origin, task, fits, **file)
 
@@ -164,6 +165,11 @@ class MiniBatchPanel(AlgorithmPanel):
         knobs = (self.data_params.n_points, self.data_params.noise)
         data = examples(xs, target, (x, y_name), name, task, table=table,
                         columns=(x, y, label), knobs=knobs)
+        spread, middle = float(np.std(xs)), float(np.abs(np.mean(xs)))
+        if spread > 0 and (middle > 100 * spread or not 1e-3 < spread < 1e3):
+            note += (f". Its x lies far from 0 or on an unusual scale (mean {num(middle, 3)}, "
+                     f"spread {num(spread, 3)}): tick 'standardise x', or any learning rate "
+                     "that moves b will make w diverge")
         return data, table.message + note
 
     def adopt(self, data):

@@ -70,21 +70,24 @@ class DisplayFrame:
 
 def display_frame(X: np.ndarray) -> DisplayFrame:
     """The frame that makes X drawable: values between about 1e-3 and 1e6 across, and no
-    common offset so large that the plot's single-precision painter loses the spread."""
+    common offset so large that the plot's single-precision painter loses the spread.
+    Worked in halves and logarithms, so data near the float maximum never overflows."""
     X = np.asarray(X, float)
-    lo, hi = X.min(), X.max()
-    spread = float(np.max(X.max(0) / 2 - X.min(0) / 2)) * 2  # halves first: no overflow
-    middle = float(lo / 2 + hi / 2)
+    lo, hi = X.min(0), X.max(0)
+    half_spread = float(np.max(hi / 2 - lo / 2))
+    middle = float(np.mean(lo / 2 + hi / 2))
+    reach = half_spread if half_spread > 0 else float(np.max(np.abs(X)))
     offset = 0.0
-    if spread > 0 and abs(middle) > 1e4 * spread:
-        step = 10.0 ** math.floor(math.log10(spread))
+    if half_spread > 0 and abs(middle) > 1e4 * half_spread:
+        step = 10.0 ** math.floor(math.log10(half_spread))
         offset = round(middle / step) * step
-        spread_after = spread
-    else:
-        spread_after = max(abs(lo), abs(hi)) * 2 if spread == 0 else spread
+    elif half_spread == 0:
+        reach = max(reach, abs(middle))
     scale = 1.0
-    if spread_after > 1e6 or 0 < spread_after < 1e-3:
-        scale = 10.0 ** math.floor(math.log10(spread_after))
+    if reach > 0:
+        log_spread = math.log10(reach) + math.log10(2)  # of the whole spread, never overflowing
+        if log_spread > 6 or log_spread < -3:
+            scale = 10.0 ** math.floor(log_spread)
     return DisplayFrame(offset, scale)
 
 

@@ -97,9 +97,10 @@ def select_columns(table, x=None, y=None, label=None):
 
 def default_columns(table) -> tuple[str, str, str | None]:
     """The columns a user taking the defaults would pick: the first two numeric ones and
-    the first label-like column, if any."""
-    label = table.text_columns[0] if table.text_columns else None
-    numeric = [c for c in table.numeric_columns if c != label] or table.numeric_columns
-    if len(numeric) < 2:
-        numeric = table.numeric_columns
-    return numeric[0], numeric[1], label
+    the first label-like column that is not one of them, if any."""
+    x, y = table.numeric_columns[:2]
+    for label in table.text_columns:
+        rest = [c for c in table.numeric_columns if c != label]
+        if len(rest) >= 2:
+            return rest[0], rest[1], label
+    return x, y, None

@@ -21,7 +21,10 @@ KEYS = {  # action name → shortcuts; clickers send Page Up / Page Down
     "reset": ["Home"], "fullscreen": ["F11"], "presentation": ["F5"],
     "bigger": ["Ctrl+=", "Ctrl++"], "smaller": ["Ctrl+-"], "export": ["Ctrl+S"],
     "open": ["Ctrl+O"], "quit": ["Ctrl+Q"], "leave": ["Esc"],
+    "undo": ["Ctrl+Z"], "redo": ["Ctrl+Shift+Z", "Ctrl+Y"],
 }
+
+
 class MainWindow(QtWidgets.QMainWindow):
     data_loaded = QtCore.Signal(bool)  # a load finished: True if the new data is in use
 
@@ -113,6 +116,18 @@ class MainWindow(QtWidgets.QMainWindow):
         self._action("export_mp4", "Export run as &MP4…", lambda: self.export_dialog("mp4"), file)
         file.addSeparator()
         self._action("quit", "&Quit", self.close, file)
+        edit = bar.addMenu("&Edit")
+        self.undo_stack = QtGui.QUndoStack(self)
+        self._action("undo", "&Undo", self.undo_stack.undo, edit)
+        self._action("redo", "&Redo", self.undo_stack.redo, edit)
+        self.undo_stack.canUndoChanged.connect(self.actions["undo"].setEnabled)
+        self.undo_stack.canRedoChanged.connect(self.actions["redo"].setEnabled)
+        self.undo_stack.undoTextChanged.connect(
+            lambda text: self.actions["undo"].setText(f"&Undo {text}".rstrip()))
+        self.undo_stack.redoTextChanged.connect(
+            lambda text: self.actions["redo"].setText(f"&Redo {text}".rstrip()))
+        self.actions["undo"].setEnabled(False)
+        self.actions["redo"].setEnabled(False)
         run = bar.addMenu("&Run")
         self._action("play", "Play / pause", lambda: self.session.player.toggle(), run)
         self._action("step", "Step", lambda: self.session.player.step(), run)
@@ -135,6 +150,7 @@ class MainWindow(QtWidgets.QMainWindow):
         panel_cls = registry.panel_class(panel_id)
         if self.session is not None:
             old = self.session
+            self.panel_controls[old.panel.id].remember(old.panel)
             old.close()
             self.canvas_holder.removeWidget(old.panel.canvas)
             old.panel.canvas.deleteLater()
@@ -149,6 +165,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.heading.setText(panel.title)
         self.explanation.setHtml(panel.explanation())
         controls.attach(panel)
+        controls.bring_back(panel)
+        self.undo_stack.clear()  # edits belong to the panel they were made on
+        panel.edited.connect(self.undo_stack.push)
         self.controls = controls
         self.binders = controls.binders
         self.trees.setCurrentWidget(controls.tree)

@@ -132,6 +132,8 @@ class PanelControls(QtCore.QObject):
             binder.invalid.connect(lambda text: self.said.emit("error", text))
             binder.adjusted.connect(lambda text: self.said.emit("info", text))
         self.panel = None
+        self.source = None          # the data the panel last showed, if not generated
+        self.hand_made: dict = {}   # what the user made by hand there
         self.algorithm.changed.connect(self._algorithm_changed)
         if self.data is not None:
             self.data.changed.connect(self._data_changed)
@@ -147,6 +149,21 @@ class PanelControls(QtCore.QObject):
         panel.params_shown.connect(self.algorithm.set)
         if self.data is not None:
             panel.data_params_shown.connect(self.data.set)
+
+    def remember(self, panel) -> None:
+        """The panel is being closed: keep its data source and hand-made things."""
+        from visualizer.sources import Generated
+
+        self.source = None if isinstance(panel.source, Generated) else panel.source
+        self.hand_made = panel.hand_made()
+
+    def bring_back(self, panel) -> str:
+        """Give a panel opened again what it had: its file, then what was made by hand."""
+        if self.source is not None:
+            panel.load(self.source)
+        if self.hand_made:
+            panel.restore_hand_made(self.hand_made)
+        return ""
 
     def _algorithm_changed(self, params, live: bool) -> None:
         if self.panel is not None and shiboken6.isValid(self.panel):

@@ -247,3 +247,45 @@ def test_extreme_values_are_clustered_and_drawn(qtbot, window, tmp_path, name):
         assert "÷" in panel.main.getAxis("bottom").labelText or "−" in \
             panel.main.getAxis("bottom").labelText, "the axes say how the values were moved"
         assert "so they can be drawn" in window.banner.text.text()
+
+
+def test_points_added_by_hand_can_be_undone_and_redone(qtbot, window):
+    panel = window.session.panel
+    n = len(panel.X)
+    click(qtbot, panel, 1.5, -2.0)
+    click(qtbot, panel, -3.0, 4.0)
+    assert len(panel.X) == n + 2
+    qtbot.keyClick(window, QtCore.Qt.Key_Z, QtCore.Qt.ControlModifier)
+    assert len(panel.X) == n + 1 and "1 added by hand" in window.caption.text()
+    np.testing.assert_allclose(panel.X[-1], [1.5, -2.0], atol=0.1)
+    qtbot.keyClick(window, QtCore.Qt.Key_Z, QtCore.Qt.ControlModifier | QtCore.Qt.ShiftModifier)
+    assert len(panel.X) == n + 2
+    np.testing.assert_allclose(panel.X[-1], [-3.0, 4.0], atol=0.1)
+
+
+def test_placed_and_dragged_centres_can_be_undone(qtbot, window):
+    panel = window.session.panel
+    panel.set_params(dataclasses.replace(panel.params, k=2, init="manual"))
+    click(qtbot, panel, -4.0, 3.0)
+    click(qtbot, panel, 3.0, -3.0)
+    target = panel.targets[1]
+    target.setPos(QtCore.QPointF(5.0, 5.0))
+    target.sigPositionChangeFinished.emit(target)
+    np.testing.assert_allclose(panel.manual[1], [5.0, 5.0])
+    window.undo_stack.undo()
+    np.testing.assert_allclose(panel.manual[1], [3.0, -3.0], atol=0.1)
+    window.undo_stack.undo()
+    assert len(panel.manual) == 1 and len(panel.targets) == 1
+
+
+def test_a_panel_opened_again_has_its_parameters_file_and_points(qtbot, window, asked):
+    assert load(qtbot, window, DATA / "good_semicolon.csv")
+    window.binders[0].group.child("k").setValue(2)
+    click(qtbot, window.session.panel, 4.0, 4.0)
+    count = len(window.session.panel.X)
+    window.open_panel("optimizers")
+    window.open_panel("kmeans")
+    panel = window.session.panel
+    assert panel.params.k == 2 and window.binders[0].group.child("k").value() == 2
+    assert panel.data.origin == "good_semicolon.csv" and len(panel.X) == count
+    np.testing.assert_allclose(panel.X[-1], [4.0, 4.0], atol=0.1)

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from visualizer.background import Background
 from visualizer.sources import Generated
@@ -24,6 +24,20 @@ from visualizer.style import BACKGROUND, INK, STYLE
 
 EXPLANATIONS = Path(__file__).resolve().parent.parent / "explanations"
 pg.setConfigOptions(antialias=True, foreground=INK, background=BACKGROUND)
+
+
+class Edit(QtGui.QUndoCommand):
+    """One change made by hand (a point added, moved or deleted), undoable with Ctrl+Z."""
+
+    def __init__(self, text: str, redo, undo):
+        super().__init__(text)
+        self._redo, self._undo = redo, undo
+
+    def redo(self) -> None:
+        self._redo()
+
+    def undo(self) -> None:
+        self._undo()
 
 
 def guarded(method):
@@ -53,6 +67,7 @@ class AlgorithmPanel(QtCore.QObject):
     failed = QtCore.Signal(object)           # an exception from a user action (see guarded)
     params_shown = QtCore.Signal(object)     # the panel changed its own params: show them
     data_params_shown = QtCore.Signal(object)
+    edited = QtCore.Signal(object)           # an Edit for the window's undo stack
 
     def __init__(self, seed: int = 0):
         super().__init__()
@@ -62,6 +77,7 @@ class AlgorithmPanel(QtCore.QObject):
         self.background = Background(self)
         self.canvas: pg.GraphicsLayoutWidget | None = None
         self.click_plot: pg.PlotItem | None = None
+        self.source = None                   # where the data shown came from (see load)
 
     def build(self) -> None:
         """Second phase: the canvas and its items, then the first data."""
@@ -99,10 +115,19 @@ class AlgorithmPanel(QtCore.QObject):
     def adopt(self, data) -> None:
         """Swap in data that `prepare` built (it has been validated: this must not fail)."""
 
+    def hand_made(self) -> dict:
+        """What the user made by hand on this panel (points, centres, a start), as JSON
+        values, for session files and for coming back to the panel; {} when nothing."""
+        return {}
+
+    def restore_hand_made(self, state: dict) -> None:
+        """Put back what `hand_made` returned (after the data it belongs to is loaded)."""
+
     def start(self) -> None:
         """The first data, when the panel is built: by default the generated data."""
         if self.data_params is not None:
-            data, _ = self.prepare(Generated(self.data_params))
+            self.source = Generated(self.data_params)
+            data, _ = self.prepare(self.source)
             self.adopt(data)
 
     # --- shared machinery ----------------------------------------------------------------
@@ -120,6 +145,7 @@ class AlgorithmPanel(QtCore.QObject):
         leaves the panel as it was. Returns the message for the banner."""
         data, message = self.prepare(source)
         self.adopt(data)
+        self.source = source
         self.restart.emit()
         return message
 
@@ -132,6 +158,16 @@ class AlgorithmPanel(QtCore.QObject):
         """Take new parameters; panels that must check or react override this."""
         self.params = params
         (self.redraw if live else self.restart).emit()
+
+    def edit(self, text: str, redo, undo) -> None:
+        """Make a change by hand through the window's undo stack (Ctrl+Z / Ctrl+Shift+Z):
+        `redo` makes it (now, and again after an undo), `undo` takes it back. Without a
+        window listening, the change is simply made."""
+        command = Edit(text, redo, undo)
+        if self.receivers(QtCore.SIGNAL("edited(PyObject)")) > 0:
+            self.edited.emit(command)  # the stack runs redo() as it takes the command
+        else:
+            command.redo()
 
     def replace_params(self, params) -> None:
         """Change the parameters from inside the panel (a click set a start point, a bad

@@ -170,15 +170,15 @@ class KMeansPanel(AlgorithmPanel):
         super().set_params(params, live)
 
     @property
-    def source(self) -> str:
+    def described(self) -> str:
         added = f", {self.added} added by hand" if self.added else ""
         return f"{plural(len(self.X), 'point')} ({self.data.origin}{added})"
 
     def intro(self):
         if self.params.init == "manual":
-            return (f"{self.source}. Click to place {self.params.k} starting centres "
+            return (f"{self.described}. Click to place {self.params.k} starting centres "
                     f"({len(self.manual)} placed), then press Step.")
-        return f"{self.source}. Press Step (→) to choose {self.params.k} starting centres."
+        return f"{self.described}. Press Step (→) to choose {self.params.k} starting centres."
 
     def draw(self, step):
         self.elbow_now.setValue(self.params.k)
@@ -227,30 +227,59 @@ class KMeansPanel(AlgorithmPanel):
             else:
                 item.hide()
 
-    # --- clicks -------------------------------------------------------------------------
+    # --- clicks, by hand and undoable -------------------------------------------------
     def on_click(self, x, y, button):
+        point = np.array([x, y])
         if self.params.init == "manual":
             if button == QtCore.Qt.RightButton and self.manual:
-                gaps = [np.hypot(*(c - (x, y))) for c in self.manual]
-                self.manual.pop(int(np.argmin(gaps)))
+                j = int(np.argmin([np.hypot(*(c - point)) for c in self.manual]))
+                removed = self.manual[j]
+                self.edit(f"remove centre {j + 1}", lambda: self._set_centres(
+                    self.manual[:j] + self.manual[j + 1:]), lambda: self._set_centres(
+                    self.manual[:j] + [removed] + self.manual[j:]))
             elif button == QtCore.Qt.LeftButton and len(self.manual) < self.params.k:
-                self.manual.append(np.array([x, y]))
-            else:
-                return
-            self._sync_targets()
-            self.restart.emit()
+                self.edit(f"place centre {len(self.manual) + 1}",
+                          lambda: self._set_centres([*self.manual, point]),
+                          lambda: self._set_centres(self.manual[:-1]))
             return
-        if button != QtCore.Qt.LeftButton:
-            return
+        if button == QtCore.Qt.LeftButton:
+            self.edit(f"add a point at ({x:.2f}, {y:.2f})", lambda: self._add_point(point),
+                      self._remove_last_point)
+
+    def _add_point(self, point):
         d = self.data
         truth = None if d.truth is None else np.append(d.truth, -1)
-        self.data = Points(np.vstack([d.X, [x, y]]), truth, d.names, d.origin, d.axes, d.frame)
-        self.scene.set_points(self.data.X, truth, d.names)
-        self._start_elbow()
+        self.data = Points(np.vstack([d.X, point]), truth, d.names, d.origin, d.axes, d.frame)
         self.added += 1
-        self.message.emit("info", f"Added a point at ({x:.2f}, {y:.2f}); the run starts again "
-                                  f"with {plural(len(self.X), 'point')}.")
+        self._points_changed()
+        self.message.emit("info", f"Added a point at ({point[0]:.2f}, {point[1]:.2f}); the run "
+                                  f"starts again with {plural(len(self.X), 'point')}.")
+
+    def _remove_last_point(self):
+        d = self.data
+        truth = None if d.truth is None else d.truth[:-1]
+        self.data = Points(d.X[:-1], truth, d.names, d.origin, d.axes, d.frame)
+        self.added -= 1
+        self._points_changed()
+
+    def _points_changed(self):
+        self.scene.set_points(self.data.X, self.data.truth, self.data.names)
+        self._start_elbow()
         self.restart.emit()
+
+    def _set_centres(self, centres):
+        self.manual = [np.asarray(c, float) for c in centres]
+        self._sync_targets()
+        self.restart.emit()
+
+    def hand_made(self):
+        added = self.X[len(self.X) - self.added:] if self.added else np.zeros((0, 2))
+        return {"added": added.tolist(), "centres": [c.tolist() for c in self.manual]}
+
+    def restore_hand_made(self, state):
+        for point in state.get("added", []):
+            self._add_point(np.asarray(point, float))
+        self._set_centres(state.get("centres", [])[: self.params.k])
 
     def _sync_targets(self):
         """One draggable target per hand-placed centre."""
@@ -267,6 +296,12 @@ class KMeansPanel(AlgorithmPanel):
             self.targets.append(target)
 
     def _moved(self, j, target):
-        p = target.pos()
-        self.manual[j] = np.array([p.x(), p.y()])
-        self.restart.emit()
+        old, p = self.manual[j], target.pos()
+        new = np.array([p.x(), p.y()])
+
+        def place(where):
+            centres = list(self.manual)
+            centres[j] = where
+            self._set_centres(centres)
+
+        self.edit(f"move centre {j + 1}", lambda: place(new), lambda: place(old))

@@ -9,6 +9,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from visualizer import registry, sources
 from visualizer.banner import Banner, format_metrics
+from visualizer.keys import KeyRouter
 from visualizer.params import PanelControls
 from visualizer.session import Session
 from visualizer.sidebar import Sidebar
@@ -40,6 +41,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build_central()
         self._build_docks()
         self._build_menus()
+        self.keys = KeyRouter(self, self.canvas_holder)
         STYLE.changed.connect(self.restyle)
         if settings is not None:
             self._restore()
@@ -59,6 +61,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.banner = Banner()
         self.heading = QtWidgets.QLabel()
         self.canvas_holder = QtWidgets.QStackedWidget()
+        self.canvas_holder.setFocusPolicy(QtCore.Qt.StrongFocus)  # where the keys go back to
         self.caption = QtWidgets.QLabel()
         self.caption.setWordWrap(True)
         self.caption.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)

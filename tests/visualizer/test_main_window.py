@@ -4,7 +4,7 @@ import sys
 
 import cv2
 import pytest
-from PySide6 import QtCore, QtGui
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from visualizer import registry
 from visualizer.app import settings as app_settings
@@ -164,3 +164,60 @@ def test_a_value_typed_out_of_range_is_clamped_and_the_user_told(qtbot, window):
     assert "largest allowed value, 20" in window.banner.text.text()
     tree.child("tol").setValue(-1.0)
     assert window.session.panel.params.tol == 0.0 and "smallest" in window.banner.text.text()
+
+
+def spin_box(window, name):
+    """The spin box of parameter `name`, opened for editing as a click on its row does."""
+    from pyqtgraph.widgets.SpinBox import SpinBox
+
+    item = next(iter(window.binders[0].group.child(name).items))
+    item.showEditor()
+    assert isinstance(item.widget, SpinBox) and item.widget.hasFocus()
+    return item.widget
+
+
+def focused(window):
+    return QtWidgets.QApplication.focusWidget() or window
+
+
+def test_after_editing_a_field_the_keys_go_back_to_the_transport(qtbot, window):
+    player = window.session.player
+    field = spin_box(window, "k")
+    qtbot.keyClick(field.lineEdit(), QtCore.Qt.Key_A, QtCore.Qt.ControlModifier)
+    qtbot.keyClicks(field.lineEdit(), "5")
+    qtbot.keyClick(field.lineEdit(), QtCore.Qt.Key_Space)   # while editing: the field's key
+    assert not player.playing
+    qtbot.keyClick(field.lineEdit(), QtCore.Qt.Key_Return)
+    qtbot.waitUntil(lambda: not field.hasFocus())
+    assert window.session.panel.params.k == 5
+    qtbot.keyClick(focused(window), QtCore.Qt.Key_Right)
+    qtbot.waitUntil(lambda: player.position == 0, timeout=5000)
+    qtbot.keyClick(focused(window), QtCore.Qt.Key_Space)
+    assert player.playing
+    player.pause()
+
+
+def test_escape_puts_the_old_value_back_and_returns_the_keys(qtbot, window):
+    field = spin_box(window, "k")
+    field.lineEdit().selectAll()
+    qtbot.keyClicks(field.lineEdit(), "9")
+    qtbot.keyClick(field.lineEdit(), QtCore.Qt.Key_Escape)
+    assert window.session.panel.params.k == 3 and field.lineEdit().text() == "3"
+    assert not field.hasFocus()
+
+
+def test_a_click_on_play_ends_editing_and_space_pauses(qtbot, window):
+    player = window.session.player
+    field = spin_box(window, "max_iter")
+    qtbot.mouseClick(window.transport.play_button, QtCore.Qt.LeftButton)
+    assert player.playing and not field.hasFocus()
+    qtbot.keyClick(focused(window), QtCore.Qt.Key_Space)
+    assert not player.playing
+
+
+def test_transport_keys_work_with_focus_in_the_sidebar(qtbot, window):
+    window.sidebar.tree.setFocus()
+    qtbot.keyClick(window.sidebar.tree, QtCore.Qt.Key_Right)
+    qtbot.waitUntil(lambda: window.session.player.position == 0, timeout=5000)
+    qtbot.keyClick(window.sidebar.tree, QtCore.Qt.Key_Home)
+    assert window.session.player.position == -1

@@ -3,15 +3,26 @@ metrics line under the caption."""
 
 from __future__ import annotations
 
+import math
+
 from PySide6 import QtCore, QtWidgets
+
+from algorithms.base import num
 
 BANNER_COLOURS = {"error": ("#fbe3d6", "#D55E00"), "info": ("#dcecf7", "#0072B2")}
 
 
 def format_metrics(metrics: dict) -> str:
+    """'inertia <b>2,391</b> · changed <b>0</b>': numbers through num(), so no '-0' or
+    'nan' (a value not defined yet is left out)."""
     parts = []
     for name, value in metrics.items():
-        shown = f"{value:,.4g}" if isinstance(value, float) else f"{value:,}"
+        if isinstance(value, float) and math.isnan(value):
+            continue
+        if isinstance(value, float):
+            shown = num(value) if abs(value) < 1e4 or not math.isfinite(value) else f"{value:,.0f}"
+        else:
+            shown = f"{value:,}"
         parts.append(f"{name.replace('_', ' ')} <b>{shown}</b>")
     return " &nbsp;·&nbsp; ".join(parts)
 
@@ -36,6 +47,10 @@ class Banner(QtWidgets.QFrame):
         self.hide()
 
     def say(self, level: str, text: str) -> None:
+        """Show `text` as "error" (stays) or "info" (fades); "clear" takes it away."""
+        if level == "clear":
+            self.hide()
+            return
         fill, edge = BANNER_COLOURS[level]
         self.level = level
         self.setStyleSheet(f"Banner {{ background: {fill}; border: 2px solid {edge}; "

@@ -110,6 +110,5 @@ class KeyRouter(QtCore.QObject):
                 QtCore.QTimer.singleShot(0, self.done)  # after the field has taken the value
             return False  # every other key belongs to the field being edited
         plain = mods in (QtCore.Qt.NoModifier, QtCore.Qt.KeypadModifier)
-        if kind == QtCore.QEvent.Type.ShortcutOverride and key in TRANSPORT_KEYS and plain:
-            return True  # not accepted by the widget: the window's shortcut fires
-        return False
+        # Eaten before the widget can accept it, so the window's shortcut fires instead.
+        return kind == QtCore.QEvent.Type.ShortcutOverride and key in TRANSPORT_KEYS and plain

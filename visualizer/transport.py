@@ -9,6 +9,15 @@ from visualizer.player import Player
 SP = QtWidgets.QStyle.StandardPixmap
 
 
+def position_text(p: Player) -> str:
+    """'step 12 / 40' for a finished run of 40 steps, 'step 12 / 13+' while more may come,
+    'start' before the first step."""
+    if p.position < 0:
+        return "start" if p.computed == 0 or not p.finished else f"start / {p.computed}"
+    total = f"{p.computed}" if p.finished else f"{p.computed}+"
+    return f"step {p.position + 1} / {total}"
+
+
 class TransportBar(QtWidgets.QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -75,8 +84,7 @@ class TransportBar(QtWidgets.QWidget):
         self.timeline.setRange(0 if p.first == 0 else p.first + 1, p.computed)
         self.timeline.setValue(p.position + 1)
         self.timeline.blockSignals(False)
-        total = f"{p.computed}" if p.finished else f"{p.computed}+"
-        self.position.setText(f"step {p.position + 1} / {total}")
+        self.position.setText(position_text(p))
         self.back_button.setEnabled(p.position >= 0)
         self.step_button.setEnabled(not (p.finished and p.position == p.computed - 1))
 

@@ -41,13 +41,16 @@ def test_the_race_builds_and_steps(window):
     assert panel.layer.image.image.shape == (surface_view.GRID, surface_view.GRID, 4)
     assert len(curve_xy(panel.layer.contours)[0]) > 100
     assert "Click anywhere on the surface" in window.caption.text()
-    window.session.advance(11)
+    window.session.advance(10)
     step = player.current
-    assert step.step == 10 and set(step.runners) == {"GD", "Momentum", "Adam"}
+    assert step.step == 10, "step 10 in the transport is update 10 on the plot"
+    assert window.transport.position.text().startswith("step 10 /")
+    assert "step 10" in panel.status.item.toPlainText()
+    assert set(step.runners) == {"GD", "Momentum", "Adam"}
     for name, runner in step.runners.items():
         x, y = curve_xy(panel.paths[name])
         np.testing.assert_allclose(np.column_stack([x, y]), runner.path)
-        assert len(curve_xy(panel.loss_curves[name])[0]) == 11
+        assert len(curve_xy(panel.loss_curves[name])[0]) == 11  # the start and 10 updates
     assert len(panel.points.data) == 3
     lines = window.caption.text().splitlines()
     assert lines[2].startswith("Adam: g=(") and ", m=(" in lines[2] and "step=(" in lines[2]
@@ -71,13 +74,13 @@ def test_a_click_restarts_every_run_from_that_point(qtbot, window):
 def test_unticking_an_optimizer_removes_its_path(window):
     panel, player = window.session.panel, window.session.player
     window.session.advance(5)
-    assert len(curve_xy(panel.paths["Momentum"])[0]) == 5
+    assert len(curve_xy(panel.paths["Momentum"])[0]) == 6  # the start and 5 updates
     control(window, "momentum").setValue(False)
     window.session.advance(5)
     assert "Momentum" not in player.current.runners
     assert len(curve_xy(panel.paths["Momentum"])[0]) == 0
     assert len(curve_xy(panel.loss_curves["Momentum"])[0]) == 0
-    assert len(curve_xy(panel.paths["GD"])[0]) == 5
+    assert len(curve_xy(panel.paths["GD"])[0]) == 6
     labels = [label.text for _, label in panel.legend.items]
     assert not any(t.startswith("Momentum") for t in labels) and "GD (η 0.001)" in labels
 
@@ -85,7 +88,7 @@ def test_unticking_an_optimizer_removes_its_path(window):
 def test_a_diverging_run_stops_alone_and_the_view_stays_sane(window):
     panel, player = window.session.panel, window.session.player
     control(window, "gd_lr").setValue(0.005)
-    window.session.advance(31)
+    window.session.advance(30)
     gd, adam = player.current.runners["GD"], player.current.runners["Adam"]
     n = gd.diverged_at
     assert n is not None and n < 30
@@ -107,7 +110,7 @@ def test_a_diverging_run_stops_alone_and_the_view_stays_sane(window):
     assert all(np.isfinite(v) for v in player.current.metrics.values())
 
 
-def test_a_bad_formula_keeps_the_surface_and_says_why(window):
+def test_a_bad_formula_stays_to_be_corrected_and_the_surface_is_kept(window):
     panel, player = window.session.panel, window.session.player
     control(window, "surface").setValue("Custom")
     custom, image = panel.surface, panel.layer.image.image.copy()
@@ -115,14 +118,17 @@ def test_a_bad_formula_keeps_the_surface_and_says_why(window):
     window.session.advance(4)
     control(window, "formula").setValue("sin(x")
     assert window.banner.isVisible() and window.banner.level == "error"
-    assert "formula" in window.banner.text.text() and "Still showing Custom" in \
+    assert "formula" in window.banner.text.text() and f"Still using {good}" in \
         window.banner.text.text()
     assert panel.surface is custom and panel.params.formula == good
     np.testing.assert_array_equal(panel.layer.image.image, image)
-    assert control(window, "formula").value() == good, "the tree shows the formula in use"
+    assert control(window, "formula").value() == "sin(x", "the typed text stays to be fixed"
     assert player.position == 3, "a refused change does not restart the run"
+    control(window, "adam_lr").setValue(0.05)       # other changes still apply
+    assert panel.params.adam_lr == 0.05 and panel.params.formula == good
     control(window, "formula").setValue("x**2 + 3*y**2")
     assert panel.surface.formula == "f = x**2 + 3*y**2" and player.position == -1
+    assert not window.banner.isVisible(), "the error goes once a formula is accepted"
 
 
 def test_arrow_toggles_redraw_without_restarting(window):

@@ -189,7 +189,9 @@ class MiniBatchPanel(AlgorithmPanel):
     # --- running ------------------------------------------------------------------------
     def steps(self):
         self._prepare()
-        return regression.run(self.x, self.y, self.params, self.rng(), self.data.task)
+        run = regression.run(self.x, self.y, self.params, self.rng(), self.data.task)
+        # The start is what the panel shows before step 1, so step N is update N.
+        return (snap for snap in run if snap.phase != "start")
 
     def on_click(self, x, y, button):
         if button != QtCore.Qt.LeftButton:

@@ -15,6 +15,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore
 
 from algorithms import regression
+from algorithms.base import plural
 from visualizer.panels.contours import contour_lines
 from visualizer.panels.overlays import Legend, line_sample, marker_sample
 from visualizer.style import INK, PALETTE, STYLE
@@ -205,7 +206,7 @@ def status_html(step) -> str:
         if m.diverged_at is not None:
             text = f"<b>diverged at update {m.diverged_at}</b> (η too large)"
         elif m.epoch == 0:
-            text = f"{m.updates_per_epoch} update(s) = 1 epoch"
+            text = f"{plural(m.updates_per_epoch, 'update')} = 1 epoch"
         else:
             text = f"epoch {m.epoch} · {m.update_in_epoch}/{m.updates_per_epoch}"
         rows.append(f'<span style="color:{COLOUR[m.name]}"><b>{m.label}</b></span> {text}')

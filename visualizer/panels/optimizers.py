@@ -66,6 +66,7 @@ class OptimizersPanel(AlgorithmPanel):
         self.start_point: tuple[float, float] | None = None   # None: the surface's own
         self.surface = optimizers.make_surface(self.params)
         self._marked = None
+        self.refused: str | None = None   # the message about a formula that was refused
 
     def start(self):
         self._use_surface(self.surface)
@@ -181,15 +182,28 @@ class OptimizersPanel(AlgorithmPanel):
             self._legend_entries()
             self.redraw.emit()
             return
-        try:
-            if params.formula != self.params.formula:
+        refused = None
+        if params.formula != self.params.formula:
+            try:
                 surfaces.parse_formula(params.formula)  # refuse it even while unused
-            key = _surface_key(params)
+            except ValueError as err:
+                # The typed formula stays in its field to be corrected; the run keeps the
+                # formula in use, and every other change still applies.
+                refused = f"Cannot use that formula: {err}. Still using {self.params.formula}."
+                params = dataclasses.replace(params, formula=self.params.formula)
+        if refused:
+            self.message.emit("error", refused)
+        elif self.refused:
+            self.message.emit("clear", "")  # a formula was accepted, or the surface changed
+        self.refused = refused
+        if params == self.params:
+            return
+        key = _surface_key(params)
+        try:
             surface = self.surface if key == self._key else optimizers.make_surface(params)
-        except ValueError as err:
-            self.message.emit("error", f"Cannot use that formula: {err}. Still showing "
-                                       f"{self.surface.name} ({self.surface.formula}).")
-            self.replace_params(self.params)  # the tree shows the formula still in use
+        except ValueError as err:  # a formula with no finite value in the plotted region
+            self.refused = f"Cannot use that formula: {err}."
+            self.message.emit("error", self.refused)
             return
         if params.surface != self.params.surface:
             self.start_point = None  # a point clicked on the old surface may be off the new one
@@ -210,7 +224,8 @@ class OptimizersPanel(AlgorithmPanel):
         if not self._enabled():
             raise ValueError("Tick at least one optimizer to race.")
         race = optimizers.run(self.surface, self.params, start=self.start_point)
-        return (_short_metrics(snap) for snap in race)
+        # The start is what the panel shows before step 1, so step N is update N.
+        return (_short_metrics(snap) for snap in race if snap.phase != "start")
 
     def intro(self):
         x, y = self._start()

@@ -28,10 +28,16 @@ def format_metrics(metrics: dict) -> str:
 
 
 class Banner(QtWidgets.QFrame):
-    """A dismissable line above the canvas: what went wrong, or what just happened."""
+    """A dismissable note floating over the top of the canvas: what went wrong, or what
+    just happened. It floats rather than taking a line of the layout, so showing it never
+    moves the canvas (a second click lands where the first did)."""
+
+    MARGIN = 8
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        if parent is not None:
+            parent.installEventFilter(self)  # follow the canvas's size
         self.text = QtWidgets.QLabel()
         self.text.setWordWrap(True)
         close = QtWidgets.QToolButton()
@@ -57,6 +63,24 @@ class Banner(QtWidgets.QFrame):
                            f"border-radius: 4px; }}")
         self.text.setText(("⚠ " if level == "error" else "") + text)
         self.show()
+        self.place()
+        self.raise_()
         self._timer.stop()
         if level == "info":
             self._timer.start()
+
+    def place(self) -> None:
+        """Across the top of the parent, as tall as the text needs."""
+        parent = self.parentWidget()
+        if parent is None:
+            return
+        width = max(200, parent.width() - 2 * self.MARGIN)
+        self.setFixedWidth(width)
+        self.setFixedHeight(self.heightForWidth(width) if self.hasHeightForWidth()
+                            else self.sizeHint().height())
+        self.move(self.MARGIN, self.MARGIN)
+
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() == QtCore.QEvent.Type.Resize and self.isVisible():
+            self.place()
+        return False

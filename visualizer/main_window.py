@@ -58,18 +58,18 @@ class MainWindow(QtWidgets.QMainWindow):
         central = QtWidgets.QWidget()
         self.column = QtWidgets.QVBoxLayout(central)
         self.column.setContentsMargins(6, 4, 6, 4)
-        self.banner = Banner()
+
         self.heading = QtWidgets.QLabel()
         self.canvas_holder = QtWidgets.QStackedWidget()
         self.canvas_holder.setFocusPolicy(QtCore.Qt.StrongFocus)  # where the keys go back to
+        self.banner = Banner(self.canvas_holder)
         self.caption = QtWidgets.QLabel()
         self.caption.setWordWrap(True)
         self.caption.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
         self.metrics = QtWidgets.QLabel()
         self.metrics.setWordWrap(True)  # six optimizers' losses must not widen the window
         self.transport = TransportBar()
-        for widget in (self.banner, self.heading):
-            self.column.addWidget(widget)
+        self.column.addWidget(self.heading)
         self.column.addWidget(self.canvas_holder, 1)
         for widget in (self.caption, self.metrics, self.transport):
             self.column.addWidget(widget)
@@ -256,23 +256,59 @@ class MainWindow(QtWidgets.QMainWindow):
         self.data_loaded.emit(ok)
 
     def export_dialog(self, kind: str = "png") -> None:
-        filters = {"png": "PNG image (*.png)", "gif": "Animated GIF (*.gif)",
-                   "mp4": "MP4 video (*.mp4)"}
-        path, chosen = QtWidgets.QFileDialog.getSaveFileName(
-            self, "Export", f"{self.session.panel.id}.{kind}", ";;".join(filters.values()),
-            filters[kind])
-        if path:
-            self.export_to(path)
+        """Ask where (starting in the user's Pictures folder) and, for a PNG or a film, at
+        what size; then export."""
+        from visualizer import export
 
-    def export_to(self, path: str) -> None:
-        from visualizer import export  # OpenCV: only when needed
+        filters = {"png": "PNG image (*.png)", "svg": "SVG drawing (*.svg)",
+                   "gif": "Animated GIF (*.gif)", "mp4": "MP4 video, H.264 (*.mp4)"}
+        start = Path(self.export_folder()) / f"{self.session.panel.id}.{kind}"
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(
+            self, "Export", str(start), ";;".join(filters.values()), filters[kind])
+        if not path:
+            return
+        size = None
+        if not path.lower().endswith(".svg"):
+            names = [label or f"as on screen ({self.session.panel.canvas.width()} × "
+                     f"{self.session.panel.canvas.height()})"
+                     for label in export.SIZES.values()]
+            choice, ok = QtWidgets.QInputDialog.getItem(self, "Export size", "Size:", names, 0,
+                                                        False)
+            if not ok:
+                return
+            size = list(export.SIZES)[names.index(choice)]
+        if self.settings is not None:
+            self.settings.setValue("export_folder", str(Path(path).parent))
+        self.export_to(path, size)
+
+    def export_folder(self) -> str:
+        """Where a save dialog starts: the last export folder, else Pictures, else Documents."""
+        if self.settings is not None and self.settings.value("export_folder"):
+            return str(self.settings.value("export_folder"))
+        for place in (QtCore.QStandardPaths.PicturesLocation,
+                      QtCore.QStandardPaths.DocumentsLocation,
+                      QtCore.QStandardPaths.HomeLocation):
+            folder = QtCore.QStandardPaths.writableLocation(place)
+            if folder and Path(folder).is_dir():
+                return folder
+        return str(Path.home())
+
+    def export_to(self, path: str, size: str | None = None, ask: bool = True) -> None:
+        from visualizer import export  # FFmpeg and OpenCV: only when needed
 
         try:
-            if path.lower().endswith(".png"):
-                export.save_png(self.session.panel.canvas, path)
+            if path.lower().endswith(export.PICTURES):
+                export.save_picture(self.session.panel.canvas, path, size)
                 self.banner.say("info", f"Saved the canvas to {path}.")
                 return
             count = len(self.session.player.snapshots())
+            fps = min(self.session.player.speed, 30)
+            if ask and count > export.ASK_ABOVE and QtWidgets.QMessageBox.question(
+                    self, "A long export", f"This exports {count:,} frames, a film of "
+                    f"{count / fps:,.0f} s at {fps:g} steps per second. Go ahead?"
+                    ) != QtWidgets.QMessageBox.StandardButton.Yes:
+                self.banner.say("info", "Export cancelled; no file was written.")
+                return
             progress = QtWidgets.QProgressDialog("Exporting the run…", "Cancel", 0, count, self)
             progress.setWindowModality(QtCore.Qt.WindowModal)
             progress.setMinimumDuration(300)
@@ -281,8 +317,8 @@ class MainWindow(QtWidgets.QMainWindow):
                 progress.setValue(n)
                 return not progress.wasCanceled()
 
-            written = export.write_animation(path, export.replay(self.session),
-                                             fps=min(self.session.player.speed, 30), progress=tick)
+            written = export.write_animation(path, export.replay(self.session, size), fps=fps,
+                                             progress=tick)
             progress.close()
             if written:
                 self.banner.say("info", f"Saved {written} steps to {path}.")
@@ -318,6 +354,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.metrics.setFont(STYLE.font(STYLE.text_px))
         self.heading.setFont(STYLE.font(STYLE.text_px + 4, bold=True))
         self.banner.text.setFont(STYLE.font(STYLE.text_px))
+        if self.banner.isVisible():
+            self.banner.place()
         self.explanation.document().setDefaultFont(STYLE.font(STYLE.text_px))
 
     # --- settings -----------------------------------------------------------------------

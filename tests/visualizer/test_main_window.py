@@ -3,12 +3,14 @@
 import sys
 
 import cv2
+import numpy as np
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from visualizer import registry
 from visualizer.app import settings as app_settings
 from visualizer.main_window import MainWindow
+from visualizer.pixels import rgb
 from visualizer.style import STYLE
 
 
@@ -106,9 +108,90 @@ def test_export_writes_one_frame_per_step(qtbot, window, tmp_path, suffix):
         ok, animation = cv2.imreadanimation(str(path))
         assert ok and len(animation.frames) == 5
     else:
-        video = cv2.VideoCapture(str(path))
-        assert int(video.get(cv2.CAP_PROP_FRAME_COUNT)) == 5
+        import av
+
+        with av.open(str(path)) as film:
+            stream = film.streams.video[0]
+            assert stream.codec_context.name == "h264", "browsers play H.264, not MPEG-4 Part 2"
+            assert stream.codec_context.pix_fmt == "yuv420p"
+            assert sum(1 for _ in film.decode(stream)) == 5
     assert window.session.player.position == 4, "exporting leaves the run where it was"
+
+
+def test_a_gif_keeps_grey_points_grey_and_text_untinted(qtbot, window, tmp_path):
+    """A palette made for the run: colours on screen come back as they were (OpenCV's
+    global palette turned grey points yellow-haloed and tinted the text)."""
+    from visualizer import export
+    from visualizer.style import UNASSIGNED
+
+    from visualizer.pixels import settle
+
+    window.session.advance(1)          # k-means++ has picked one centre: points still grey
+    settle(window.session.panel)
+    shown = export.grab(window.session.panel.canvas)
+    window.export_to(str(tmp_path / "run.gif"))
+    ok, animation = cv2.imreadanimation(str(tmp_path / "run.gif"))
+    frame = cv2.cvtColor(animation.frames[0], cv2.COLOR_BGRA2RGB)
+    h, w = (shown.shape[0] // 2) * 2, (shown.shape[1] // 2) * 2
+    shown = shown[:h, :w].astype(int)
+    grey = (np.abs(shown - rgb(UNASSIGNED)).max(-1) == 0)
+    text = (shown.max(-1) < 60)
+    assert grey.sum() > 200 and text.sum() > 200
+    diff = np.abs(frame[:h, :w].astype(int) - shown).max(-1)
+    assert diff[grey].max() <= 3, "grey points stay grey"
+    assert np.percentile(diff[text], 99) <= 12, "dark text keeps its colour"
+
+
+@pytest.mark.parametrize(("size", "expected"), [(None, None), ("double", 2), ("slide", (1920,
+                                                                                       1080))])
+def test_pictures_at_a_size_for_slides(qtbot, window, tmp_path, size, expected):
+    from visualizer.pixels import settle
+
+    window.session.advance(3)
+    settle(window.session.panel)
+    canvas = window.session.panel.canvas
+    width, height = canvas.width(), canvas.height()
+    path = tmp_path / "canvas.png"
+    window.export_to(str(path), size)
+    image = cv2.imread(str(path))
+    if expected is None:
+        assert image.shape[1] >= canvas.width()
+    elif expected == 2:
+        assert image.shape[:2] == (height * 2, width * 2)
+    else:
+        assert (image.shape[1], image.shape[0]) == expected
+    assert len(np.unique(image.reshape(-1, 3)[::7], axis=0)) > 50
+    assert canvas.minimumWidth() == 0, "the canvas is free to resize again afterwards"
+
+
+def test_svg_keeps_lines_and_text_as_vectors(qtbot, window, tmp_path):
+    window.session.advance(3)
+    window.export_to(str(tmp_path / "canvas.svg"))
+    text = (tmp_path / "canvas.svg").read_text()
+    assert text.lstrip().startswith("<?xml") and "<svg" in text and text.count("<path") > 5
+    assert text.count("<text") > 20, "axis labels are text, not a picture of text"
+    assert "Inertia per step" in text
+
+
+def test_a_long_export_asks_first(qtbot, window, tmp_path, monkeypatch):
+    from visualizer import export
+
+    monkeypatch.setattr(export, "ASK_ABOVE", 3)
+    asked = []
+    monkeypatch.setattr(QtWidgets.QMessageBox, "question",
+                        lambda *args: asked.append(args[2]) or QtWidgets.QMessageBox.No)
+    window.session.advance(5)
+    window.export_to(str(tmp_path / "run.gif"))
+    assert asked and "5 frames" in asked[0]
+    assert not (tmp_path / "run.gif").exists() and "cancelled" in window.banner.text.text()
+
+
+def test_save_dialogs_start_in_the_users_pictures_folder(window):
+    folder = window.export_folder()
+    assert "main" not in folder.split("/")[-1], "not the source tree"
+    from pathlib import Path
+
+    assert Path(folder).is_dir()
 
 
 def test_export_png_and_a_bad_name(qtbot, window, tmp_path, blank_check):
@@ -221,3 +304,13 @@ def test_transport_keys_work_with_focus_in_the_sidebar(qtbot, window):
     qtbot.waitUntil(lambda: window.session.player.position == 0, timeout=5000)
     qtbot.keyClick(window.sidebar.tree, QtCore.Qt.Key_Home)
     assert window.session.player.position == -1
+
+
+def test_a_banner_floats_over_the_canvas_and_moves_nothing(qtbot, window):
+    canvas = window.session.panel.canvas
+    before = canvas.mapTo(window, QtCore.QPoint(0, 0)), canvas.size()
+    window.banner.say("info", "Added a point at (1.50, −2.00); the run starts again with "
+                              "301 points. " * 3)
+    QtWidgets.QApplication.processEvents()
+    assert window.banner.isVisible() and window.banner.height() > 10
+    assert (canvas.mapTo(window, QtCore.QPoint(0, 0)), canvas.size()) == before

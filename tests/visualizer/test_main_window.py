@@ -122,9 +122,8 @@ def test_a_gif_keeps_grey_points_grey_and_text_untinted(qtbot, window, tmp_path)
     """A palette made for the run: colours on screen come back as they were (OpenCV's
     global palette turned grey points yellow-haloed and tinted the text)."""
     from visualizer import export
-    from visualizer.style import UNASSIGNED
-
     from visualizer.pixels import settle
+    from visualizer.style import UNASSIGNED
 
     window.session.advance(1)          # k-means++ has picked one centre: points still grey
     settle(window.session.panel)

@@ -9,6 +9,7 @@ neither: a poor global GIF palette (halos, tinted text) and only MPEG-4 Part 2 i
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable
 from fractions import Fraction
 from pathlib import Path
@@ -182,10 +183,8 @@ class _Film:
 
     def abandon(self) -> None:
         if self.out is not None:
-            try:
+            with contextlib.suppress(Exception):  # a broken file is removed either way
                 self.out.close()
-            except Exception:  # noqa: BLE001 - a broken file is removed either way
-                pass
         self.path.unlink(missing_ok=True)
 
 

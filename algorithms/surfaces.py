@@ -42,9 +42,10 @@ class Surface:
         gx, gy = self.df(p[0], p[1])
         return np.array([gx, gy], dtype=float)
 
-    def grid(self, n: int = 400, m: int | None = None):
-        """Sample the region: xs (n,), ys (m,) and Z (m, n) with Z[i, j] = f(xs[j], ys[i])."""
-        xmin, xmax, ymin, ymax = self.region
+    def grid(self, n: int = 400, m: int | None = None, region: Region | None = None):
+        """Sample the region (or another window): xs (n,), ys (m,) and Z (m, n) with
+        Z[i, j] = f(xs[j], ys[i])."""
+        xmin, xmax, ymin, ymax = self.region if region is None else region
         xs = np.linspace(xmin, xmax, n)
         ys = np.linspace(ymin, ymax, n if m is None else m)
         # A row of x against a column of y broadcasts to the full grid without a meshgrid.

@@ -22,7 +22,7 @@ KEYS = {  # action name → shortcuts; clickers send Page Up / Page Down
     "reset": ["Home"], "fullscreen": ["F11"], "presentation": ["F5"],
     "bigger": ["Ctrl+=", "Ctrl++"], "smaller": ["Ctrl+-"], "export": ["Ctrl+S"],
     "open": ["Ctrl+O"], "quit": ["Ctrl+Q"], "leave": ["Esc"],
-    "undo": ["Ctrl+Z"], "redo": ["Ctrl+Shift+Z", "Ctrl+Y"],
+    "undo": ["Ctrl+Z"], "redo": ["Ctrl+Shift+Z", "Ctrl+Y"], "numbers": ["N"],
 }
 
 
@@ -71,7 +71,17 @@ class MainWindow(QtWidgets.QMainWindow):
         self.transport = TransportBar()
         self.column.addWidget(self.heading)
         self.column.addWidget(self.canvas_holder, 1)
-        for widget in (self.caption, self.metrics, self.transport):
+        # The caption's first line says the step in words; the numbers behind it (each
+        # optimizer's gradient and step, …) show when the user asks for them.
+        self.details = QtWidgets.QToolButton(text="numbers", checkable=True)
+        self.details.setToolTip("Show the numbers behind this step (N)")
+        self.details.setFocusPolicy(QtCore.Qt.NoFocus)
+        self.details.toggled.connect(lambda _on: self._show_text(self.session.player.current))
+        line = QtWidgets.QHBoxLayout()
+        line.addWidget(self.caption, 1)
+        line.addWidget(self.details, 0, QtCore.Qt.AlignTop)
+        self.column.addLayout(line)
+        for widget in (self.metrics, self.transport):
             self.column.addWidget(widget)
         self.setCentralWidget(central)
 
@@ -140,6 +150,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._action("presentation", "&Presentation mode", self.set_presentation, view, True)
         self._action("fullscreen", "&Full screen", self.toggle_fullscreen, view, True)
         self._action("leave", "Leave presentation", lambda: self.set_presentation(False), None)
+        self._action("numbers", "Show the &numbers behind each step",
+                     lambda: self.details.toggle(), view)
         view.addSeparator()
         self._action("bigger", "&Larger text", lambda: STYLE.set_scale(STYLE.scale * 1.15), view)
         self._action("smaller", "&Smaller text", lambda: STYLE.set_scale(STYLE.scale / 1.15),
@@ -195,7 +207,10 @@ class MainWindow(QtWidgets.QMainWindow):
         return self.panel_controls[panel_cls.id]
 
     def _show_text(self, step) -> None:
-        self.caption.setText(self.session.caption())
+        text = self.session.caption()
+        summary, _, numbers = text.partition("\n")
+        self.details.setVisible(bool(numbers.strip()))
+        self.caption.setText(text if self.details.isChecked() else summary)
         self.metrics.setText(format_metrics(step.metrics) if step is not None else "")
 
     def _sidebar_chosen(self, panel_id: str) -> None:

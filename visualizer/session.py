@@ -67,9 +67,11 @@ class Session(QtCore.QObject):
     def caption(self) -> str:
         step = self.player.current
         text = self.panel.intro() if step is None else step.caption
-        if self.player.first > 0:
-            text += (f"\n({plural(self.player.first, 'earlier step')} dropped to keep memory "
-                     f"in bounds: step {self.player.first + 1} is the oldest kept.)")
+        if self.player.first > 0:  # said on the first line, which is always shown
+            first, newline, rest = text.partition("\n")
+            text = (f"{first} ({plural(self.player.first, 'earlier step')} dropped to keep "
+                    f"memory in bounds: step {self.player.first + 1} is the oldest kept.)"
+                    f"{newline}{rest}")
         return text
 
     def advance(self, n: int) -> int:

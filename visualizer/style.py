@@ -10,8 +10,11 @@ import numpy as np
 from PySide6 import QtCore, QtGui
 
 # Okabe & Ito's colour-blind-safe set (less black), then Paul Tol's muted set for k > 7.
+# Ordered so that the first four are far apart (blue, orange, green, purple): with the
+# original order orange and yellow stood side by side at k = 4 and looked alike on a
+# projector. Yellow comes last of the seven: it vanishes on white and pale shading.
 PALETTE = (
-    "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7",
+    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
     "#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677",
     "#882255", "#AA4499", "#661100", "#6699CC", "#888888", "#000000",
 )

@@ -343,7 +343,7 @@ def test_eps_zero_on_an_untouched_coordinate_is_no_step_not_a_divergence(name):
     (and the race must not call that a divergence)."""
     ticks = {n: n == name.lower() for n in ("gd", "momentum", "adagrad", "rmsprop", "adam")}
     p = dataclasses.replace(optimizers.RaceParams(), surface="Quadratic bowl", eps=0.0,
-                            **ticks)
+                            angle=0.0, **ticks)
     surface = optimizers.make_surface(p)
     last = list(optimizers.run(surface, p, start=(0.0, 1.0)))[-1].runners[name]
     assert last.diverged_at is None
@@ -354,7 +354,7 @@ def test_eps_zero_on_an_untouched_coordinate_is_no_step_not_a_divergence(name):
 def test_log_gaps_and_distances_follow_the_path():
     """Independent of the race's bookkeeping: recompute f − f* and the distance to the
     minimum (1, 1) of Rosenbrock (f* = 0) from the path itself."""
-    p = optimizers.RaceParams()
+    p = dataclasses.replace(optimizers.RaceParams(), surface="Rosenbrock", adam_lr=0.1)
     surface = optimizers.make_surface(p)
     runner = list(optimizers.run(surface, p))[-1].runners["Adam"]
     x, y = runner.path.T

@@ -229,6 +229,7 @@ def test_a_panel_can_show_params_it_changed_without_a_restart(qtbot, window):
 def test_controls_that_do_not_apply_are_hidden(make_window):
     window = make_window("optimizers")
     tree = window.binders[0].group
+    tree.child("surface").setValue("Rosenbrock")
     assert not tree.child("condition").opts["visible"]      # Rosenbrock: no bowl controls
     assert not tree.child("nesterov_lr").opts["visible"]    # Nesterov is not ticked
     tree.child("surface").setValue("Quadratic bowl")

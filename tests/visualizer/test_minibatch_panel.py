@@ -64,6 +64,7 @@ def test_caption_names_the_examples_and_the_rings_show_them(qtbot, window):
     session, panel = window.session, window.session.panel
     assert session.advance(5) == 5
     step = session.player.current
+    window.details.setChecked(True)      # the numbers behind the summary line
     caption = window.caption.text()
     sgd = step.methods["sgd"]
     assert f"SGD: example {sgd.indices[0]} (epoch 1, update 5 of 50)" in caption
@@ -95,7 +96,8 @@ def test_an_epoch_boundary_is_marked_after_n_over_batch_size_updates(qtbot, wind
     m = session.player.current.methods["minibatch"]
     assert m.epoch_done and m.update_in_epoch == per_epoch
     np.testing.assert_array_equal(curve(marks)[0], [per_epoch])
-    assert "epoch 1 done" in window.caption.text().splitlines()[2]
+    window.details.setChecked(True)
+    assert "epoch 1 done" in window.caption.text().splitlines()[3]
     session.advance(per_epoch)
     np.testing.assert_array_equal(curve(marks)[0], [per_epoch, 2 * per_epoch])
 
@@ -183,6 +185,8 @@ def test_a_diverging_run_keeps_the_view_and_says_so(qtbot, window):
     ranges = panel.space.vb.viewRange(), panel.data_plot.vb.viewRange()
     session.advance(100)
     assert session.player.finished
+    assert "diverged" in window.caption.text()
+    window.details.setChecked(True)
     assert "diverged at update" in window.caption.text()
     assert "learning rate too large" in window.caption.text()
     assert "diverged" in panel.status.item.textItem.toPlainText()

@@ -38,7 +38,7 @@ def curve_xy(item):
 
 def test_the_race_builds_and_steps(window):
     panel, player = window.session.panel, window.session.player
-    assert panel.layer.image.image.shape == (surface_view.GRID, surface_view.GRID, 4)
+    assert max(panel.layer.image.image.shape[:2]) == surface_view.GRID
     assert len(curve_xy(panel.layer.contours)[0]) > 100
     assert "Click anywhere on the surface" in window.caption.text()
     window.session.advance(10)
@@ -52,9 +52,14 @@ def test_the_race_builds_and_steps(window):
         np.testing.assert_allclose(np.column_stack([x, y]), runner.path)
         assert len(curve_xy(panel.loss_curves[name])[0]) == 11  # the start and 10 updates
     assert len(panel.points.data) == 3
+    summary = window.caption.text()
+    assert summary.startswith("Step 10: ") and "is lowest (loss" in summary
+    assert "\n" not in summary and "g=(" not in summary, "the numbers wait for the toggle"
+    window.details.setChecked(True)
     lines = window.caption.text().splitlines()
-    assert lines[2].startswith("Adam: g=(") and ", m=(" in lines[2] and "step=(" in lines[2]
-    assert "m_hat" not in lines[2]
+    assert lines[0] == summary
+    assert lines[3].startswith("Adam: g=(") and ", m=(" in lines[3] and "step=(" in lines[3]
+    assert "m_hat" not in lines[3]
     assert "loss GD" in window.metrics.text() and "Adam" in window.metrics.text()
 
 
@@ -82,16 +87,18 @@ def test_unticking_an_optimizer_removes_its_path(window):
     assert len(curve_xy(panel.loss_curves["Momentum"])[0]) == 0
     assert len(curve_xy(panel.paths["GD"])[0]) == 6
     labels = [label.text for _, label in panel.legend.items]
-    assert not any(t.startswith("Momentum") for t in labels) and "GD (η 0.001)" in labels
+    assert not any(t.startswith("Momentum") for t in labels) and "GD (η 0.17)" in labels
 
 
 def test_a_diverging_run_stops_alone_and_the_view_stays_sane(window):
     panel, player = window.session.panel, window.session.player
-    control(window, "gd_lr").setValue(0.005)
+    control(window, "gd_lr").setValue(0.25)     # above 2/L = 0.2 on the default bowl (L = 10)
     window.session.advance(30)
     gd, adam = player.current.runners["GD"], player.current.runners["Adam"]
     n = gd.diverged_at
     assert n is not None and n < 30
+    assert "GD stopped" in window.caption.text()
+    window.details.setChecked(True)
     assert f"GD: diverged at step {n} — learning rate too large?" in window.caption.text()
     assert adam.diverged_at is None and len(adam.path) == 31
     xmin, xmax, ymin, ymax = panel.surface.region
@@ -150,8 +157,8 @@ def test_switching_surface_restarts_and_redraws_it_once(qtbot, window, monkeypat
     panel, player = window.session.panel, window.session.player
     click(qtbot, panel, 0.5, 2.5)  # a start clicked on Rosenbrock is forgotten on a new surface
     shown = []
-    monkeypatch.setattr(panel.layer, "show", lambda s, real=panel.layer.show: (
-        shown.append(s.name), real(s)))
+    monkeypatch.setattr(panel.layer, "show", lambda s, aspect=None, real=panel.layer.show: (
+        shown.append(s.name), real(s, aspect)))
     window.session.advance(20)
     assert shown == [], "stepping never recomputes the surface image"
     before = panel.layer.image.image.copy()
@@ -241,3 +248,5 @@ def test_the_race_is_visible_on_screen(qtbot, window):
         assert count_near(losses, colour(HUE[name]), 30) >= 20, f"{name}'s loss is not shown"
     shades = {tuple(p) for p in surface.reshape(-1, 3)[::11]}
     assert len(shades) > 40, "the heat map shades the surface"
+    assert count_near(surface, "#ffffff", 2) < surface.shape[0] * surface.shape[1] / 50, \
+        "the surface fills the view, whatever its shape"

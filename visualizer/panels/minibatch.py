@@ -62,6 +62,13 @@ def examples(x, y, names, origin, task, **file) -> Examples:
     return Examples(x, y, names, origin, task, fits, **file)
 
 
+def summary(snap) -> str:
+    """The first caption line, in words; each method's update in numbers follows it."""
+    parts = [f"{m.label} {'diverged' if m.diverged_at is not None else num(m.losses[-1], 3)}"
+             for m in snap.methods.values()]
+    return f"Update {snap.update}: full-data loss " + " · ".join(parts) + "."
+
+
 class MiniBatchPanel(AlgorithmPanel):
     id, title, topic = "minibatch", "Batch, stochastic and mini-batch", "Optimization"
     Params, Data = regression.Params, regression.Data
@@ -191,7 +198,8 @@ class MiniBatchPanel(AlgorithmPanel):
         self._prepare()
         run = regression.run(self.x, self.y, self.params, self.rng(), self.data.task)
         # The start is what the panel shows before step 1, so step N is update N.
-        return (snap for snap in run if snap.phase != "start")
+        return (dataclasses.replace(snap, caption=summary(snap) + "\n" + snap.caption)
+                for snap in run if snap.phase != "start")
 
     def on_click(self, x, y, button):
         if button != QtCore.Qt.LeftButton:

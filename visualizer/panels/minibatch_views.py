@@ -24,7 +24,7 @@ DASH = QtCore.Qt.DashLine
 
 # One colour and one marker shape per method, the same in all four views. The shapes
 # repeat the colour's message for readers who cannot tell the colours apart.
-COLOUR = {"batch": PALETTE[4], "sgd": PALETTE[5], "minibatch": PALETTE[2]}
+COLOUR = {"batch": PALETTE[0], "sgd": PALETTE[5], "minibatch": PALETTE[2]}
 SYMBOL = {"batch": "o", "sgd": "t", "minibatch": "s"}
 RING = {"batch": 6, "minibatch": 12, "sgd": 18}  # ring diameter beyond the marker: nested
 CELLS = (160, 120)        # landscape samples along w and along b

@@ -6,11 +6,12 @@ import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
+import shiboken6
 import pyqtgraph as pg
 from PySide6 import QtCore
 
 from algorithms import optimizers, surfaces
-from algorithms.base import param
+from algorithms.base import num, param
 from visualizer.panels.base import AlgorithmPanel
 from visualizer.panels.overlays import CACHED, Legend, StatusBox, line_sample, marker_sample
 from visualizer.panels.ranges import FixedRanges
@@ -26,7 +27,14 @@ from visualizer.style import INK, STYLE, colour
 NAMES = tuple(optimizers.OPTIMIZERS)  # GD, Momentum, Nesterov, AdaGrad, RMSProp, Adam
 # Fixed palette slots, yellow left out (it vanishes on the pale surface); the three
 # optimizers ticked by default get the three most different hues.
-HUE = {"GD": 5, "Momentum": 4, "Nesterov": 1, "AdaGrad": 0, "RMSProp": 6, "Adam": 2}
+HUE = {"GD": 5, "Momentum": 0, "Nesterov": 4, "AdaGrad": 1, "RMSProp": 3, "Adam": 2}
+# Colour alone is not enough for six (the two blues, the two oranges): each also has its
+# own marker and line style, in the paths, the loss plots and the legend.
+MARK = {"GD": "o", "Momentum": "s", "Nesterov": "t", "AdaGrad": "d", "RMSProp": "p",
+        "Adam": "h"}
+DASH = {"GD": QtCore.Qt.SolidLine, "Momentum": QtCore.Qt.SolidLine,
+        "Nesterov": QtCore.Qt.DashLine, "AdaGrad": QtCore.Qt.DotLine,
+        "RMSProp": QtCore.Qt.DashDotLine, "Adam": QtCore.Qt.SolidLine}
 ROLLING = tuple(n for n in NAMES if optimizers.OPTIMIZERS[n].velocity_slot)  # have a velocity
 ARROWS = ("gradient", "update", "velocity")
 ARROW_LABELS = {"gradient": "−gradient (scaled)", "update": "step (scaled)",
@@ -43,12 +51,32 @@ class Params(optimizers.RaceParams):
                                 tip="momentum and Nesterov: where the ball is rolling")
 
 
-def _short_metrics(snap):
-    # "loss GD 5.75 · Momentum 0.31 · Adam 1.2": one word of context (and no distances:
-    # they have their own plot) keeps six optimizers on one line.
+def _for_the_class(snap):
+    """The snapshot as the panel shows it: a first caption line in words (the numbers of
+    each update follow, behind the window's "numbers" toggle), and short metrics —
+    "loss GD 5.75 · Momentum 0.31 · Adam 1.2" keeps six optimizers on one line."""
     metrics = {("loss " if i == 0 else "") + name: float(r.losses[-1])
                for i, (name, r) in enumerate(snap.runners.items())}
-    return dataclasses.replace(snap, metrics=metrics)
+    return dataclasses.replace(snap, metrics=metrics,
+                               caption=summary(snap) + "\n" + snap.caption)
+
+
+def summary(snap) -> str:
+    """'Step 10: GD is lowest (loss 0.052), then Momentum (0.065) and Adam (1.47).'"""
+    running = sorted((r for r in snap.runners.values() if r.diverged_at is None),
+                     key=lambda r: r.losses[-1])
+    stopped = [r.name for r in snap.runners.values() if r.diverged_at is not None]
+    text = f"Step {snap.step}: "
+    if running:
+        first, rest = running[0], running[1:]
+        text += f"{first.name} is lowest (loss {num(first.losses[-1], 3)})"
+        if rest:
+            others = [f"{r.name} ({num(r.losses[-1], 3)})" for r in rest]
+            text += ", then " + (" and ".join(others) if len(others) < 3
+                                 else ", ".join(others[:-1]) + " and " + others[-1])
+    if stopped:
+        text += ("; " if running else "") + f"{' and '.join(stopped)} stopped"
+    return text + "."
 
 
 def _surface_key(p) -> tuple:
@@ -82,6 +110,10 @@ class OptimizersPanel(AlgorithmPanel):
         main.disableAutoRange()
         self.click_plot = main
         self.layer = SurfaceLayer(main)
+        # The map fills the view whatever its shape: redrawn a moment after a resize.
+        self.refit = QtCore.QTimer(self, singleShot=True, interval=120,
+                                   timeout=lambda: self._fill_view() and self.redraw.emit())
+        main.vb.sigResized.connect(self._resized)
         self.paths = {n: self._add(main, ViewCurve(), 5) for n in NAMES}
         # Every item costs a little each frame: the black −gradient arrows share one item.
         self.arrows = {"gradient": self._add(main, ViewCurve(connect="pairs"), 8)}
@@ -130,8 +162,8 @@ class OptimizersPanel(AlgorithmPanel):
         self.layer.restyle()
         self.brushes = {n: pg.mkBrush(colour(HUE[n])) for n in NAMES}
         for n in NAMES:
-            self.paths[n].setPen(pg.mkPen(colour(HUE[n]), width=width + 1))
-            thinner = pg.mkPen(colour(HUE[n]), width=width)  # wide strokes cost the most
+            self.paths[n].setPen(pg.mkPen(colour(HUE[n]), width=width + 1, style=DASH[n]))
+            thinner = pg.mkPen(colour(HUE[n]), width=width, style=DASH[n])  # wide costs most
             self.loss_curves[n].setPen(thinner)
             self.dist_curves[n].setPen(thinner)
             self.arrows[n, "update"].setPen(pg.mkPen(colour(HUE[n]), width=width + 2))
@@ -150,7 +182,7 @@ class OptimizersPanel(AlgorithmPanel):
         shown = tuple(kind for kind in ARROWS if getattr(self.params, f"show_{kind}"))
         self.legend_item.setColumnCount(3 if STYLE.presentation else 4)  # big text: fewer
         width, size = STYLE.line_width, STYLE.marker_size * 1.6
-        entries = [(line_sample(colour(HUE[n]), width + 1, symbol="o", size=size),
+        entries = [(line_sample(colour(HUE[n]), width + 1, DASH[n], MARK[n], size),
                     f"{n} (η {lr:g})") for n, lr in rates]
         styles = {"gradient": (width, QtCore.Qt.SolidLine), "update": (width + 2,
                   QtCore.Qt.SolidLine), "velocity": (width + 1, QtCore.Qt.DashLine)}
@@ -165,7 +197,7 @@ class OptimizersPanel(AlgorithmPanel):
     def _use_surface(self, surface):
         self.surface = surface
         self._key = _surface_key(self.params)
-        self.layer.show(surface)
+        self.layer.show(surface, self._aspect())
         # Titles set the layout's minimum width, and a custom formula may be 200 characters
         # long: the formula goes in the text box inside the view, which clips it instead.
         self.set_title(self.main, surface.name)
@@ -175,6 +207,21 @@ class OptimizersPanel(AlgorithmPanel):
         self.dist_plot.getAxis("left").setLogMode(False, True)
         self.set_title(self.dist_plot, "distance to a minimum" if self.gap
                        else "distance: no minimum known here")
+
+    def _resized(self, *_):
+        if shiboken6.isValid(self.refit):  # resizes still arrive while the canvas goes
+            self.refit.start()
+
+    def _aspect(self) -> float | None:
+        box = self.main.vb.boundingRect()
+        return box.width() / box.height() if box.height() > 10 else None
+
+    def _fill_view(self):
+        region, aspect = self.layer.region, self._aspect()
+        if aspect and abs((region[1] - region[0]) / (region[3] - region[2]) / aspect - 1) > 0.03:
+            self.layer.show(self.surface, aspect)
+            return True
+        return False
 
     def set_params(self, params, live=False):
         if live:
@@ -225,7 +272,7 @@ class OptimizersPanel(AlgorithmPanel):
             raise ValueError("Tick at least one optimizer to race.")
         race = optimizers.run(self.surface, self.params, start=self.start_point)
         # The start is what the panel shows before step 1, so step N is update N.
-        return (_short_metrics(snap) for snap in race if snap.phase != "start")
+        return (_for_the_class(snap) for snap in race if snap.phase != "start")
 
     def intro(self):
         x, y = self._start()
@@ -242,6 +289,7 @@ class OptimizersPanel(AlgorithmPanel):
 
     # --- drawing ------------------------------------------------------------------------
     def draw(self, step):
+        self._fill_view()  # cheap unless the view changed shape since the map was drawn
         runners = {} if step is None else step.runners
         if step is None:  # a new run fits its own ranges
             self.loss_range.forget()
@@ -265,7 +313,7 @@ class OptimizersPanel(AlgorithmPanel):
             show_curve(self.paths[n], path[:, 0], path[:, 1])
             pos.append(path[-1] if r.diverged_at is not None else r.point)
             brushes.append(self.brushes[n])
-            symbols.append("o" if r.diverged_at is None else "x")
+            symbols.append(MARK[n] if r.diverged_at is None else "x")
             downhill.append(self._arrows_of(n, r))
             k = np.arange(len(r.losses))
             shown = r.log_gaps if r.log_gaps is not None else r.losses
@@ -286,7 +334,7 @@ class OptimizersPanel(AlgorithmPanel):
             span = np.log10(np.hypot(*np.ptp(np.reshape(self.surface.region, (2, 2)), 1)))
             self.dist_range.fit(longest, span - 4, span, True)
         when = "not started" if step is None else f"step {step.step}"
-        self.status.set_text(f"{when}   {self.surface.formula}")
+        self.status.set_text(f"{when}\n{self.surface.formula}")  # the formula whole
 
     def _arrows_of(self, n, r):
         """Draw n's step and velocity arrows; return its −gradient arrow for the shared item."""

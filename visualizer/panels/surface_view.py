@@ -126,6 +126,19 @@ def show_curve(item: pg.PlotCurveItem, x, y) -> None:
     item.show()
 
 
+def filled(region, aspect: float | None):
+    """`region` widened about its centre along one side so that width / height = aspect."""
+    xmin, xmax, ymin, ymax = region
+    if not aspect or not np.isfinite(aspect) or aspect <= 0:
+        return region
+    w, h = xmax - xmin, ymax - ymin
+    if w / h < aspect:
+        grow = (h * aspect - w) / 2
+        return (xmin - grow, xmax + grow, ymin, ymax)
+    grow = (w / aspect - h) / 2
+    return (xmin, xmax, ymin - grow, ymax + grow)
+
+
 class SurfaceLayer:
     """The surface under the runs: heat map, contour lines and the known minima."""
 
@@ -145,15 +158,22 @@ class SurfaceLayer:
             item.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.grad_scale = 1.0  # a typical |∇f| on the region, for scaling gradient arrows
 
-    def show(self, surface) -> None:
-        xs, ys, z = surface.grid(GRID)
+    def show(self, surface, aspect: float | None = None) -> None:
+        """Draw `surface` over its region, widened along one side to the view's aspect
+        (width / height in pixels) so that the map fills the view at equal scales."""
+        region = filled(surface.region, aspect)
+        xmin, xmax, ymin, ymax = region
+        wide = (xmax - xmin) >= (ymax - ymin)
+        ratio = (ymax - ymin) / (xmax - xmin)
+        n, m = (GRID, max(2, round(GRID * ratio))) if wide else (max(2, round(GRID / ratio)),
+                                                                 GRID)
+        xs, ys, z = surface.grid(n, m, region)
         c = colour_values(z, surface.log_colors)
-        self.image.setImage(rgba_image(c), autoLevels=False)
         dx, dy = xs[1] - xs[0], ys[1] - ys[0]
         # Pixel centres sit on the samples, so the image reaches half a pixel past them.
-        self.image.setRect(QtCore.QRectF(xs[0] - dx / 2, ys[0] - dy / 2,
-                                         xs[-1] - xs[0] + dx, ys[-1] - ys[0] + dy))
-        step = max(1, GRID // CONTOUR_GRID)
+        self.image.setImage(rgba_image(c), autoLevels=False, rect=QtCore.QRectF(
+            xs[0] - dx / 2, ys[0] - dy / 2, xs[-1] - xs[0] + dx, ys[-1] - ys[0] + dy))
+        step = max(1, max(n, m) // CONTOUR_GRID)
         levels = (np.arange(LEVELS) + 0.5) / LEVELS
         self.contours.setData(*contour_lines(xs[::step], ys[::step], c[::step, ::step], levels))
         found = np.asarray(surface.minima, float).reshape(-1, 2)
@@ -162,8 +182,8 @@ class SurfaceLayer:
         size = np.hypot(gx, gy)
         size = size[np.isfinite(size) & (size > 0)]
         self.grad_scale = float(np.median(size)) if size.size else 1.0
-        xmin, xmax, ymin, ymax = surface.region
         self.plot.setRange(xRange=(xmin, xmax), yRange=(ymin, ymax), padding=0)
+        self.region = region
 
     def restyle(self) -> None:
         self.contours.setPen(pg.mkPen(INK + "55", width=1))

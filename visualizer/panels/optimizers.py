@@ -6,8 +6,8 @@ import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
-import shiboken6
 import pyqtgraph as pg
+import shiboken6
 from PySide6 import QtCore
 
 from algorithms import optimizers, surfaces

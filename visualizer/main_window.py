@@ -76,9 +76,18 @@ class MainWindow(QtWidgets.QMainWindow):
         self.details = QtWidgets.QToolButton(text="numbers", checkable=True)
         self.details.setToolTip("Show the numbers behind this step (N)")
         self.details.setFocusPolicy(QtCore.Qt.NoFocus)
-        self.details.toggled.connect(lambda _on: self._show_text(self.session.player.current))
+        self.details.toggled.connect(self._details_toggled)
+        # The caption has a height of its own, set from the text size (restyle): a caption
+        # that grew and shrank with its text would resize the canvas at every step, making
+        # it jump and re-laying it out. Longer text scrolls.
+        self.caption_box = QtWidgets.QScrollArea()
+        self.caption_box.setWidget(self.caption)
+        self.caption_box.setWidgetResizable(True)
+        self.caption_box.setFrameShape(QtWidgets.QFrame.NoFrame)
+        self.caption_box.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarAlwaysOff)
+        self.caption.setAlignment(QtCore.Qt.AlignLeft | QtCore.Qt.AlignTop)
         line = QtWidgets.QHBoxLayout()
-        line.addWidget(self.caption, 1)
+        line.addWidget(self.caption_box, 1)
         line.addWidget(self.details, 0, QtCore.Qt.AlignTop)
         self.column.addLayout(line)
         for widget in (self.metrics, self.transport):
@@ -205,6 +214,18 @@ class MainWindow(QtWidgets.QMainWindow):
             self.panel_controls[panel_cls.id] = controls
             self.trees.addWidget(controls.tree)
         return self.panel_controls[panel_cls.id]
+
+    def _details_toggled(self, _on: bool) -> None:
+        self._size_text_lines()
+        self._show_text(self.session.player.current)
+
+    def _size_text_lines(self) -> None:
+        """Fixed heights: two caption lines (five with the numbers) and two metric lines."""
+        lines = 5 if self.details.isChecked() else 2
+        spacing = QtGui.QFontMetrics(self.caption.font()).lineSpacing()
+        self.caption_box.setFixedHeight(lines * spacing + 6)
+        self.metrics.setFixedHeight(2 * QtGui.QFontMetrics(self.metrics.font()).lineSpacing()
+                                    + 4)
 
     def _show_text(self, step) -> None:
         text = self.session.caption()
@@ -367,6 +388,7 @@ class MainWindow(QtWidgets.QMainWindow):
         QtWidgets.QApplication.setFont(font)
         self.caption.setFont(STYLE.font(STYLE.caption_px))
         self.metrics.setFont(STYLE.font(STYLE.text_px))
+        self._size_text_lines()
         self.heading.setFont(STYLE.font(STYLE.text_px + 4, bold=True))
         self.banner.text.setFont(STYLE.font(STYLE.text_px))
         if self.banner.isVisible():

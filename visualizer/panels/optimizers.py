@@ -216,9 +216,12 @@ class OptimizersPanel(AlgorithmPanel):
         box = self.main.vb.boundingRect()
         return box.width() / box.height() if box.height() > 10 else None
 
-    def _fill_view(self):
+    def _fill_view(self, tolerance: float = 0.03):
+        if not shiboken6.isValid(self.main.vb):
+            return False  # the canvas is being taken down
         region, aspect = self.layer.region, self._aspect()
-        if aspect and abs((region[1] - region[0]) / (region[3] - region[2]) / aspect - 1) > 0.03:
+        shape = (region[1] - region[0]) / (region[3] - region[2])
+        if aspect and abs(shape / aspect - 1) > tolerance:
             self.layer.show(self.surface, aspect)
             return True
         return False
@@ -289,7 +292,9 @@ class OptimizersPanel(AlgorithmPanel):
 
     # --- drawing ------------------------------------------------------------------------
     def draw(self, step):
-        self._fill_view()  # cheap unless the view changed shape since the map was drawn
+        # Refitting costs ~30 ms: in a frame only when the view changed shape a lot (the
+        # window was just shown); small changes (an axis grew wider) wait for the timer.
+        self._fill_view(tolerance=0.10)
         runners = {} if step is None else step.runners
         if step is None:  # a new run fits its own ranges
             self.loss_range.forget()

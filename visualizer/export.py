@@ -1,17 +1,16 @@
 """Pictures and films of a run for slides: PNG (canvas, 2× or a 16:9 slide), SVG, and GIF
 or MP4 of the run from step 1 to the step shown.
 
-Animations are encoded by PyAV (FFmpeg's libraries, in-process): GIFs get a palette made
-for the run (palettegen/paletteuse, no dithering), so a grey point stays grey, and MP4 is
-H.264 in yuv420p, which every browser and slide program plays. OpenCV's writers could do
-neither: a poor global GIF palette (halos, tinted text) and only MPEG-4 Part 2 in MP4.
+Animations are encoded by FFmpeg (the binary imageio-ffmpeg ships), fed raw frames through
+a pipe: GIFs get a palette made for the run (palettegen/paletteuse, no dithering), so a grey
+point stays grey, and MP4 is H.264 in yuv420p, which every browser and slide program plays.
+OpenCV's writers could do neither: a poor global GIF palette (halos, tinted text) and only
+MPEG-4 Part 2 in MP4.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterable
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -120,135 +119,90 @@ def write_animation(path, frames: Iterable[np.ndarray], fps: float,
 
     Returns the number of frames written (0 when cancelled: no file is left behind).
     """
-    import av  # FFmpeg: only when a film is made
-
     path = Path(path)
     kind = path.suffix.lower()
     if kind not in ANIMATIONS:
         raise ValueError(f"cannot export '{path.name}': use a .gif or .mp4 file name")
-    writer = _Gif(path, fps) if kind == ".gif" else _Mp4(path, fps)
+    film = Film(path, fps, GIF if kind == ".gif" else MP4)
     count = 0
     try:
         for frame in frames:
-            writer.add(frame)
+            film.add(frame)
             count += 1
             if progress is not None and progress(count) is False:
-                writer.abandon()
+                film.abandon()
                 return 0
         if count == 0:
             raise ValueError("nothing to export: take at least one step first")
-        writer.finish()
-    except av.error.FFmpegError as err:
-        writer.abandon()
-        raise ValueError(f"could not write {path.name}: {err}") from None
+        film.finish()
     except BaseException:
-        writer.abandon()
+        film.abandon()
         raise
     return count
 
 
-class _Film:
-    """Frames into a container; sizes are fixed by the first frame (even, for the codecs)."""
+# What FFmpeg does with the frames. H.264 in yuv420p plays in every browser and slide
+# program; the GIF's palette is made from all the frames of the run (palettegen) and applied
+# without dithering (paletteuse), so flat colours stay exactly what they were.
+MP4 = ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-crf", "20", "-preset", "medium",
+       "-movflags", "+faststart"]
+GIF = ["-filter_complex",
+       "[0:v]split[a][b];[a]palettegen=stats_mode=full[p];[b][p]paletteuse=dither=none",
+       "-loop", "0"]
 
-    codec, pix_fmt = "", ""
-    container_options: dict = {}
 
-    def __init__(self, path: Path, fps: float):
-        self.path, self.fps = path, Fraction(fps).limit_denominator(1000)
-        self.out = self.stream = None
+class Film:
+    """RGB frames piped into an ffmpeg process (imageio-ffmpeg's binary). A separate
+    process: FFmpeg's libraries loaded beside OpenCV's own copy in one process are known to
+    clash (PyAV issue 978), and the video panels use OpenCV."""
+
+    def __init__(self, path: Path, fps: float, options: list[str]):
+        self.path, self.fps, self.options = path, fps, options
+        self.process = None
         self.size = None
 
-    def open(self, frame: np.ndarray) -> None:
-        import av
+    def _start(self, frame: np.ndarray) -> None:
+        import subprocess
 
-        h, w = (frame.shape[0] // 2) * 2, (frame.shape[1] // 2) * 2
+        import imageio_ffmpeg
+
+        h, w = (frame.shape[0] // 2) * 2, (frame.shape[1] // 2) * 2  # codecs want even sizes
         self.size = (w, h)
-        self.out = av.open(str(self.path), "w", options=self.container_options)
-        self.stream = self.out.add_stream(self.codec, rate=self.fps)
-        self.stream.width, self.stream.height, self.stream.pix_fmt = w, h, self.pix_fmt
-
-    def fit(self, frame: np.ndarray) -> np.ndarray:
-        if self.size is None:
-            self.open(frame)
-        w, h = self.size
-        return np.ascontiguousarray(frame[:h, :w])
-
-    def encode(self, video_frame) -> None:
-        for packet in self.stream.encode(video_frame):
-            self.out.mux(packet)
-
-    def finish(self) -> None:
-        self.encode(None)
-        self.out.close()
-
-    def abandon(self) -> None:
-        if self.out is not None:
-            with contextlib.suppress(Exception):  # a broken file is removed either way
-                self.out.close()
-        self.path.unlink(missing_ok=True)
-
-
-class _Mp4(_Film):
-    codec, pix_fmt = "libx264", "yuv420p"
-    container_options = {"movflags": "+faststart"}  # plays while it downloads
-
-    def open(self, frame):
-        super().open(frame)
-        self.stream.options = {"crf": "20", "preset": "medium"}
+        command = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error",
+                   "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}",
+                   "-r", f"{self.fps:g}", "-i", "-", *self.options, str(self.path)]
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
 
     def add(self, frame: np.ndarray) -> None:
-        import av
-
-        self.encode(av.VideoFrame.from_ndarray(self.fit(frame), format="rgb24"))
-
-
-class _Gif(_Film):
-    """palettegen sees every frame, then paletteuse maps each frame onto that palette."""
-
-    codec, pix_fmt = "gif", "pal8"
-
-    def open(self, frame):
-        import av.filter
-
-        super().open(frame)
-        w, h = self.size
-        graph = av.filter.Graph()
-        source = graph.add_buffer(width=w, height=h, format="rgb24", time_base=1 / self.fps)
-        split = graph.add("split", "2")
-        palette = graph.add("palettegen", "stats_mode=full")
-        mapped = graph.add("paletteuse", "dither=none")
-        sink = graph.add("buffersink")
-        source.link_to(split)
-        split.link_to(palette, 0, 0)
-        split.link_to(mapped, 1, 0)
-        palette.link_to(mapped, 0, 1)
-        mapped.link_to(sink)
-        graph.configure()
-        self.graph, self.pts = graph, 0
-
-    def add(self, frame: np.ndarray) -> None:
-        import av
-
-        if frame.shape[1] > GIF_MAX_WIDTH:
+        if frame.shape[1] > GIF_MAX_WIDTH and self.options is GIF:
             import cv2
 
             scale = GIF_MAX_WIDTH / frame.shape[1]
             frame = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        video_frame = av.VideoFrame.from_ndarray(self.fit(frame), format="rgb24")
-        video_frame.pts, video_frame.time_base = self.pts, 1 / self.fps
-        self.pts += 1
-        self.graph.push(video_frame)
+        if self.process is None:
+            self._start(frame)
+        w, h = self.size
+        try:
+            self.process.stdin.write(np.ascontiguousarray(frame[:h, :w, :3]).tobytes())
+        except BrokenPipeError:
+            raise ValueError(f"could not write {self.path.name}: {self._complaint()}") from None
 
     def finish(self) -> None:
-        import av
+        self.process.stdin.close()
+        if self.process.wait(timeout=600) != 0:
+            raise ValueError(f"could not write {self.path.name}: {self._complaint()}")
 
-        self.graph.push(None)
-        while True:
-            try:
-                self.encode(self.graph.pull())
-            except (av.error.EOFError, av.error.BlockingIOError):
-                break
-        super().finish()
+    def _complaint(self) -> str:
+        self.process.wait(timeout=60)
+        text = self.process.stderr.read().decode(errors="replace").strip()
+        return text.splitlines()[-1] if text else "ffmpeg stopped"
+
+    def abandon(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.path.unlink(missing_ok=True)
 
 
 def replay(session, size: str | None = None) -> Iterable[np.ndarray]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import shiboken6
@@ -406,8 +407,14 @@ class MainWindow(QtWidgets.QMainWindow):
         STYLE.set_scale(float(self.settings.value("font_scale", 1.0)))
 
     def closeEvent(self, event) -> None:
+        with contextlib.suppress(RuntimeError):  # a second close finds it gone already
+            STYLE.changed.disconnect(self.restyle)  # a closed window restyles nothing
         if self.session is not None:
             self.session.close()
+        for controls in self.panel_controls.values():
+            # The tree's items are Python objects Qt would delete behind Python's back
+            # (they are not QObjects): take them out so Python owns and frees them.
+            controls.tree.clear()
         if self.settings is not None:
             self.settings.setValue("geometry", self.saveGeometry())
             self.settings.setValue("state", self.saveState())

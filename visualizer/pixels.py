@@ -12,11 +12,18 @@ from PySide6 import QtCore, QtWidgets
 
 from visualizer import export
 
+SETTLE_MS = 150  # longer than a panel's wait before it refits to a resized view
+
 
 def settle(panel) -> None:
-    """Let background work (region shading, curves) arrive and Qt paint it."""
+    """Let background work (region shading, curves) arrive, resizes take effect and Qt
+    paint it all, as a user looking at the screen a moment later would see it."""
+    from PySide6.QtTest import QTest
+
     panel.background.wait()
     QtWidgets.QApplication.processEvents()
+    QTest.qWait(SETTLE_MS)
+    panel.background.wait()
 
 
 def view_pixels(panel, plot) -> np.ndarray:

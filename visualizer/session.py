@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6 import QtCore
 
 from algorithms.base import plural
@@ -83,5 +84,8 @@ class Session(QtCore.QObject):
         return taken
 
     def close(self) -> None:
+        """Stop computing and silence the canvas before it is taken down (see Canvas)."""
         self.player.close()
         self.panel.background.close()
+        if shiboken6.isValid(self.panel.canvas):
+            self.panel.canvas.close()

@@ -112,8 +112,8 @@ def check_fit(shape, kshape, padding, mode, stride, dilation) -> tuple[int, int]
     out = tuple(output_size(n, k, padding, stride, dilation)
                 for n, k in zip(shape[-2:], kshape[-2:], strict=True))
     if mode == "reflect" and padding >= min(shape[-2:]):
-        raise ValueError(f"reflect padding of {padding} needs an image more than {padding} "
-                         f"pixels on each side; it is {shape[-2]}×{shape[-1]}")
+        raise ValueError(f"reflect padding of {padding} needs an image at least "
+                         f"{padding + 1}×{padding + 1}; it is {shape[-2]}×{shape[-1]}")
     return out
 
 

@@ -138,11 +138,10 @@ def conv2d_fast(x, bank, bias=None, padding: int = 0, mode: str = "zero", stride
         channels = xs           # the checked float64 copy
     out = None
     for n in range(len(w)):
-        total = b[n]
         for c in range(len(channels)):
-            total = total + correlate_fast(channels[c], w[n, c], padding, mode, stride,
-                                           dilation)
-        if out is None:
-            out = np.empty((len(w), *total.shape), total.dtype)
-        out[n] = total
+            one = correlate_fast(channels[c], w[n, c], padding, mode, stride, dilation)
+            if out is None:        # float32 for frames, float64 otherwise
+                out = np.zeros((len(w), *one.shape), one.dtype)
+            out[n] += one
+        out[n] += float(b[n])
     return out

@@ -1,0 +1,147 @@
+"""The feature-map stages: every stage against the reference operation on the previous one."""
+
+import cv2
+import numpy as np
+import pytest
+
+from algorithms import conv_layer, feature_maps, kernels, pooling
+
+
+def photo(h=40, w=56, seed=0):
+    """A smooth RGB test picture: a red disc and a blue bar on a grey gradient, plus noise."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:h, :w]
+    img = np.stack([xx / w * 120 + 60] * 3, axis=-1)
+    img[(yy - h / 2) ** 2 + (xx - w / 3) ** 2 < (h / 4) ** 2] = (230, 30, 30)
+    img[5:9, w // 2:] = (20, 40, 220)
+    return np.clip(img + rng.normal(0, 3, img.shape), 0, 255).astype(np.uint8)
+
+
+def test_stages_follow_each_other_with_their_shapes():
+    image = photo()
+    stages = list(feature_maps.run(image, feature_maps.Params(filters=6, size=5)))
+    assert [s.name for s in stages] == ["input", "convolution", "relu", "pool"]
+    assert [s.shape for s in stages] == [(3, 40, 56), (6, 40, 56), (6, 40, 56), (6, 20, 28)]
+    assert [s.index for s in stages] == [0, 1, 2, 3]
+    x = image.transpose(2, 0, 1) / 255.0
+    np.testing.assert_allclose(stages[0].maps, x, atol=1e-6)
+    bank, names = feature_maps.default_bank(6, 5)
+    np.testing.assert_array_equal(stages[1].filters, bank)
+    assert stages[1].labels == names and stages[0].labels == ("red", "green", "blue")
+    np.testing.assert_allclose(stages[1].maps, conv_layer.conv2d_loop(x, bank, padding=2),
+                               atol=1e-5)
+    np.testing.assert_array_equal(stages[2].maps, np.maximum(stages[1].maps, 0))
+    np.testing.assert_array_equal(stages[3].maps,
+                                  stages[2].maps.reshape(6, 20, 2, 28, 2).max(axis=(2, 4)))
+    assert stages[1].caption == ("Layer 1: 6 hand-made filters of 3×5×5 turn 3×40×56 into "
+                                 "6×40×56 (450 weights).")
+    negative = (stages[1].maps < 0).mean() * 100
+    assert stages[2].caption == (f"ReLU: {feature_maps.num(negative, 3)}% of the values were "
+                                 "negative and became 0.")
+    assert stages[3].caption == "Max pooling 2×2, stride 2: 6×40×56 → 6×20×28."
+    assert stages[3].metrics["maps"] == 6 and stages[3].metrics["width"] == 28
+    assert stages[2].metrics["min"] == 0.0
+
+
+def test_the_hand_made_filters_answer_what_they_are_named_for():
+    image = photo()
+    stages = list(feature_maps.run(image, feature_maps.Params(filters=8, activation="none",
+                                                              pool_size=1, pool_stride=1)))
+    maps = dict(zip(stages[1].labels, stages[1].maps, strict=True))
+    # the red disc (230, 30, 30): half the filter's weight on red, half on −green, so
+    # 0.5·(230 − 30)/255 inside it, and about 0 on the grey background
+    assert maps["red − green"][20, 18] == pytest.approx(0.5 * 200 / 255, abs=0.03)
+    assert abs(maps["red − green"][35, 50]) < 0.03
+    assert maps["blue − yellow"][7, 45] > 0.3          # inside the blue bar
+    # the grey gradient brightens to the right: Sobel x positive away from the shapes
+    assert maps["Sobel x"][30, 50] > 0 and abs(maps["Sobel y"][30, 50]) < 0.02
+    assert len(stages) == 3 and stages[2].name == "pool"   # no activation stage
+
+
+def test_the_default_bank_is_scaled_and_grows_to_sixteen():
+    bank, names = feature_maps.default_bank(16, 7)
+    assert bank.shape == (16, 3, 7, 7) and len(set(names)) == 16
+    np.testing.assert_allclose(np.abs(bank).sum(axis=(1, 2, 3)), 1.0)
+    grey_part = bank[0] / np.array(feature_maps.LUMA)[:, None, None]
+    np.testing.assert_allclose(grey_part[0], grey_part[2])   # Sobel x on brightness
+    assert names[:2] == ("Sobel x", "Sobel y")
+    np.testing.assert_allclose(grey_part[0] / np.abs(grey_part[0]).max(),
+                               kernels.sobel(7) / np.abs(kernels.sobel(7)).max())
+    with pytest.raises(ValueError, match="1 to 16 filters"):
+        feature_maps.default_bank(17)
+
+
+def test_second_layer_random_filters_seeded():
+    image = photo()
+    params = feature_maps.Params(filters=4, second_layer=True, second_filters=5,
+                                 activation="leaky relu", leak=0.2, pool_kind="average")
+    a = list(feature_maps.run(image, params, np.random.default_rng(3)))
+    b = list(feature_maps.run(image, params, np.random.default_rng(3)))
+    c = list(feature_maps.run(image, params, np.random.default_rng(4)))
+    assert [s.name for s in a] == ["input", "convolution", "leaky relu", "pool",
+                                   "convolution 2", "leaky relu 2", "pool 2"]
+    assert [s.shape for s in a[4:]] == [(5, 20, 28), (5, 20, 28), (5, 10, 14)]
+    np.testing.assert_array_equal(a[4].filters, b[4].filters)
+    assert not np.array_equal(a[4].filters, c[4].filters)
+    np.testing.assert_allclose(a[4].maps, conv_layer.conv2d_loop(a[3].maps, a[4].filters,
+                                                                 padding=1), atol=1e-5)
+    prev = a[1].maps
+    np.testing.assert_allclose(a[2].maps, np.where(prev > 0, prev, 0.2 * prev), atol=1e-7)
+    np.testing.assert_allclose(a[6].maps, pooling.pool(a[5].maps, 2, 2, "average"), atol=1e-6)
+    assert a[4].caption.startswith("Layer 2: 5 random (untrained) filters of 4×3×3")
+    assert "were scaled by 0.2" in a[2].caption and a[2].caption.startswith("Leaky ReLU: ")
+    assert a[3].caption.startswith("Average pooling 2×2")
+    assert a[4].layer == 2 and a[0].layer == 0
+
+
+def test_a_given_bank_and_its_names():
+    bank = np.zeros((2, 3, 1, 1))
+    bank[0, 0] = 1    # copies the red channel
+    bank[1, 2] = -1   # minus the blue channel
+    stages = list(feature_maps.run(photo(), feature_maps.Params(activation="none",
+                                                                pool_size=1), bank=bank))
+    np.testing.assert_allclose(stages[1].maps[0], stages[0].maps[0])
+    np.testing.assert_allclose(stages[1].maps[1], -stages[0].maps[2])
+    assert stages[1].labels == ("filter 1", "filter 2")
+    assert stages[1].caption.startswith("Layer 1: 2 given filters of 3×1×1")
+    named = list(feature_maps.run(photo(), bank=bank, names=("red", "not blue")))
+    assert named[1].labels == ("red", "not blue")
+
+
+def test_input_conversion_and_working_size():
+    grey = np.linspace(0, 1, 30 * 40).reshape(30, 40)
+    x = feature_maps.as_rgb(grey)
+    assert x.shape == (3, 30, 40) and x.dtype == np.float32
+    np.testing.assert_allclose(x[1], grey, atol=1e-6)
+    small = feature_maps.as_rgb(photo(60, 80), max_side=40)
+    assert small.shape == (3, 30, 40)
+    ref = cv2.resize(photo(60, 80), (40, 30), interpolation=cv2.INTER_AREA)
+    np.testing.assert_allclose(small, ref.transpose(2, 0, 1) / 255.0, atol=1 / 255 + 1e-6)
+    stages = list(feature_maps.run(photo(60, 80), feature_maps.Params(max_side=40)))
+    assert stages[0].shape == (3, 30, 40)
+
+
+def test_histogram_and_immutability():
+    stages = list(feature_maps.run(photo()))
+    counts, edges = stages[1].histogram(0, bins=10)
+    assert counts.sum() == 40 * 56 and len(edges) == 11
+    assert edges[0] == stages[1].maps[0].min() and edges[-1] == stages[1].maps[0].max()
+    for s in stages:
+        with pytest.raises(ValueError):
+            s.maps[0, 0, 0] = 1.0
+        assert "nan" not in s.caption
+
+
+@pytest.mark.parametrize(("image", "kwargs", "message"), [
+    (np.zeros((10, 10, 4)), {}, "needs an RGB image"),
+    (np.zeros((2, 10, 10, 3)), {}, "height × width × 3"),
+    (np.full((10, 10, 3), np.nan), {}, "NaN"),
+    (np.zeros((10, 10, 3)), {"bank": np.zeros((2, 4, 3, 3))}, "each filter has 4 channel"),
+    (np.zeros((10, 10, 3)), {"bank": np.zeros((2, 3, 3, 3)), "names": ("a",)},
+     "1 name given for 2 filters"),
+    (np.zeros((3, 3, 3)), {"params": feature_maps.Params(pool_size=4)}, "does not fit"),
+    (np.zeros((10, 10, 3)), {"params": feature_maps.Params(filters=0)}, "filters must be"),
+])
+def test_bad_input_gets_a_clear_message(image, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        list(feature_maps.run(image, **kwargs))

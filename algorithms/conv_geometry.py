@@ -22,7 +22,7 @@ LARGEST = 1e300      # refuse data whose filtered values could grow past this
 
 
 # --- sizes ---------------------------------------------------------------------------------
-def check_geometry(padding: int = 0, stride: int = 1, dilation: int = 1) -> None:
+def check_geometry(padding: int, stride: int, dilation: int) -> None:
     for name, value, least in (("padding", padding, 0), ("stride", stride, 1),
                                ("dilation", dilation, 1)):
         if isinstance(value, bool) or int(value) != value:
@@ -31,7 +31,7 @@ def check_geometry(padding: int = 0, stride: int = 1, dilation: int = 1) -> None
             raise ValueError(f"{name} must be at least {least}, got {value}")
 
 
-def effective_size(k: int, dilation: int = 1) -> int:
+def effective_size(k: int, dilation: int) -> int:
     """How many pixels a k-tap kernel spans at this dilation: D·(K − 1) + 1."""
     return dilation * (k - 1) + 1
 
@@ -92,7 +92,7 @@ def check_image(image, name: str = "image", ndim: int = 2) -> np.ndarray:
 
 
 def check_kernel(kernel) -> np.ndarray:
-    return check_image(kernel, "kernel", 2)
+    return check_image(kernel, "kernel")
 
 
 def check_range(x: np.ndarray, weight_sum: float) -> float:
@@ -109,8 +109,8 @@ def check_range(x: np.ndarray, weight_sum: float) -> float:
 def check_fit(shape, kshape, padding, mode, stride, dilation) -> tuple[int, int]:
     if mode not in PADDINGS:
         raise ValueError(f"padding mode must be one of {', '.join(PADDINGS)}, got {mode!r}")
-    out = tuple(output_size(n, k, padding, stride, dilation)
-                for n, k in zip(shape[-2:], kshape[-2:], strict=True))
+    out = (output_size(shape[-2], kshape[-2], padding, stride, dilation),
+           output_size(shape[-1], kshape[-1], padding, stride, dilation))
     if mode == "reflect" and padding >= min(shape[-2:]):
         raise ValueError(f"reflect padding of {padding} needs an image at least "
                          f"{padding + 1}×{padding + 1}; it is {shape[-2]}×{shape[-1]}")
@@ -118,7 +118,7 @@ def check_fit(shape, kshape, padding, mode, stride, dilation) -> tuple[int, int]
 
 
 # --- padding and windows --------------------------------------------------------------------------
-def pad(x: np.ndarray, padding: int, mode: str = "zero") -> np.ndarray:
+def pad(x: np.ndarray, padding: int, mode: str) -> np.ndarray:
     """Add `padding` rings of pixels round the last two axes."""
     if padding == 0:
         return x
@@ -126,8 +126,7 @@ def pad(x: np.ndarray, padding: int, mode: str = "zero") -> np.ndarray:
     return np.pad(x, widths, mode=NUMPY_MODES[mode])
 
 
-def windows(padded: np.ndarray, kh: int, kw: int, stride: int = 1,
-            dilation: int = 1) -> np.ndarray:
+def windows(padded: np.ndarray, kh: int, kw: int, stride: int, dilation: int) -> np.ndarray:
     """A view (…, H', W', kh, kw): the pixels under every tap at every output position."""
     view = sliding_window_view(padded, (effective_size(kh, dilation),
                                         effective_size(kw, dilation)), axis=(-2, -1))

@@ -132,10 +132,8 @@ def conv2d_fast(x, bank, bias=None, padding: int = 0, mode: str = "zero", stride
                 dilation: int = 1) -> np.ndarray:
     """(C_out, H', W') output maps by cv2.filter2D per (filter, channel), summed."""
     raw = np.asarray(x)
-    xs, w, b = check_layer(raw, bank, bias)
-    channels = raw if raw.ndim == 3 else raw[None]
-    if raw.dtype.kind not in "uib" and raw.dtype != np.float32:
-        channels = xs           # the checked float64 copy
+    _, w, b = check_layer(raw, bank, bias)
+    channels = raw if raw.ndim == 3 else raw[None]  # correlate_fast picks float32 or 64
     out = None
     for n in range(len(w)):
         for c in range(len(channels)):

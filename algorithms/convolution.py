@@ -44,9 +44,7 @@ EXPRESSION_TERMS = 9  # captions write the sum out in full up to this many produ
 def kernel_stack(kernel) -> tuple[np.ndarray, Preset]:
     """A Preset, or any 2-D kernel wrapped as a single-kernel Preset."""
     if isinstance(kernel, Preset):
-        for k in kernel.kernels:
-            check_kernel(k)
-        return np.asarray(kernel.kernels, dtype=float), kernel
+        return np.stack([check_kernel(k) for k in kernel.kernels]), kernel
     k = check_kernel(kernel)
     return k[None], Preset("custom", frozen(k[None]))
 
@@ -77,7 +75,7 @@ def dilate(kernel: np.ndarray, dilation: int) -> np.ndarray:
     if dilation == 1:
         return kernel
     kh, kw = kernel.shape
-    out = np.zeros((effective_size(kh, dilation), effective_size(kw, dilation)), kernel.dtype)
+    out = np.zeros((effective_size(kh, dilation), effective_size(kw, dilation)))
     out[::dilation, ::dilation] = kernel
     return out
 
@@ -95,7 +93,7 @@ def correlate_fast(image, kernel, padding: int = 0, mode: str = "zero", stride: 
     import cv2
 
     raw = np.asarray(image)
-    single = raw.dtype.kind in "uib" or raw.dtype == np.float32
+    single = raw.dtype.kind in ("u", "i", "b") or raw.dtype == np.float32
     if single and raw.ndim == 2 and raw.size > 0 and (
             raw.dtype.kind != "f" or np.isfinite(raw).all()):
         x = raw     # checked without a float64 copy (integers are always finite)
@@ -105,15 +103,15 @@ def correlate_fast(image, kernel, padding: int = 0, mode: str = "zero", stride: 
     oh, ow = check_fit(x.shape, k.shape, padding, mode, stride, dilation)
     bound = check_range(x, np.abs(k).sum())
     dtype = np.float32 if single and bound < FLOAT32_SAFE else np.float64
-    x, k = x.astype(dtype, copy=False), dilate(k.astype(dtype), dilation)
+    x, k = x.astype(dtype, copy=False), dilate(k, dilation)  # filter2D takes a float64 kernel
     border = {"zero": cv2.BORDER_CONSTANT, "reflect": cv2.BORDER_REFLECT_101,
               "replicate": cv2.BORDER_REPLICATE}[mode]
     kh, kw = k.shape
     if stride == 1 and kh % 2 and kw % 2 and padding == kh // 2 == kw // 2:
         return cv2.filter2D(x, -1, k, borderType=border)
     if padding:
-        x = cv2.copyMakeBorder(x, padding, padding, padding, padding, border, value=0)
-    out = cv2.filter2D(x, -1, k, anchor=(0, 0), borderType=cv2.BORDER_CONSTANT)
+        x = cv2.copyMakeBorder(x, padding, padding, padding, padding, border)  # zeros: 0
+    out = cv2.filter2D(x, -1, k, anchor=(0, 0))  # its own border lands in the cropped part
     return out[:(oh - 1) * stride + 1:stride, :(ow - 1) * stride + 1:stride]
 
 
@@ -193,7 +191,7 @@ class Step(Snapshot):
     def so_far(self) -> np.ndarray:
         """The output map as filled so far: NaN in the cells not written yet."""
         out = np.full(self.output.shape, np.nan)
-        out.reshape(-1)[:self.filled] = self.output.reshape(-1)[:self.filled]
+        out.flat[:self.filled] = self.output.flat[:self.filled]
         return out
 
     def taps(self) -> tuple[np.ndarray, np.ndarray]:
@@ -214,8 +212,8 @@ def _arithmetic(preset: Preset, patch, products, sums, pre: float) -> str:
         return (f"gx = {num(sums[0])}, gy = {num(sums[1])}, "
                 f"√(gx² + gy²) = {num(pre)}")
     if products[0].size <= EXPRESSION_TERMS:
-        terms = " + ".join(_term(v, w) for v, w in zip(patch.ravel(), preset.kernel.ravel(),
-                                                       strict=True))
+        pairs = np.stack([patch.ravel(), preset.kernel.ravel()], axis=1)
+        terms = " + ".join(_term(v, w) for v, w in pairs)
         return f"{terms} = {num(pre)}"
     return f"the {plural(products[0].size, 'product')} sum to {num(pre)}"
 

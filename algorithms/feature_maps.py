@@ -8,8 +8,11 @@ here learns. One step per stage; each stage carries its maps and its shape.
 
 The default bank is hand-made, not learned, but it holds what trained first layers are
 known to look like: oriented edge and bar detectors, colour-opponent blobs and a blur.
-Each filter is scaled so its absolute weights sum to 1: for an input in [0, 1] every map
-then stays within [−1, 1] and the maps share one colour scale.
+Grey filters act on brightness (the luma mix 0.299 R + 0.587 G + 0.114 B); the blobs are
+Gaussians of σ = K/4; a "Gabor θ°" filter is the Gabor kernel at θ with σ = K/4, wavelength
+max(2, 0.7·K) and aspect 0.5, minus its mean (so flat regions give 0). Each filter is scaled
+so its absolute weights sum to 1: for an input in [0, 1] every map then stays within
+[−1, 1] and the maps share one colour scale.
 """
 
 from __future__ import annotations
@@ -98,7 +101,7 @@ def default_bank(n: int = 8, size: int = 5) -> tuple[np.ndarray, tuple[str, ...]
             ("Laplacian", luma * presets.make(presets.Params("laplacian", size)).kernel),
             ("blur", luma * blob)]
     made += [(f"Gabor {num(a)}°", luma * _gabor(size, a))
-             for a in (0, 90, 22.5, 67.5, 112.5, 157.5, 180 - 11.25, 11.25)]
+             for a in (0, 90, 22.5, 67.5, 112.5, 157.5, 30, 120)]  # names print exactly
     names = tuple(name for name, _ in made[:n])
     return np.stack([_unit(w) for _, w in made[:n]]), names
 
@@ -119,7 +122,7 @@ def as_rgb(image, max_side: int = 1280) -> np.ndarray:
     if x.shape[2] != 3:
         raise ValueError(f"the feature-map panel needs an RGB image (height × width × 3), "
                          f"got {x.shape[2]} channels")
-    longest = max(x.shape[:2])
+    longest = max(x.shape[0], x.shape[1])
     if longest > max_side:
         f = max_side / longest
         size = (max(1, round(x.shape[1] * f)), max(1, round(x.shape[0] * f)))
@@ -139,6 +142,9 @@ def run(image, params: Params | None = None, rng: np.random.Generator | None = N
     if not given:
         bank, names = default_bank(params.filters, params.size)
     bank = check_image(bank, "filter bank", 4)
+    if bank.shape[2] != bank.shape[3] or bank.shape[2] % 2 == 0:
+        raise ValueError("the feature-map filters must be square with an odd size, so that "
+                         "each map keeps the image's size")
     names = tuple(names or (f"filter {i + 1}" for i in range(len(bank))))
     if len(names) != len(bank):
         raise ValueError(f"{plural(len(names), 'name')} given for {plural(len(bank), 'filter')}")

@@ -90,7 +90,7 @@ def _odd(size: int, name: str, least: int = 1) -> int:
 
 def _embed(small, size: int) -> np.ndarray:
     """A fixed small kernel centred in a size×size grid of zeros (same effect, bigger grid)."""
-    small = np.asarray(small, dtype=float)
+    small = np.asarray(small)
     out = np.zeros((size, size))
     at = (size - len(small)) // 2
     out[at:at + len(small), at:at + len(small)] = small
@@ -134,6 +134,8 @@ def binomial(n: int) -> np.ndarray:
 def sobel(size: int = 3, axis: str = "x") -> np.ndarray:
     """Sobel derivative kernel: smoothing across the axis times a difference along it."""
     size = _odd(size, "Sobel", least=3)
+    if axis not in ("x", "y"):
+        raise ValueError(f"a Sobel kernel differentiates along x or y, got {axis!r}")
     smooth = binomial(size)
     diff = np.convolve(binomial(size - 1), [-1.0, 1.0])  # −1, 0, 1 for size 3
     return np.outer(smooth, diff) if axis == "x" else np.outer(diff, smooth)

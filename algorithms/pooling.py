@@ -40,7 +40,7 @@ class Params:
 def check_map(feature, size: int, stride: int, kind: str) -> np.ndarray:
     """The map as an array (2-D, or channels × height × width), or a clear ValueError."""
     x = np.asarray(feature)
-    if x.dtype.kind not in "uifb":
+    if x.dtype.kind not in ("u", "i", "f", "b"):
         raise ValueError("the feature map must be an array of numbers")
     if x.ndim not in (2, 3) or x.size == 0:
         raise ValueError(f"the feature map must be a non-empty 2-D array (or channels × "
@@ -49,7 +49,7 @@ def check_map(feature, size: int, stride: int, kind: str) -> np.ndarray:
         raise ValueError("the feature map contains NaN or infinite values")
     if kind not in KINDS:
         raise ValueError(f"pooling kind must be one of {', '.join(KINDS)}, got {kind!r}")
-    check_geometry(0, stride)
+    check_geometry(padding=0, stride=stride, dilation=1)
     if size < 1 or size != int(size):
         raise ValueError(f"the pooling window must be a whole number of at least 1, got {size}")
     h, w = x.shape[-2:]
@@ -84,7 +84,7 @@ def pool(feature, size: int = 2, stride: int = 2, kind: str = "max") -> np.ndarr
 def pool_windows(feature, size: int = 2, stride: int = 2, kind: str = "max") -> np.ndarray:
     """The same result, the teaching way: gather every window, then reduce each one."""
     x = check_map(feature, size, stride, kind)
-    view = windows(x, size, size, stride)
+    view = windows(x, size, size, stride, 1)
     return view.max(axis=(-2, -1)) if kind == "max" else view.mean(axis=(-2, -1))
 
 
@@ -104,7 +104,7 @@ class Step(Snapshot):
     def so_far(self) -> np.ndarray:
         """The pooled map as filled so far: NaN in the cells not written yet."""
         out = np.full(self.output.shape, np.nan)
-        out.reshape(-1)[:self.filled] = self.output.reshape(-1)[:self.filled]
+        out.flat[:self.filled] = self.output.flat[:self.filled]
         return out
 
     def window(self) -> tuple[int, int]:

@@ -104,3 +104,44 @@ def test_fast_bank_on_integer_frames():
 def test_bad_input_gets_a_clear_message(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_defaults_and_a_two_dimensional_input():
+    x = np.random.default_rng(5).normal(size=(6, 7))
+    k = np.random.default_rng(6).normal(size=(3, 3))
+    valid = conv.correlate(x, k)
+    np.testing.assert_allclose(layer.gemm(x, k).maps[0], valid, atol=1e-12)   # no padding
+    np.testing.assert_allclose(layer.conv2d_fast(x, k)[0], valid, atol=1e-12)
+    np.testing.assert_allclose(layer.conv2d_loop(x, k)[0], valid, atol=1e-12)
+    assert layer.im2col_shape(3, 5, 5, 3, 3) == (27, 9)
+    # 9 rows: (9 + 2 − 5)//2 + 1 = 4; 7 columns: (7 + 2 − 5)//2 + 1 = 3
+    assert layer.im2col_shape(2, 9, 7, 3, 3, 1, 2, 2) == (18, 12)
+    assert layer.im2col(np.ones((2, 9, 7)), 3, 3, 1, "zero", 2, 2).shape == (18, 12)
+
+
+def test_overflow_bound_is_per_filter():
+    # four filters whose weights add up to 0.5 each: 0.5·6e299 fits, 4·0.5·6e299 would not
+    x = np.full((1, 4, 4), 6e299)
+    out = layer.conv2d_loop(x, np.full((4, 1, 1, 2), 0.25))
+    assert np.isfinite(out).all()
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: layer.conv2d_loop(np.ones((3, 5, 5)), np.ones((2, 2, 3, 3))),
+     r"^each filter has 2 channel\(s\) but the input has 3; they must match$"),
+    (lambda: layer.conv2d_gemm(np.ones((2, 5, 5)), np.ones((2, 2, 3, 3)), np.ones(3)),
+     r"^the bias needs one value per filter \(2\), got 3$"),
+    (lambda: layer.conv2d_gemm(np.ones((2, 5, 5)), np.ones((2, 2, 3, 3)), np.ones((1, 2))),
+     "^the bias must be a non-empty 1-D array"),
+    (lambda: layer.conv2d_fast(np.ones((1, 5, 5)), np.ones((1, 3, 3))),
+     "^the filter bank must be a non-empty 4-D array"),
+    (lambda: layer.im2col(np.ones((1, 1, 5, 5)), 3, 3), "^the input must be a non-empty 3-D"),
+    (lambda: layer.conv2d_gemm(np.ones((1, 1, 5, 5)), np.ones((1, 1, 3, 3))),
+     "^the input must be a non-empty 3-D"),
+    (lambda: layer.conv2d_loop(np.full((1, 4, 4), 1e299), np.full((1, 1, 3, 3), 10.0)),
+     r"^values this large \(input up to 1e\+299\) would overflow in this layer; rescale the "
+     "input or the filters$"),
+])
+def test_messages(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

@@ -405,3 +405,113 @@ def test_reflect_padding_up_to_one_less_than_the_side_works():
     ours = conv.correlate(x, k, 2, "reflect")
     np.testing.assert_array_equal(ours, np.pad(x, 2, mode="reflect"))
     np.testing.assert_allclose(conv.correlate_fast(x, k, 2, "reflect"), ours)
+
+
+def test_defaults_and_validation_of_the_size_helpers():
+    assert output_size(7, 3) == 5                  # no padding, stride 1, dilation 1
+    assert size_formula(5, 3) == "(W − K + 2P)/S + 1 = (5 − 3 + 2·0)/1 + 1 = 3"
+    for bad in ({"stride": 0}, {"padding": -1}, {"dilation": 0}):
+        with pytest.raises(ValueError, match="must be at least"):
+            size_formula(5, 3, **bad)
+
+
+def test_shape_messages_say_what_shape_is_wanted():
+    with pytest.raises(ValueError, match=r"non-empty 2-D array \(height × width\), got shape"):
+        conv.correlate(np.ones((2, 2, 2)), KERNEL)
+    from algorithms.conv_layer import conv2d_gemm
+    with pytest.raises(ValueError, match=r"the input must be a non-empty 3-D array \(channels × "
+                                         r"height × width\)"):
+        conv2d_gemm(np.ones((1, 1, 4, 4)), np.ones((1, 1, 3, 3)))
+    with pytest.raises(ValueError, match="reflect padding of 4 needs an image at least 5×5; "
+                                         "it is 4×6"):
+        conv.correlate(np.ones((4, 6)), KERNEL, 4, "reflect")
+
+
+def test_true_convolution_with_stride_and_dilation_equals_scipy():
+    x = random_image(seed=12)
+    k = np.random.default_rng(6).normal(size=(3, 2))
+    np.testing.assert_allclose(conv.convolve(x, k, stride=2),
+                               signal.convolve2d(x, k, "valid")[::2, ::2], atol=1e-9)
+    spread = np.zeros((5, 3))
+    spread[::2, ::2] = k
+    np.testing.assert_allclose(conv.convolve(x, k, dilation=2),
+                               signal.convolve2d(x, spread, "valid"), atol=1e-9)
+
+
+@pytest.mark.parametrize(("kh", "kw"), [(4, 4), (2, 2), (5, 3), (3, 5), (1, 3), (3, 1), (5, 5)])
+@pytest.mark.parametrize("p", [0, 1, 2, 3])
+def test_fast_path_with_even_and_oblong_kernels(kh, kw, p):
+    x = random_image(9, 10, seed=kh * 10 + kw)
+    k = np.random.default_rng(p).normal(size=(kh, kw))
+    for s in (1, 2):
+        np.testing.assert_allclose(conv.correlate_fast(x, k, p, "replicate", s),
+                                   conv.correlate(x, k, p, "replicate", s), atol=1e-9)
+
+
+def test_fast_path_dtypes_on_tiny_and_empty_frames():
+    one = conv.correlate_fast(np.array([[7]], np.uint8), [[2.0]])
+    assert one.dtype == np.float32 and one.tolist() == [[14.0]]
+    with pytest.raises(ValueError, match="non-empty 2-D"):
+        conv.correlate_fast(np.zeros((0, 3), np.uint8), [[1.0]])
+
+
+def test_activation_defaults():
+    v = np.array([-1.0, 2.0])
+    np.testing.assert_allclose(conv.leaky_relu(v), [-0.01, 2])
+    np.testing.assert_array_equal(conv.leaky_relu(v, 0.0), [0, 2])   # leak 0 is plain ReLU
+    assert conv.activate(v) is v
+    np.testing.assert_allclose(conv.activate(v, "leaky relu"), [-0.01, 2])
+
+
+def test_filter_image_defaults_to_the_fast_path_and_passes_every_setting():
+    frame = np.random.default_rng(9).integers(0, 256, (20, 24), dtype=np.uint8)
+    assert conv.filter_image(frame, KERNEL).dtype == np.float32
+    assert conv.filter_image(frame, KERNEL, fast=False).dtype == np.float64
+    params = conv.Params(padding=3, padding_mode="reflect", stride=2, dilation=3)
+    np.testing.assert_allclose(conv.filter_image(frame, KERNEL, params),
+                               conv.correlate(frame, KERNEL, 3, "reflect", 2, 3), atol=1e-3)
+
+
+def test_run_details_a_panel_relies_on():
+    steps = steps_of(IMAGE, KERNEL, padding=0)
+    assert steps[0].metrics == {"positions": 4}
+    assert steps[-1].metrics == {"min": 0.0, "max": 6.0, "filled": 4}
+    done, last = steps[-1], steps[-2]
+    assert done.position == last.position == (1, 1) and done.value == last.value == 0.0
+    for name in ("patch", "products", "sums"):
+        np.testing.assert_array_equal(getattr(done, name), getattr(last, name))
+    start_rows, start_cols = steps[0].taps()
+    np.testing.assert_array_equal(start_cols, [0, 1, 2])
+    assert steps[0].position is None and steps[0].products is None
+    oblong = steps_of(IMAGE[:3], KERNEL, padding=1)
+    assert "with 1 ring of zeros (5×6)" in oblong[0].caption
+    strided = steps_of(random_image(7, 7), KERNEL, padding=0, stride=2)
+    assert strided[0].caption.endswith("(7 − 3 + 2·0)/2 + 1 = 3.")
+    dilated = steps_of(random_image(7, 7), KERNEL, padding=0, dilation=2)
+    assert "2·(3 − 1) + 1 = 5; " in dilated[0].caption
+    leaky = steps_of(IMAGE, KERNEL, padding=0, activation="leaky relu")
+    assert leaky[-1].caption.startswith("Done: 4 positions")
+
+
+def test_run_captions_round_pixels_and_weights_to_three_digits():
+    steps = steps_of([[1.23456]], [[0.123456]], padding=0)
+    assert steps[1].caption == "Row 1, column 1: 1.23·0.123 = 0.1524."
+    leaky = steps_of(np.zeros((3, 3)), np.ones((3, 3)), padding=0, activation="leaky relu")
+    assert leaky[1].caption.endswith("= 0; leaky ReLU keeps 0.")
+
+
+def test_run_gradient_magnitude_names_gx_and_gy():
+    x = np.zeros((4, 4))
+    x[2, 3] = x[3, 3] = 9
+    # window at output (1, 1): 0 0 0 / 0 0 9 / 0 0 9
+    #   Sobel x: 2·9 + 1·9 = 27;  Sobel y: bottom row 1·9 = 9;  √(27² + 9²) = √810 = 28.46
+    steps = steps_of(x, kernels.make(kernels.Params("gradient magnitude")), padding=0)
+    assert steps[4].caption == "Row 2, column 2: gx = 27, gy = 9, √(gx² + gy²) = 28.46."
+    np.testing.assert_array_equal(steps[4].sums, [27, 9])
+
+
+def test_overflow_bound_is_per_kernel():
+    # each Sobel kernel's weights add up to 8: 8·1e299 fits, though both together would not
+    flat = np.full((5, 5), 1e299)
+    steps = steps_of(flat, kernels.make(kernels.Params("gradient magnitude")), padding=1)
+    assert np.isfinite(steps[-1].output).all() and steps[-1].output.max() > 1e299

@@ -145,3 +145,99 @@ def test_histogram_and_immutability():
 def test_bad_input_gets_a_clear_message(image, kwargs, message):
     with pytest.raises(ValueError, match=message):
         list(feature_maps.run(image, **kwargs))
+
+
+def test_every_filter_is_what_its_name_says():
+    """The documented recipe, filter by filter: the labels a student reads are honest."""
+    size = 7
+    bank, names = feature_maps.default_bank(16, size)
+    luma = np.array(feature_maps.LUMA)[:, None, None]
+    blob = cv2.getGaussianKernel(size, size / 4, cv2.CV_64F)
+    blob = blob @ blob.T
+
+    def gabor(degrees):
+        k = cv2.getGaborKernel((size, size), size / 4, np.radians(degrees),
+                               max(2.0, 0.7 * size), 0.5, 0, ktype=cv2.CV_64F)
+        return luma * (k - k.mean())
+
+    dx, smooth = cv2.getDerivKernels(1, 0, size)
+    lap = np.zeros((size, size))
+    lap[2:5, 2:5] = [[0, 1, 0], [1, -4, 1], [0, 1, 0]]
+    expected = {"Sobel x": luma * (smooth @ dx.T), "Sobel y": luma * (dx @ smooth.T),
+                "red − green": np.array([1, -1, 0])[:, None, None] * blob,
+                "blue − yellow": np.array([-0.5, -0.5, 1])[:, None, None] * blob,
+                "Laplacian": luma * lap, "blur": luma * blob}
+    for name, w in zip(names, bank, strict=True):
+        if name.startswith("Gabor"):
+            want = gabor(float(name.split()[1].rstrip("°")))
+        else:
+            want = expected[name]
+        np.testing.assert_allclose(w, want / np.abs(want).sum(), atol=1e-12, err_msg=name)
+    angles = sorted(float(n.split()[1].rstrip("°")) for n in names if n.startswith("Gabor"))
+    assert angles == [0, 22.5, 30, 45, 67.5, 90, 112.5, 120, 135, 157.5]
+
+
+def test_defaults():
+    bank, names = feature_maps.default_bank()
+    assert bank.shape == (8, 3, 5, 5) and len(names) == 8
+    one, names = feature_maps.default_bank(1)
+    assert one.shape == (1, 3, 5, 5) and names == ("Sobel x",)
+    with pytest.raises(ValueError, match="^the bank holds 1 to 16 filters, got 0$"):
+        feature_maps.default_bank(0)
+    image = photo()
+    a = list(feature_maps.run(image, feature_maps.Params(second_layer=True)))
+    b = list(feature_maps.run(image, feature_maps.Params(second_layer=True),
+                              np.random.default_rng(0)))
+    np.testing.assert_array_equal(a[4].filters, b[4].filters)   # rng None means seed 0
+    counts, edges = a[1].histogram(2)
+    assert len(counts) == 32
+    small = list(feature_maps.run(image, feature_maps.Params(size=3)))
+    assert small[1].filters.shape == (8, 3, 3, 3)
+
+
+def test_stage_fields_a_panel_relies_on():
+    stages = list(feature_maps.run(photo(), feature_maps.Params(filters=3)))
+    for s in stages:
+        assert s.phase == s.name and s.maps.dtype == np.float32
+        assert s.metrics == {"maps": s.shape[0], "height": s.shape[1], "width": s.shape[2],
+                             "min": float(s.maps.min()), "max": float(s.maps.max())}
+    assert [s.layer for s in stages] == [0, 1, 1, 1]
+    assert stages[0].caption == "The input: 3 colour channels of 40×56 (3×40×56)."
+    assert stages[2].filters is None and stages[3].filters is None
+
+
+def test_second_layer_weights_are_he_scaled_and_labelled():
+    stages = list(feature_maps.run(photo(), feature_maps.Params(
+        filters=8, second_layer=True, second_filters=16), np.random.default_rng(5)))
+    w = stages[4].filters
+    assert w.shape == (16, 8, 3, 3)
+    # He initialisation: standard deviation √(2 / fan-in), fan-in = 8 maps × 3 × 3
+    assert w.std() / np.sqrt(2 / 72) == pytest.approx(1, abs=0.03)
+    assert stages[4].labels == tuple(f"random {i}" for i in range(1, 17))
+    assert [s.layer for s in stages] == [0, 1, 1, 1, 2, 2, 2]
+
+
+def test_flat_black_image_has_no_negative_responses():
+    stages = list(feature_maps.run(np.zeros((12, 12, 3), np.uint8)))
+    assert stages[2].caption == "ReLU: 0% of the values were negative and became 0."
+
+
+def test_working_size_rounding():
+    wide = feature_maps.as_rgb(np.zeros((2, 1281, 3)))
+    assert wide.shape == (3, 2, 1280)                 # default working size 1280
+    sliver = feature_maps.as_rgb(np.zeros((1, 100, 3)), max_side=16)
+    assert sliver.shape == (3, 1, 16)                 # never shrunk to nothing
+    pic = photo(60, 80)
+    shrunk = feature_maps.as_rgb(pic, max_side=25)    # a factor of 0.3125: 25 × 19
+    ref = cv2.resize(pic.astype(float), (25, 19), interpolation=cv2.INTER_AREA)
+    np.testing.assert_allclose(shrunk, ref.transpose(2, 0, 1) / 255, atol=1e-6)
+
+
+def test_a_given_bank_must_be_square_and_odd():
+    for shape in ((2, 3, 3, 5), (2, 3, 2, 2)):
+        with pytest.raises(ValueError, match="must be square with an odd size"):
+            list(feature_maps.run(photo(), bank=np.ones(shape)))
+    with pytest.raises(ValueError, match="^the filter bank must be a non-empty 4-D"):
+        list(feature_maps.run(photo(), bank=np.ones((3, 3, 3))))
+    with pytest.raises(ValueError, match="^the image contains NaN"):
+        list(feature_maps.run(np.full((4, 4, 3), np.nan)))

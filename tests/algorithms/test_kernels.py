@@ -153,3 +153,64 @@ def test_normalise():
 def test_bad_presets_are_refused(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+def test_defaults_are_the_textbook_kernels():
+    np.testing.assert_array_equal(kernels.identity(), [[0, 0, 0], [0, 1, 0], [0, 0, 0]])
+    np.testing.assert_allclose(kernels.box(), np.full((3, 3), 1 / 9))
+    np.testing.assert_allclose(kernels.gaussian(), kernels.gaussian(5, 1.0))
+    assert kernels.gaussian().shape == (5, 5)
+    np.testing.assert_array_equal(kernels.sobel(), [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]])
+    np.testing.assert_allclose(kernels.gabor(), cv2.getGaborKernel((9, 9), 2.0, 0.0, 4.0, 0.5,
+                                                                   0.0, ktype=cv2.CV_64F),
+                               atol=1e-12)
+
+
+@pytest.mark.parametrize("size", [3, 5])
+def test_sobel_presets_are_named_for_their_axis(size):
+    dx, smooth = cv2.getDerivKernels(1, 0, size)
+    np.testing.assert_array_equal(kernels.make(kernels.Params("sobel x", size)).kernel,
+                                  smooth @ dx.T)
+    np.testing.assert_array_equal(kernels.make(kernels.Params("sobel y", size)).kernel,
+                                  dx @ smooth.T)
+    mag = kernels.make(kernels.Params("gradient magnitude", size)).kernels
+    np.testing.assert_array_equal(mag, [smooth @ dx.T, dx @ smooth.T])
+
+
+def test_normalise_treats_a_rounding_error_sum_as_zero():
+    # weights near a million whose sum is only rounding noise: still an edge detector
+    k = kernels.sobel(3) * 1e6
+    k[0, 0] += 1e-5
+    out, note = kernels.normalise(k)
+    assert note.startswith("the weights sum to 0")
+    assert out[out > 0].sum() == pytest.approx(1)
+    small, note = kernels.normalise([[1e-3, 2e-3]])    # a small but real sum is divided by
+    np.testing.assert_allclose(small, [[1 / 3, 2 / 3]])
+    assert note == "divided every weight by their sum, 0.003"
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda: kernels.identity(4), "the identity kernel needs an odd size of at least 1 "
+                                  r"\(so it has a centre pixel\), got 4"),
+    (lambda: kernels.box(2), "the box blur kernel needs an odd size"),
+    (lambda: kernels.gaussian(4), "the Gaussian kernel needs an odd size"),
+    (lambda: kernels.sobel(1), "the Sobel kernel needs an odd size of at least 3"),
+    (lambda: kernels.sobel(3, "z"), "a Sobel kernel differentiates along x or y, got 'z'"),
+    (lambda: kernels.gabor(6), "the Gabor kernel needs an odd size"),
+    (lambda: kernels.gabor(5, sigma=0), "the Gabor kernel's σ must be positive, got 0"),
+    (lambda: kernels.make(kernels.Params("sharpen", 1)), "the sharpen kernel needs an odd size "
+                                                         "of at least 3"),
+    (lambda: kernels.make(kernels.Params("laplacian", 1)), "the Laplacian kernel needs"),
+    (lambda: kernels.make(kernels.Params("emboss", 2)), "the emboss kernel needs an odd size "
+                                                        "of at least 3"),
+    (lambda: kernels.Preset("x", np.ones((1, 3, 3)), "sum"),
+     "combine must be one of single, magnitude, got 'sum'"),
+    (lambda: kernels.Preset("x", np.ones((1, 3, 3)), "magnitude"),
+     r"a 'magnitude' preset needs 2 kernel\(s\) stacked as \(n, height, width\)"),
+    (lambda: kernels.normalise(np.ones(3)), "a kernel must be a non-empty 2-D grid of numbers"),
+    (lambda: kernels.normalise([[np.inf]]), "the kernel contains NaN or infinite values"),
+    (lambda: kernels.normalise([[0.0]]), "an all-zero kernel cannot be normalised"),
+])
+def test_messages_name_the_kernel(make, message):
+    with pytest.raises(ValueError, match=f"^{message}"):
+        make()

@@ -151,3 +151,37 @@ def test_bad_input_gets_a_clear_message(feature, params, message):
 def test_bad_arguments_to_pool(args, message):
     with pytest.raises(ValueError, match=message):
         pooling.pool(*args)
+
+
+def test_defaults_are_two_by_two_max_stride_two():
+    x = np.random.default_rng(5).normal(size=(6, 8))
+    np.testing.assert_array_equal(pooling.pool(x), reshape_pool(x, 2, "max"))
+    np.testing.assert_array_equal(pooling.pool_windows(x), reshape_pool(x, 2, "max"))
+    steps = list(pooling.run(x))
+    assert steps[0].kind == "max" and steps[0].size == steps[0].stride == 2
+
+
+def test_average_keeps_float32():
+    x = np.arange(16, dtype=np.float32).reshape(4, 4)
+    assert pooling.pool(x, 2, 2, "average").dtype == np.float32
+
+
+def test_run_details_a_panel_relies_on():
+    x = np.arange(49.0).reshape(7, 7) / 7
+    steps = list(pooling.run(x, pooling.Params("average", 3, 2)))
+    np.testing.assert_array_equal(steps[0].feature, x)
+    np.testing.assert_allclose(steps[-1].output, pooling.pool(x, 3, 2, "average"))
+    assert steps[0].metrics == {"positions": 9}
+    assert steps[-1].metrics == {"min": float(steps[-1].output.min()),
+                                 "max": float(steps[-1].output.max()), "filled": 9}
+    # a 3×3 window still lists its 9 values, to 3 digits
+    assert steps[1].caption == ("Row 1, column 1: mean(0, 0.143, 0.286, 1, 1.14, 1.29, 2, 2.14, "
+                                "2.29) = 1.14.")
+    assert "turned 49 values into 9 values (5.44× fewer)" in steps[-1].caption
+    done, last = steps[-1], steps[-2]
+    assert done.position == last.position == (2, 2)
+    assert done.value == last.value and done.winner is None
+    np.testing.assert_array_equal(done.patch, last.patch)
+    maxed = list(pooling.run(x, pooling.Params("max", 3, 2)))
+    assert maxed[-1].winner == maxed[-2].winner == (2, 2)
+    assert maxed[1].caption.endswith("= 2.29.")

@@ -99,3 +99,57 @@ def test_compare_runs_counts_and_times_both():
 def test_bad_input_gets_a_clear_message(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_costs_keep_their_inputs():
+    c = separable.costs(5, 16, 32, 10)
+    assert (c.kernel, c.channels, c.filters, c.positions) == (5, 16, 32, 100)
+
+
+def test_compare_takes_the_median_of_repeat_runs():
+    ticks = []
+
+    def clock():             # a fake clock: every reading is one second after the last
+        ticks.append(len(ticks))
+        return float(len(ticks))
+
+    x = np.ones((2, 5, 5))
+    result = separable.compare(x, 3, 2, np.random.default_rng(0), clock=clock)
+    assert len(ticks) == 3 * 2 * 3          # three layers, default repeat 3, two readings each
+    assert result.seconds_standard == result.seconds_depthwise == 1.0
+    ticks.clear()
+    separable.compare(x, 3, 2, np.random.default_rng(0), repeat=0, clock=clock)
+    assert len(ticks) == 3 * 2               # at least one run each
+    ticks.clear()
+    separable.compare(x, 3, 2, np.random.default_rng(0), repeat=1, clock=clock)
+    assert len(ticks) == 3 * 2
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: separable.costs(3, 0, 3, 5), "^the input channels M must be a whole number of at "
+                                          "least 1, got 0$"),
+    (lambda: separable.costs(3, 3, 0, 5), "^the filters N must be"),
+    (lambda: separable.costs(3, 3, 3, 0), "^the map size must be"),
+    (lambda: separable.costs(3, 3, 3, 5, 0.5), "^the map width must be"),
+    (lambda: separable.compare(np.ones((1, 4, 4)), 0, 2, np.random.default_rng()),
+     "^the kernel size D_K must be"),
+    (lambda: separable.compare(np.ones((1, 4, 4)), 3, 0, np.random.default_rng()),
+     "^the filters N must be"),
+    (lambda: separable.depthwise(np.ones((5, 5)), np.ones((1, 3, 3))),
+     "^the input must be a non-empty 3-D"),
+    (lambda: separable.standard(np.ones((2, 5, 5)), np.ones((2, 3, 3))),
+     "^the filter bank must be a non-empty 4-D"),
+    (lambda: separable.depthwise(np.ones((2, 5, 5)), np.ones((3, 3))),
+     "^the depthwise kernels must be a non-empty 3-D"),
+    (lambda: separable.pointwise(np.ones((2, 5, 5)), np.ones(3)),
+     "^the pointwise weights must be a non-empty 2-D"),
+    (lambda: separable.standard(np.ones((2, 5, 5)), np.ones((4, 3, 3, 3))),
+     r"^the bank must be \(N, M, D_K, D_K\) with M the input's channels$"),
+    (lambda: separable.depthwise(np.ones((2, 5, 5)), np.ones((3, 3, 3))),
+     r"^depthwise kernels must be \(M, D_K, D_K\) with M the input's channels$"),
+    (lambda: separable.pointwise(np.ones((2, 5, 5)), np.ones((4, 3))),
+     r"^pointwise weights must be \(N, M\) with M the input's channels$"),
+])
+def test_messages(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

@@ -99,6 +99,8 @@ def test_fast_bank_on_integer_frames():
     (lambda: layer.conv2d_loop(np.ones((1, 4, 4)), np.ones((1, 1, 3, 3)), [1e301]),
      "would overflow"),
     (lambda: layer.im2col(np.ones((4, 4)), 3, 3, mode="circular"), "padding mode must be"),
+    (lambda: layer.conv2d_gemm(np.ones((1, 4, 6)), np.ones((1, 1, 3, 3)), padding=4,
+                               mode="reflect"), "needs an image at least 5×5; it is 4×6"),
     (lambda: layer.im2col_shape(1, 4, 4, 3, 3, stride=0), "stride must be at least 1"),
 ])
 def test_bad_input_gets_a_clear_message(call, message):

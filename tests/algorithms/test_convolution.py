@@ -438,7 +438,8 @@ def test_true_convolution_with_stride_and_dilation_equals_scipy():
                                signal.convolve2d(x, spread, "valid"), atol=1e-9)
 
 
-@pytest.mark.parametrize(("kh", "kw"), [(4, 4), (2, 2), (5, 3), (3, 5), (1, 3), (3, 1), (5, 5)])
+@pytest.mark.parametrize(("kh", "kw"), [(4, 4), (2, 2), (5, 3), (3, 5), (1, 3), (3, 1), (5, 5),
+                                       (4, 5), (5, 4)])
 @pytest.mark.parametrize("p", [0, 1, 2, 3])
 def test_fast_path_with_even_and_oblong_kernels(kh, kw, p):
     x = random_image(9, 10, seed=kh * 10 + kw)
@@ -453,6 +454,9 @@ def test_fast_path_dtypes_on_tiny_and_empty_frames():
     assert one.dtype == np.float32 and one.tolist() == [[14.0]]
     with pytest.raises(ValueError, match="non-empty 2-D"):
         conv.correlate_fast(np.zeros((0, 3), np.uint8), [[1.0]])
+    for dtype in (np.int16, np.uint16, np.int8, bool):
+        frame = np.ones((3, 3), dtype)
+        assert conv.correlate_fast(frame, [[2.0]]).dtype == np.float32, dtype
 
 
 def test_activation_defaults():

@@ -147,9 +147,9 @@ def test_bad_input_gets_a_clear_message(image, kwargs, message):
         list(feature_maps.run(image, **kwargs))
 
 
-def test_every_filter_is_what_its_name_says():
+@pytest.mark.parametrize("size", [3, 5, 7])
+def test_every_filter_is_what_its_name_says(size):
     """The documented recipe, filter by filter: the labels a student reads are honest."""
-    size = 7
     bank, names = feature_maps.default_bank(16, size)
     luma = np.array(feature_maps.LUMA)[:, None, None]
     blob = cv2.getGaussianKernel(size, size / 4, cv2.CV_64F)
@@ -162,7 +162,8 @@ def test_every_filter_is_what_its_name_says():
 
     dx, smooth = cv2.getDerivKernels(1, 0, size)
     lap = np.zeros((size, size))
-    lap[2:5, 2:5] = [[0, 1, 0], [1, -4, 1], [0, 1, 0]]
+    at = size // 2 - 1
+    lap[at:at + 3, at:at + 3] = [[0, 1, 0], [1, -4, 1], [0, 1, 0]]
     expected = {"Sobel x": luma * (smooth @ dx.T), "Sobel y": luma * (dx @ smooth.T),
                 "red − green": np.array([1, -1, 0])[:, None, None] * blob,
                 "blue − yellow": np.array([-0.5, -0.5, 1])[:, None, None] * blob,
@@ -227,6 +228,9 @@ def test_working_size_rounding():
     assert wide.shape == (3, 2, 1280)                 # default working size 1280
     sliver = feature_maps.as_rgb(np.zeros((1, 100, 3)), max_side=16)
     assert sliver.shape == (3, 1, 16)                 # never shrunk to nothing
+    tall = feature_maps.as_rgb(np.zeros((100, 1, 3)), max_side=16)
+    assert tall.shape == (3, 16, 1)                   # the longer side may be the height
+    assert feature_maps.as_rgb(np.zeros((100, 10, 3)), max_side=16).shape == (3, 16, 2)
     pic = photo(60, 80)
     shrunk = feature_maps.as_rgb(pic, max_side=25)    # a factor of 0.3125: 25 × 19
     ref = cv2.resize(pic.astype(float), (25, 19), interpolation=cv2.INTER_AREA)

@@ -161,6 +161,13 @@ def test_defaults_are_two_by_two_max_stride_two():
     assert steps[0].kind == "max" and steps[0].size == steps[0].stride == 2
 
 
+def test_signed_integer_and_boolean_maps_are_numbers_too():
+    signed = np.array([[-3, 1], [2, -8]], dtype=np.int32)
+    assert pooling.pool(signed).tolist() == [[2]]
+    assert pooling.pool(signed, kind="average").tolist() == [[-2.0]]
+    assert pooling.pool(np.eye(2, dtype=bool)).tolist() == [[True]]
+
+
 def test_average_keeps_float32():
     x = np.arange(16, dtype=np.float32).reshape(4, 4)
     assert pooling.pool(x, 2, 2, "average").dtype == np.float32

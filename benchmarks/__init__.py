@@ -11,7 +11,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-MODULES = ("benchmarks.kmeans_bench", "benchmarks.optimizers_bench", "benchmarks.soak_bench")
+MODULES = ("benchmarks.kmeans_bench", "benchmarks.optimizers_bench", "benchmarks.conv_bench",
+           "benchmarks.soak_bench")
 
 
 @dataclass

@@ -39,6 +39,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.settings = settings
         self.session: Session | None = None
         self.actions: dict[str, QtGui.QAction] = {}
+        self.folded: set = set()   # docks hidden to make room for large text
         self._build_central()
         self._build_docks()
         self._build_menus()
@@ -202,6 +203,7 @@ class MainWindow(QtWidgets.QMainWindow):
         session.shown.connect(self._show_text)
         self.transport.bind(session.player)
         self.banner.hide()
+        self._keep_room()
         self._show_text(session.player.current)
         self.sidebar.select(panel_id)
         if self.settings is not None:
@@ -395,6 +397,38 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.banner.isVisible():
             self.banner.place()
         self.explanation.document().setDefaultFont(STYLE.font(STYLE.text_px))
+        self.transport.restyle(compact=STYLE.scale > 1.3 or STYLE.presentation)
+        self._fold_docks()
+        for controls in self.panel_controls.values():
+            controls.restyle()
+        self._keep_room()
+
+    def _keep_room(self) -> None:
+        """After the fonts change: the canvas may take the window's width less the docks'
+        narrowest, and no more (the window never grows off the screen)."""
+        docks = sum(d.minimumSizeHint().width() + 8 for d in (self.sidebar_dock,
+                    self.params_dock, self.explain_dock)
+                    if d.isVisible() and not d.isFloating()
+                    and self.dockWidgetArea(d) != QtCore.Qt.NoDockWidgetArea)
+        screen = self.screen().availableGeometry().width() if self.screen() else 1280
+        room = min(self.width(), screen) - docks - 24
+        self.session.panel.keep_room(max(300, room))
+
+    FOLD_AT = {"Explanation": 1.5, "Algorithms": 1.75}  # text scale that hides each dock
+
+    def _fold_docks(self) -> None:
+        """Large text: the explanation, then the sidebar, step aside so the canvas keeps its
+        room; they come back when the text is smaller again (View menu: at any time)."""
+        if STYLE.presentation:
+            return  # presentation mode hides every dock itself
+        for dock in (self.explain_dock, self.sidebar_dock):
+            fold = STYLE.scale >= self.FOLD_AT[dock.objectName()]
+            if fold and dock.isVisible():
+                dock.hide()
+                self.folded.add(dock)
+            elif not fold and dock in self.folded:
+                dock.show()
+                self.folded.discard(dock)
 
     # --- settings -----------------------------------------------------------------------
     def _restore(self) -> None:

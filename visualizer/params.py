@@ -138,6 +138,25 @@ class PanelControls(QtCore.QObject):
         if self.data is not None:
             self.data.changed.connect(self._data_changed)
 
+    def restyle(self) -> None:
+        """Rows as tall as their controls at the current text size: pyqtgraph measures a
+        row once, when it is made, and larger text then overlapped the next row."""
+        from PySide6 import QtGui, QtWidgets
+
+        # The application's font, not the tree's: the tree learns of a new font later.
+        row = QtGui.QFontMetrics(QtWidgets.QApplication.font()).height() + 8
+        walk = QtWidgets.QTreeWidgetItemIterator(self.tree)
+        while walk.value() is not None:
+            item = walk.value()
+            widget = getattr(item, "widget", None)
+            if isinstance(widget, QtWidgets.QWidget):
+                height = max(widget.sizeHint().height(), row)
+                for column in (0, 1):
+                    hint = item.sizeHint(column)
+                    item.setSizeHint(column, QtCore.QSize(hint.width(), height))
+            walk += 1
+        self.tree.doItemsLayout()
+
     def initial(self) -> dict:
         """The values to build the panel with: what the user last set."""
         return {"params": self.algorithm.value(),

@@ -55,8 +55,9 @@ class Style(QtCore.QObject):
             self.changed.emit()
 
     def _px(self, normal: float, floor: float) -> int:
-        px = normal * self.scale
-        return round(max(px, floor) if self.presentation else px)
+        """Text in pixels: the scale multiplies the presentation floor too, so Ctrl+= works
+        from the first press in presentation mode."""
+        return round((max(normal, floor) if self.presentation else normal) * self.scale)
 
     @property
     def text_px(self) -> int:

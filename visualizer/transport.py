@@ -51,6 +51,14 @@ class TransportBar(QtWidgets.QWidget):
         self.timeline.valueChanged.connect(self._scrubbed)
         self.speed.currentIndexChanged.connect(self._speed_chosen)
 
+    def restyle(self, compact: bool) -> None:
+        """Large text: icons only on the buttons, so the timeline keeps its room."""
+        style = QtCore.Qt.ToolButtonIconOnly if compact else QtCore.Qt.ToolButtonTextBesideIcon
+        for button in (self.reset_button, self.back_button, self.play_button, self.step_button):
+            button.setToolButtonStyle(style)
+        metrics = self.position.fontMetrics()
+        self.position.setMinimumWidth(metrics.horizontalAdvance("step 9999 / 9999+") + 8)
+
     def _button(self, icon, text, tip) -> QtWidgets.QToolButton:
         button = QtWidgets.QToolButton()
         button.setIcon(icon)

@@ -153,6 +153,7 @@ def test_pictures_at_a_size_for_slides(qtbot, window, tmp_path, size, expected):
     settle(window.session.panel)
     canvas = window.session.panel.canvas
     width, height = canvas.width(), canvas.height()
+    limits = canvas.minimumSize(), canvas.maximumSize()
     path = tmp_path / "canvas.png"
     window.export_to(str(path), size)
     image = cv2.imread(str(path))
@@ -163,7 +164,7 @@ def test_pictures_at_a_size_for_slides(qtbot, window, tmp_path, size, expected):
     else:
         assert (image.shape[1], image.shape[0]) == expected
     assert len(np.unique(image.reshape(-1, 3)[::7], axis=0)) > 50
-    assert canvas.minimumWidth() == 0, "the canvas is free to resize again afterwards"
+    assert (canvas.minimumSize(), canvas.maximumSize()) == limits, "its limits are put back"
 
 
 def test_svg_keeps_lines_and_text_as_vectors(qtbot, window, tmp_path):

@@ -224,6 +224,32 @@ class AlgorithmPanel(QtCore.QObject):
             plot.titleLabel.setCacheMode(QtWidgets.QGraphicsItem.DeviceCoordinateCache)
             if plot.titleLabel.text:
                 self.set_title(plot, plot.titleLabel.text)
+        self.keep_room()
+
+    def keep_room(self, width: float | None = None) -> None:
+        """The canvas asks its window for the room its plots need at this text size, so the
+        docks shrink before the plots are cut off. Given the `width` it can have at most,
+        titles too wide for their share of it wrap onto a second line instead."""
+        from visualizer.panels.overlays import Legend
+
+        layout = self.canvas.ci.layout
+        columns = max(1, layout.columnCount())
+        for legend in [v for v in vars(self).values() if isinstance(v, Legend)]:
+            legend.reflow(width - 40 if width and legend.width is not None else None)
+        for plot in self.plots():
+            title = plot.titleLabel
+            title.item.setTextWidth(-1)
+            if width and title.text and title.itemRect().width() > width / columns - 24:
+                title.item.setTextWidth(max(80.0, width / columns - 24))
+                option = title.item.document().defaultTextOption()
+                option.setAlignment(QtCore.Qt.AlignHCenter)
+                title.item.document().setDefaultTextOption(option)
+            title.updateMin()
+        need = self.canvas.ci.effectiveSizeHint(QtCore.Qt.SizeHint.MinimumSize)
+        need_width = int(need.width()) + 4
+        if width:
+            need_width = min(need_width, int(width))
+        self.canvas.setMinimumSize(need_width, int(need.height()) + 4)
 
     @staticmethod
     def set_title(plot: pg.PlotItem, text: str) -> None:

@@ -76,7 +76,8 @@ class KMeansPanel(AlgorithmPanel):
         self.centres.setZValue(10)
         self.main.addItem(self.centres)
         self.status = StatusBox(self.main, "top-left")
-        self.legend = Legend(self.main.addLegend(offset=(-10, -10)))  # bottom right
+        self.legend = Legend(self.main.addLegend(offset=(-10, -10)),  # bottom right
+                             width=lambda: self.main.vb.width() * 0.7)
 
         self.curve_plot = canvas.addPlot(row=0, col=1, title="Inertia per step")
         self.curve_plot.setLabel("bottom", "assign / update step")

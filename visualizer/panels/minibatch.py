@@ -85,7 +85,7 @@ class MiniBatchPanel(AlgorithmPanel):
         # One key for all four views, in a strip of its own so it never hides a path.
         key = pg.LegendItem(offset=None, colCount=3, horSpacing=24)
         canvas.addItem(key, row=0, col=0, colspan=2)
-        self.key = Legend(key)
+        self.key = Legend(key, width=lambda: self.canvas.width() - 40)
         self.space = canvas.addPlot(row=1, col=0)
         self.click_plot = self.space  # a click there sets the starting (w, b)
         self.space.setLabel("left", "b (intercept)")

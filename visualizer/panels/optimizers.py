@@ -143,7 +143,7 @@ class OptimizersPanel(AlgorithmPanel):
                      *self.dist_curves.values()]:
             item.setSkipFiniteCheck(True)  # the race only keeps finite points
         self.legend_item = pg.LegendItem(colCount=4)
-        self.legend = Legend(self.legend_item)
+        self.legend = Legend(self.legend_item, width=lambda: self.canvas.width() - 40)
         canvas.addItem(self.legend_item, row=2, col=0, colspan=2)
         layout = canvas.ci.layout
         layout.setColumnStretchFactor(0, 3)
@@ -180,7 +180,6 @@ class OptimizersPanel(AlgorithmPanel):
     def _legend_entries(self):
         rates = tuple((n, getattr(self.params, f"{n.lower()}_lr")) for n in self._enabled())
         shown = tuple(kind for kind in ARROWS if getattr(self.params, f"show_{kind}"))
-        self.legend_item.setColumnCount(3 if STYLE.presentation else 4)  # big text: fewer
         width, size = STYLE.line_width, STYLE.marker_size * 1.6
         entries = [(line_sample(colour(HUE[n]), width + 1, DASH[n], MARK[n], size),
                     f"{n} (η {lr:g})") for n, lr in rates]

@@ -33,15 +33,21 @@ class StatusBox:
 
     def _place(self, *_):
         w, h = self.vb.width(), self.vb.height()
+        if w > 4 * MARGIN:  # long text wraps inside the view instead of running off it
+            self.item.setTextWidth(-1)
+            if self.item.textItem.boundingRect().width() > w - 2 * MARGIN:
+                self.item.setTextWidth(w - 2 * MARGIN)
         x = w - MARGIN if self.corner.endswith("right") else MARGIN
         y = h - MARGIN if self.corner.startswith("bottom") else MARGIN
         self.item.setPos(x, y)
 
     def set_text(self, text: str) -> None:
         self.item.setText(text)
+        self._place()
 
     def set_html(self, html: str) -> None:
         self.item.setHtml(html)
+        self._place()
 
     def restyle(self, px: int | None = None) -> None:
         self.item.setFont(STYLE.font(px or STYLE.text_px, bold=self.bold))
@@ -66,10 +72,12 @@ def marker_sample(symbol: str = "o", brush=None, pen=INK, width: float = 1.5,
 
 class Legend:
     """A legend filled from (sample, text) pairs, rebuilt only when its content changes
-    (rebuilding costs ~15 ms: too much for every frame or restart)."""
+    (rebuilding costs ~15 ms: too much for every frame or restart). Given the width it
+    may use, it takes as many columns as fit, so large text reflows instead of clipping."""
 
-    def __init__(self, legend: pg.LegendItem):
+    def __init__(self, legend: pg.LegendItem, width=None):
         self.legend = legend
+        self.width = width          # a callable: the pixels the legend may span, or None
         self._key = None
 
     @property
@@ -91,3 +99,16 @@ class Legend:
             label.setText(label.text, size=f"{STYLE.tick_px}px")
             sample.setCacheMode(CACHED)  # repainted with the canvas, rebuilt rarely
             label.setCacheMode(CACHED)
+        self.reflow()
+
+    def reflow(self, width: float | None = None) -> None:
+        """As many columns as the widest entry allows in the width available."""
+        if width is None and self.width is not None:
+            width = self.width()
+        if not width or not self.legend.items:
+            return
+        spacing = self.legend.layout.horizontalSpacing() + 40  # sample and gaps
+        widest = max(label.item.boundingRect().width() for _, label in self.legend.items)
+        columns = max(1, min(len(self.legend.items), int(width // (widest + spacing))))
+        if columns != self.legend.columnCount:
+            self.legend.setColumnCount(columns)

@@ -106,6 +106,8 @@ def grey(frame) -> np.ndarray:
     frame = np.asarray(frame)
     if frame.dtype != np.uint8:
         raise ValueError(f"the frame must have 8-bit pixels (uint8), not {frame.dtype}")
+    if frame.ndim in (2, 3) and (frame.shape[0] == 0 or frame.shape[1] == 0):
+        raise ValueError("the frame is empty (0 pixels)")
     if frame.ndim == 3 and frame.shape[2] == 1:
         frame = frame[:, :, 0]
     if frame.ndim == 2:
@@ -115,8 +117,6 @@ def grey(frame) -> np.ndarray:
         gray = cv2.cvtColor(frame, code)
     else:
         raise ValueError(f"the frame must be a grey, BGR or BGRA image; got shape {frame.shape}")
-    if gray.shape[0] == 0 or gray.shape[1] == 0:
-        raise ValueError("the frame is empty (0 pixels)")
     return gray
 
 
@@ -129,7 +129,8 @@ def score_of(weights) -> np.ndarray:
 
 
 def detect(frame, params: Params = Params()) -> Detections:
-    """Every window the cascade accepts on `frame` (BGR, BGRA or grey, uint8), unmerged."""
+    """Every window the cascade accepts on `frame` (BGR, BGRA or grey, uint8), unmerged,
+    sorted by position (left to right, then top to bottom), not by score."""
     validate(params)
     classifier = cascade(params.detector)
     start = time.perf_counter()
@@ -148,8 +149,13 @@ def detect(frame, params: Params = Params()) -> Detections:
             gray, scaleFactor=params.scale_factor, minNeighbors=0, minSize=(side, side),
             outputRejectLevels=True)
         if len(found):
-            boxes = np.asarray(found, dtype=float).reshape(-1, 4) / shrink
+            boxes = np.asarray(found, dtype=float).reshape(-1, 4)
             weights = np.asarray(level_weights, dtype=float).reshape(-1)
+            # OpenCV's worker threads report windows in any order: sort them by position
+            # (x, then y, then size, then weight) so the same frame always numbers its
+            # boxes the same way
+            order = np.lexsort((weights, boxes[:, 3], boxes[:, 2], boxes[:, 1], boxes[:, 0]))
+            boxes, weights = boxes[order] / shrink, weights[order]
     done = time.perf_counter()
     return Detections(boxes=frozen(boxes), scores=frozen(score_of(weights)),
                       weights=frozen(weights), frame_size=(width, height),

@@ -106,9 +106,11 @@ def check_boxes(boxes, scores=None) -> tuple[np.ndarray, np.ndarray | None]:
         s = np.asarray(scores, dtype=float)
     except (TypeError, ValueError):
         raise ValueError("scores must be numbers, one per box") from None
-    if s.ndim != 1 or len(s) != len(b):
-        raise ValueError(f"there must be one score per box: {len(b)} boxes, "
-                         f"{s.size} scores")
+    if s.ndim != 1:
+        raise ValueError("scores must be one number per box")
+    if len(s) != len(b):
+        raise ValueError(f"there must be one score per box: {plural(len(b), 'box', 'boxes')}, "
+                         f"{plural(len(s), 'score')}")
     if not np.isfinite(s).all():
         raise ValueError("scores contain NaN or infinite values")
     return b, s

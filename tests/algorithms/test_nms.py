@@ -1,0 +1,533 @@
+"""NMS against OpenCV (cv2.dnn.NMSBoxes, cv2.dnn.softNMSBoxes), IoU against hand-worked
+values and pixel counting, the literal loop against the vectorized version."""
+
+import math
+
+import cv2
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from algorithms import nms
+from algorithms.base import num
+from algorithms.nms import BELOW, KEPT, PENDING, SUPPRESSED
+
+THRESHOLDS = (0.0, 0.005, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0)
+
+
+def opencv_nms(boxes, scores, iou_threshold, score_threshold=0.0):
+    kept = cv2.dnn.NMSBoxes(np.asarray(boxes, float).tolist(), np.asarray(scores).tolist(),
+                            score_threshold, iou_threshold)
+    return np.asarray(kept, dtype=int).reshape(-1)
+
+
+def uniform_boxes(n, rng, frame=200):
+    xy = rng.uniform(0, frame, (n, 2))
+    wh = rng.uniform(5, 60, (n, 2))
+    return np.column_stack([xy, wh]), rng.random(n)
+
+
+def box_sets():
+    """(name, boxes, scores). Scores are rounded to 4 decimals: distinct float64 scores
+    closer than float32 can tell apart would be ties for OpenCV (see the float32 test);
+    rounding to 1 decimal makes many exact ties, broken by index."""
+    rng = np.random.default_rng(20)
+    for n in (1, 2, 30, 300):
+        b, s = uniform_boxes(n, rng)
+        yield f"uniform {n}", b, np.round(s, 4)
+        b, s = nms.sample_boxes(n, rng)
+        yield f"clustered {n}", b, np.round(s, 4)
+    b, s = nms.sample_boxes(120, rng, objects=4)
+    yield "clustered, tied scores", b, np.round(s, 1)
+    base, s = nms.sample_boxes(40, rng, objects=3)
+    dup = np.vstack([base, base, base[:10]])             # every box two or three times
+    yield "identical boxes", dup, np.round(np.tile(s, 3)[:len(dup)], 4)
+    yield "identical boxes, one score", dup, np.full(len(dup), 0.5)
+    b, s = nms.sample_boxes(1500, rng)                  # big enough for the float32 pass
+    yield "clustered 1500", b, np.round(s, 4)
+    b, s = nms.sample_boxes(1500, rng)
+    far = np.array([[1e5, 1e5, 30, 30]] * 3)              # span 1e5, sides < span / 1024:
+    b, s = np.vstack([b, far]), np.concatenate([s, [0.2, 0.3, 0.1]])   # float64 only
+    yield "small boxes, one far away", b, np.round(s, 4)
+    b, s = nms.sample_boxes(1500, rng)
+    yield "offset by 1e8", b + [1e8, 1e8, 0, 0], np.round(s, 4)
+    b, s = nms.sample_boxes(200, rng)
+    yield "integer boxes", np.round(b), np.round(s, 4)
+
+
+SETS = list(box_sets())
+
+
+@pytest.mark.parametrize(("name", "boxes", "scores"), SETS, ids=[s[0] for s in SETS])
+def test_greedy_nms_keeps_what_opencv_keeps(name, boxes, scores):
+    for threshold in THRESHOLDS:
+        for floor in (0.0, 0.3):
+            ref = opencv_nms(boxes, scores, threshold, floor)
+            ours = nms.nms(boxes, scores, threshold, floor)
+            np.testing.assert_array_equal(ours, ref, err_msg=f"IoU {threshold}, score {floor}")
+            if len(boxes) <= 400:
+                np.testing.assert_array_equal(nms.nms_literal(boxes, scores, threshold, floor),
+                                              ref)
+
+
+def test_equal_scores_go_in_index_order_and_identical_boxes_keep_the_first():
+    boxes = [[0, 0, 10, 10]] * 4 + [[100, 100, 10, 10]] * 2
+    scores = [0.5, 0.7, 0.7, 0.7, 0.2, 0.2]
+    # best score first; among the three 0.7s the lowest index (1); its copies go
+    np.testing.assert_array_equal(nms.nms(boxes, scores), [1, 4])
+    np.testing.assert_array_equal(nms.nms(boxes, scores), opencv_nms(boxes, scores, 0.5))
+
+
+def test_iou_equal_to_the_threshold_survives_as_in_opencv():
+    # (0,0,2,1) and (0,0,1,1): intersection 1, union 2, IoU exactly 0.5
+    boxes, scores = [[0, 0, 2, 1], [0, 0, 1, 1]], [0.9, 0.8]
+    assert nms.iou(boxes[0], boxes[1:])[0] == 0.5
+    np.testing.assert_array_equal(nms.nms(boxes, scores, 0.5), [0, 1])
+    np.testing.assert_array_equal(opencv_nms(boxes, scores, 0.5), [0, 1])
+    np.testing.assert_array_equal(nms.nms(boxes, scores, 0.49), [0])
+    np.testing.assert_array_equal(nms.nms_literal(boxes, scores, 0.5), [0, 1])
+
+
+def test_score_threshold_is_strict_as_in_opencv():
+    boxes, scores = [[0, 0, 1, 1], [5, 5, 1, 1]], [0.5, 0.6]
+    np.testing.assert_array_equal(nms.nms(boxes, scores, 0.5, 0.5), [1])
+    np.testing.assert_array_equal(opencv_nms(boxes, scores, 0.5, 0.5), [1])
+
+
+def test_scores_are_compared_in_float64_where_opencv_rounds_them_to_float32():
+    # documented difference: these two scores are equal in float32, so OpenCV takes them
+    # in index order; we take the truly higher one first
+    low, high = 0.26434012, 0.264340125
+    assert np.float32(low) == np.float32(high) and low < high
+    boxes, scores = [[0, 0, 10, 10], [50, 50, 10, 10]], [low, high]
+    np.testing.assert_array_equal(nms.nms(boxes, scores), [1, 0])
+    np.testing.assert_array_equal(opencv_nms(boxes, scores, 0.5), [0, 1])
+
+
+# --- empty boxes ----------------------------------------------------------------------------
+def test_an_empty_box_overlaps_nothing_not_even_itself():
+    empty = [5, 5, 0, 3]
+    others = [[5, 5, 0, 3], [0, 0, 10, 10], [5, 5, 0, 0], [100, 100, 0, 0]]
+    np.testing.assert_array_equal(nms.iou(empty, others), 0.0)
+    assert not nms.iou_matrix([[1, 1, 0, 0]]).any()
+
+
+def test_empty_boxes_never_suppress_and_opencv_differs_only_between_two_empties():
+    boxes = [[0, 0, 0, 0], [100, 100, 0, 5], [0, 0, 10, 10], [2, 2, 0, 0]]
+    scores = [0.9, 0.8, 0.7, 0.6]
+    np.testing.assert_array_equal(nms.nms(boxes, scores, 0.5), [0, 1, 2, 3])
+    np.testing.assert_array_equal(nms.nms_literal(boxes, scores, 0.5), [0, 1, 2, 3])
+    # OpenCV counts the empty boxes 0, 1 and 3 as identical: 0 suppresses 1 and 3
+    np.testing.assert_array_equal(opencv_nms(boxes, scores, 0.5), [0, 2])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 8), st.floats(0.0, 1.0))
+def test_adding_empty_boxes_never_changes_which_real_boxes_are_kept(seed, extra, threshold):
+    rng = np.random.default_rng(seed)
+    boxes, scores = nms.sample_boxes(40, rng, objects=3)
+    empties = np.column_stack([rng.uniform(0, 600, (extra, 2)),
+                               rng.choice([0.0, 7.0], (extra, 2)) * [1, 0]])
+    more = np.vstack([boxes, empties])
+    more_scores = np.concatenate([scores, rng.uniform(0, 1.2, extra)])   # some score highest
+    kept = nms.nms(more, more_scores, threshold)
+    assert set(kept[kept < 40]) == set(nms.nms(boxes, scores, threshold))
+    assert set(kept[kept >= 40]) == set(range(40, 40 + extra))   # and they are all kept
+
+
+# --- IoU ------------------------------------------------------------------------------------
+def test_iou_hand_worked():
+    # A = [0,4]×[0,4], B = [2,6]×[2,6]: overlap [2,4]×[2,4] = 4, union 16 + 16 − 4 = 28
+    assert nms.iou([0, 0, 4, 4], [[2, 2, 4, 4]])[0] == pytest.approx(4 / 28)
+    # A = [0,10]×[0,10], B = [1,11]×[0,10]: overlap 9×10 = 90, union 110
+    assert nms.iou([0, 0, 10, 10], [[1, 0, 10, 10]])[0] == pytest.approx(90 / 110)
+    # B inside A: overlap = area(B) = 4, union = area(A) = 100
+    assert nms.iou([0, 0, 10, 10], [[3, 3, 2, 2]])[0] == pytest.approx(0.04)
+    # touching edges share no area
+    assert nms.iou([0, 0, 10, 10], [[10, 0, 5, 5], [0, 10, 5, 5]]).tolist() == [0.0, 0.0]
+
+
+def pixel_iou(a, b, size=40):
+    """IoU by counting the unit cells each integer box covers."""
+    masks = []
+    for x, y, w, h in (a, b):
+        m = np.zeros((size, size), bool)
+        m[y:y + h, x:x + w] = True
+        masks.append(m)
+    union = (masks[0] | masks[1]).sum()
+    return (masks[0] & masks[1]).sum() / union if union else 0.0
+
+
+integer_box = st.tuples(st.integers(0, 19), st.integers(0, 19),
+                        st.integers(1, 20), st.integers(1, 20))
+
+
+@settings(max_examples=200, deadline=None)
+@given(integer_box, integer_box)
+def test_iou_equals_pixel_counting_and_is_symmetric(a, b):
+    ours = nms.iou(a, [b])[0]
+    assert ours == pytest.approx(pixel_iou(a, b), abs=1e-12)
+    assert ours == nms.iou(b, [a])[0]
+    assert nms.iou(a, [a])[0] == 1.0
+
+
+finite_box = st.tuples(st.floats(-1e6, 1e6), st.floats(-1e6, 1e6),
+                       st.floats(0, 1e6), st.floats(0, 1e6))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(finite_box, min_size=1, max_size=12))
+def test_iou_matrix_is_symmetric_in_range_and_one_on_the_diagonal(boxes):
+    m = nms.iou_matrix(boxes)
+    np.testing.assert_array_equal(m, m.T)
+    assert ((m >= 0) & (m <= 1)).all()
+    # a box is empty when its width or height is lost against its corner in rounding
+    # (x + w == x), as with w = 1e-20 at x = 1
+    solid = np.array([(x + w) - x > 0 and (y + h) - y > 0 for x, y, w, h in boxes])
+    np.testing.assert_array_equal(np.diag(m), np.where(solid, 1.0, 0.0))
+    np.testing.assert_array_equal(m[0], nms.iou(boxes[0], boxes))
+    np.testing.assert_array_equal(nms.iou_matrix(boxes[:1], boxes), m[:1])
+
+
+def test_disjoint_boxes_have_iou_zero():
+    assert nms.iou([0, 0, 1, 1], [[2, 2, 1, 1], [0, 5, 1, 1], [-3, 0, 2, 1]]).tolist() == [0, 0, 0]
+
+
+@pytest.mark.parametrize("factor", [2.0**600, 1e200, 1e-300, 2.0**-900])
+def test_extreme_coordinates_neither_overflow_nor_underflow(factor):
+    boxes, scores = nms.sample_boxes(200, np.random.default_rng(3))
+    m = nms.iou_matrix(boxes * factor)
+    assert np.isfinite(m).all()
+    np.testing.assert_allclose(m, nms.iou_matrix(boxes), atol=1e-12)
+    np.testing.assert_array_equal(nms.nms(boxes * factor, scores), nms.nms(boxes, scores))
+    np.testing.assert_array_equal(nms.nms_literal(boxes * factor, scores),
+                                  nms.nms(boxes, scores))
+
+
+def test_a_1e8_offset_changes_iou_only_by_rounding():
+    boxes, _ = nms.sample_boxes(50, np.random.default_rng(4))
+    moved = boxes + [1e8, -1e8, 0, 0]
+    np.testing.assert_allclose(nms.iou_matrix(moved), nms.iou_matrix(boxes), atol=1e-6)
+
+
+# --- literal and vectorized agree -----------------------------------------------------------
+box_rows = st.lists(st.tuples(st.integers(0, 30), st.integers(0, 30),
+                              st.integers(0, 12), st.integers(0, 12)), max_size=70)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(box_rows, st.integers(0, 2**32 - 1), st.sampled_from(THRESHOLDS + (0.25, 0.6)),
+       st.sampled_from([0.0, 0.3]), st.booleans())
+def test_literal_and_vectorized_agree(rows, seed, threshold, floor, ties):
+    boxes = np.array(rows, float).reshape(-1, 4)
+    rng = np.random.default_rng(seed)
+    scores = rng.integers(0, 4, len(boxes)) / 4 if ties else rng.random(len(boxes))
+    fast = nms.nms(boxes, scores, threshold, floor)
+    np.testing.assert_array_equal(fast, nms.nms_literal(boxes, scores, threshold, floor))
+    last = list(nms.run(boxes, scores, nms.Params(iou_threshold=threshold,
+                                                  score_threshold=floor)))[-1]
+    np.testing.assert_array_equal(last.kept, fast)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(100, 1200), st.sampled_from(THRESHOLDS))
+def test_literal_and_vectorized_agree_on_many_clustered_boxes(seed, n, threshold):
+    boxes, scores = nms.sample_boxes(n, np.random.default_rng(seed))
+    np.testing.assert_array_equal(nms.nms(boxes, scores, threshold),
+                                  nms.nms_literal(boxes, scores, threshold))
+
+
+def test_kept_boxes_overlap_each_other_at_most_the_threshold_and_cover_the_rest():
+    boxes, scores = nms.sample_boxes(800, np.random.default_rng(8))
+    for threshold in (0.2, 0.5):
+        kept = nms.nms(boxes, scores, threshold)
+        m = nms.iou_matrix(boxes[kept])
+        np.fill_diagonal(m, 0)
+        assert m.max() <= threshold
+        # every dropped box overlaps a kept box with a higher (or equal, earlier) score
+        dropped = np.setdiff1d(np.arange(len(boxes)), kept)
+        cover = nms.iou_matrix(boxes[dropped], boxes[kept]) > threshold
+        better = scores[kept][None, :] >= scores[dropped][:, None]
+        assert (cover & better).any(axis=1).all()
+
+
+# --- soft-NMS -------------------------------------------------------------------------------
+SOFT_METHODS = {"linear": cv2.dnn.SOFT_NMSMETHOD_SOFTNMS_LINEAR,
+                "gaussian": cv2.dnn.SOFT_NMSMETHOD_SOFTNMS_GAUSSIAN}
+
+
+def opencv_soft(boxes, scores, method, iou_threshold, sigma, score_threshold):
+    # softNMSBoxes only takes integer boxes (cv::Rect)
+    new, kept = cv2.dnn.softNMSBoxes(np.asarray(boxes).astype(int).tolist(),
+                                     np.asarray(scores).tolist(), score_threshold,
+                                     iou_threshold, sigma=sigma, method=SOFT_METHODS[method])
+    return np.asarray(kept, int).reshape(-1), np.asarray(new, float).reshape(-1)
+
+
+@pytest.mark.parametrize("method", ["linear", "gaussian"])
+@pytest.mark.parametrize(("iou_threshold", "sigma"), [(0.3, 0.5), (0.5, 0.1), (0.7, 2.0)])
+@pytest.mark.parametrize("score_threshold", [0.001, 0.2, 0.5])
+def test_soft_nms_matches_opencv(method, iou_threshold, sigma, score_threshold):
+    rng = np.random.default_rng(11)
+    boxes, scores = nms.sample_boxes(150, rng, objects=6)
+    boxes = np.round(boxes)
+    scores = np.round(scores, 4)
+    ref_kept, ref_scores = opencv_soft(boxes, scores, method, iou_threshold, sigma,
+                                       score_threshold)
+    kept, new = nms.soft_nms(boxes, scores, method=method, iou_threshold=iou_threshold,
+                             sigma=sigma, score_threshold=score_threshold)
+    np.testing.assert_array_equal(kept, ref_kept)
+    np.testing.assert_allclose(new, ref_scores, rtol=1e-5)   # OpenCV works in float32
+    last = list(nms.run(boxes, scores, nms.Params(method=f"soft-{method}",
+                                                  iou_threshold=iou_threshold, sigma=sigma,
+                                                  score_threshold=score_threshold)))[-1]
+    np.testing.assert_array_equal(last.kept, kept)
+    np.testing.assert_allclose(last.scores[kept], new, rtol=1e-12)
+
+
+def test_soft_nms_hand_worked():
+    # A = (0,0,10,10) score 0.9 and B = (0,5,10,10) score 0.8: IoU = 50 / 150 = 1/3
+    boxes, scores = [[0, 0, 10, 10], [0, 5, 10, 10]], [0.9, 0.8]
+    kept, new = nms.soft_nms(boxes, scores, method="gaussian", sigma=0.5)
+    np.testing.assert_array_equal(kept, [0, 1])
+    assert new[1] == pytest.approx(0.8 * math.exp(-(1 / 9) / 0.5))   # 0.6406
+    kept, new = nms.soft_nms(boxes, scores, method="linear", iou_threshold=0.3)
+    assert new[1] == pytest.approx(0.8 * (1 - 1 / 3))                 # 0.5333
+    kept, new = nms.soft_nms(boxes, scores, method="linear", iou_threshold=0.4)
+    assert new[1] == 0.8                                              # IoU ≤ 0.4: untouched
+    kept, _ = nms.soft_nms(boxes, scores, method="linear", iou_threshold=0.3,
+                           score_threshold=0.55)
+    np.testing.assert_array_equal(kept, [0])                         # 0.533 < 0.55: dropped
+
+
+def test_soft_nms_ties_go_to_the_lower_index_and_equal_threshold_stays():
+    boxes, scores = [[0, 0, 10, 10], [50, 0, 10, 10], [0, 50, 10, 10]], [0.5, 0.7, 0.7]
+    kept, new = nms.soft_nms(boxes, scores, score_threshold=0.5)
+    np.testing.assert_array_equal(kept, [1, 2, 0])     # score 0.5 ≥ 0.5 stays, as in OpenCV
+    np.testing.assert_array_equal(kept, opencv_soft(boxes, scores, "gaussian", 0.3, 0.5,
+                                                    0.5)[0])
+
+
+def test_decay_closed_forms():
+    ious = np.array([0.0, 0.3, 0.5, 1.0])
+    np.testing.assert_allclose(nms.decay(ious, "linear", 0.3, 0.5), [1, 1, 0.5, 0])
+    np.testing.assert_allclose(nms.decay(ious, "gaussian", 0.3, 0.5),
+                               [1, math.exp(-0.18), math.exp(-0.5), math.exp(-2)])
+    with pytest.raises(ValueError, match="linear or gaussian"):
+        nms.decay(ious, "cubic", 0.3, 0.5)
+
+
+# --- the stepwise run -----------------------------------------------------------------------
+def test_run_hand_worked_three_boxes():
+    # A and B overlap by IoU 90/110 = 0.82; C is far away
+    boxes = [[0, 0, 10, 10], [1, 0, 10, 10], [50, 50, 10, 10]]
+    steps = list(nms.run(boxes, [0.9, 0.8, 0.7], nms.Params()))
+    assert [s.phase for s in steps] == ["start", "keep", "keep", "done"]
+    assert [s.index for s in steps] == [0, 1, 2, 3]
+    assert steps[0].caption == "3 boxes to sort by score. 3 boxes in play, highest score first."
+    assert steps[1].caption == ("Kept box 1 (score 0.9); suppressed 1 box with IoU > 0.5: "
+                                "0.82; 1 box left in play.")
+    assert steps[2].caption == "Kept box 3 (score 0.7); no other box was in play; " \
+                               "0 boxes left in play."
+    assert steps[3].caption == "Done: kept 2 of 3 boxes; 1 suppressed, 0 below the score " \
+                               "threshold."
+    assert steps[1].current == 0 and steps[2].current == 2
+    np.testing.assert_allclose(steps[1].ious, [1, 90 / 110, 0])
+    assert steps[1].status.tolist() == [KEPT, SUPPRESSED, PENDING]
+    assert steps[1].suppressed_by.tolist() == [-1, 0, -1]
+    assert steps[1].rivals.tolist() == [False, True, True]
+    assert steps[1].changed.tolist() == [False, True, False]
+    assert steps[3].status.tolist() == [KEPT, SUPPRESSED, KEPT]
+    assert steps[3].kept.tolist() == [0, 2]
+    assert steps[3].metrics == {"kept": 2, "suppressed": 1, "pending": 0,
+                                "below threshold": 0}
+
+
+def test_run_caption_when_nothing_overlaps_enough_and_when_many_are_suppressed():
+    boxes = [[0, 0, 10, 10], [5, 0, 10, 10]] + [[0, 0, 10, 10 + k] for k in range(1, 8)]
+    scores = [0.9, 0.85] + [0.5] * 7
+    steps = list(nms.run(boxes, scores, nms.Params(iou_threshold=0.4)))
+    first = steps[1]
+    hit = np.flatnonzero(first.changed)
+    assert len(hit) == 7
+    values = sorted(first.ious[hit], reverse=True)
+    listed = ", ".join(num(v, 2) for v in values[:5])
+    assert f"suppressed 7 boxes with IoU > 0.4: {listed}, …; 1 box left in play." in first.caption
+    # box 2 overlaps box 1 by 50/150 = 0.33 ≤ 0.4; box 2 is then alone
+    assert "Kept box 2 (score 0.85)" in steps[2].caption
+
+
+def test_run_caption_names_the_largest_overlap_when_none_exceeds():
+    boxes, scores = [[0, 0, 10, 10], [5, 0, 10, 10], [40, 0, 10, 10]], [0.9, 0.8, 0.7]
+    steps = list(nms.run(boxes, scores, nms.Params(iou_threshold=0.5)))
+    assert steps[1].caption == ("Kept box 1 (score 0.9); no box in play overlaps it by IoU > "
+                                "0.5 (the largest is 0.33); 2 boxes left in play.")
+
+
+def check_captions(steps):
+    for s in steps:
+        text = s.caption + " " + " ".join(f"{k}={v}" for k, v in s.metrics.items())
+        assert "nan" not in text.lower() and "-0" not in text and "−0 " not in text
+        assert " 1 boxes" not in text and " 1 scores" not in text
+
+
+@pytest.mark.parametrize("method", nms.METHODS)
+def test_run_steps_are_consistent_with_their_state(method):
+    boxes, scores = nms.sample_boxes(120, np.random.default_rng(5), objects=5)
+    params = nms.Params(method=method, score_threshold=0.2, iou_threshold=0.4)
+    steps = list(nms.run(boxes, scores, params))
+    check_captions(steps)
+    assert steps[0].phase == "start" and steps[-1].phase == "done"
+    below = scores < 0.2 if method != "greedy" else scores <= 0.2
+    np.testing.assert_array_equal(steps[0].status == BELOW, below)
+    for before, step in zip(steps, steps[1:-1], strict=False):
+        i = step.current
+        in_play = before.status == PENDING
+        # the box kept is the best still in play, at its current score
+        assert before.status[i] == PENDING
+        assert before.scores[i] == before.scores[in_play].max()
+        np.testing.assert_array_equal(step.rivals, in_play & (np.arange(len(boxes)) != i))
+        np.testing.assert_allclose(step.ious, nms.iou(boxes[i], boxes), rtol=0, atol=1e-15)
+        assert step.kept.tolist() == before.kept.tolist() + [i]
+        assert not (step.changed & ~step.rivals).any()
+        newly = (before.status == PENDING) & (step.status == SUPPRESSED)
+        np.testing.assert_array_equal(step.suppressed_by[newly], i)
+        assert f"Kept box {i + 1} (score {num(before.scores[i], 3)})" in step.caption
+        if method == "greedy":
+            np.testing.assert_array_equal(newly, step.changed)
+            np.testing.assert_array_equal(newly, step.rivals & (step.ious > 0.4))
+            assert step.scores is before.scores      # shared, never copied
+        else:
+            lower = step.scores < before.scores
+            np.testing.assert_array_equal(lower, step.changed)
+            np.testing.assert_array_equal(newly, step.rivals & (step.scores < 0.2))
+        assert f"{int((step.status == PENDING).sum()):,} box" in step.caption
+    assert not (steps[-1].status == PENDING).any()
+    assert steps[-1].metrics["kept"] == len(steps[-1].kept) == len(steps) - 2
+
+
+def test_run_ends_with_the_kept_set_of_nms_on_detector_like_boxes():
+    for seed in range(5):
+        boxes, scores = nms.sample_boxes(200, np.random.default_rng(seed))
+        for threshold in (0.3, 0.5):
+            last = list(nms.run(boxes, scores, nms.Params(iou_threshold=threshold)))[-1]
+            np.testing.assert_array_equal(last.kept, nms.nms(boxes, scores, threshold))
+            np.testing.assert_array_equal(np.sort(last.kept),
+                                          np.flatnonzero(last.status == KEPT))
+
+
+def test_run_snapshots_are_immutable_and_share_unchanged_arrays():
+    boxes, scores = nms.sample_boxes(60, np.random.default_rng(1), objects=3)
+    steps, copies = [], []
+    for s in nms.run(boxes, scores, nms.Params(method="soft-gaussian", score_threshold=0.3)):
+        steps.append(s)
+        copies.append([a.copy() for a in (s.scores, s.status, s.ious, s.kept, s.rivals)])
+    for s, saved in zip(steps, copies, strict=True):
+        for a, b in zip((s.scores, s.status, s.ious, s.kept, s.rivals), saved, strict=True):
+            np.testing.assert_array_equal(a, b)
+            with pytest.raises(ValueError):
+                a[...] = 0
+        assert s.boxes is steps[0].boxes
+    boxes[0, 0] = -99.0                        # the caller's array is not the one shown
+    assert steps[0].boxes[0, 0] != -99.0
+
+
+def test_run_is_deterministic_and_ignores_the_rng():
+    boxes, scores = nms.sample_boxes(80, np.random.default_rng(2), objects=4)
+    a = list(nms.run(boxes, scores, nms.Params(), np.random.default_rng(0)))
+    b = list(nms.run(boxes, scores, nms.Params(), np.random.default_rng(99)))
+    assert [s.caption for s in a] == [s.caption for s in b]
+    assert all(np.array_equal(x.status, y.status) for x, y in zip(a, b, strict=True))
+
+
+def test_run_on_no_boxes_and_on_boxes_all_below_the_threshold():
+    steps = list(nms.run(np.zeros((0, 4)), [], nms.Params()))
+    assert [s.caption for s in steps] == ["No boxes: nothing to suppress.",
+                                          "Done: kept 0 of 0 boxes; 0 suppressed, 0 below the "
+                                          "score threshold."]
+    steps = list(nms.run([[0, 0, 1, 1]], [0.1], nms.Params(score_threshold=0.5)))
+    assert steps[0].caption == ("1 box to sort by score; 1 box with score ≤ 0.5 set aside. "
+                                "0 boxes in play, highest score first.")
+    assert steps[-1].caption == "Done: kept 0 of 1 box; 0 suppressed, 1 below the score " \
+                                "threshold."
+
+
+def test_soft_run_captions_show_old_and_new_scores():
+    boxes, scores = [[0, 0, 10, 10], [0, 5, 10, 10], [40, 40, 10, 10]], [0.9, 0.8, 0.3]
+    steps = list(nms.run(boxes, scores, nms.Params(method="soft-linear", iou_threshold=0.3,
+                                                   score_threshold=0.6)))
+    # B: 0.8 × (1 − 1/3) = 0.533 < 0.6: it leaves; C (0.3) was set aside from the start
+    assert steps[0].caption.startswith("3 boxes to sort by score; 1 box with score < 0.6")
+    assert steps[1].caption == ("Kept box 1 (score 0.9); lowered the scores of 1 box (IoU > "
+                                "0.3, score × (1 − IoU)): 0.8→0.533; 1 box fell below 0.6 and "
+                                "left; 0 boxes left in play.")
+    assert steps[-1].caption == ("Done: kept 1 of 3 boxes; 1 dropped when their scores fell "
+                                 "below 0.6, 1 below the score threshold.")
+    steps = list(nms.run(boxes, scores, nms.Params(method="soft-gaussian", sigma=0.5)))
+    assert "(score × exp(−IoU²/0.5)): 0.8→0.641" in steps[1].caption
+    assert steps[2].caption.startswith("Kept box 2 (score 0.641); no box in play overlaps it, "
+                                       "so no score changed")
+
+
+# --- sample boxes and bad input -------------------------------------------------------------
+def test_sample_boxes_are_seeded_clustered_detections():
+    a = nms.sample_boxes(500, np.random.default_rng(0))
+    b = nms.sample_boxes(500, np.random.default_rng(0))
+    np.testing.assert_array_equal(a[0], b[0])
+    boxes, scores = a
+    assert boxes.shape == (500, 4) and scores.shape == (500,)
+    assert (boxes[:, 2:] > 0).all() and ((scores >= 0.01) & (scores <= 1)).all()
+    # 20 objects: NMS leaves far fewer boxes than it was given, but at least one each
+    assert 20 <= len(nms.nms(boxes, scores, 0.3)) < 150
+    with pytest.raises(ValueError, match="negative"):
+        nms.sample_boxes(-1, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="at least one object"):
+        nms.sample_boxes(5, np.random.default_rng(0), objects=0)
+
+
+@pytest.mark.parametrize(("boxes", "scores", "message"), [
+    ([[0, 0, 1, np.nan]], [0.5], "NaN or infinite"),
+    ([[0, 0, 1, np.inf]], [0.5], "NaN or infinite"),
+    ([[0, 0, -1, 1]], [0.5], "must not be negative"),
+    ([[0, 0, 1, 1], [1, 1, 1, 1]], [0.5], "one score per box: 2 boxes, 1 score"),
+    ([[0, 0, 1]], [0.5], "rows of x, y, width, height"),
+    ([["a", 0, 1, 1]], [0.5], "must be numbers"),
+    ([[0, 0, 1, 1]], [np.nan], "scores contain NaN"),
+    ([[0, 0, 1, 1]], ["high"], "scores must be numbers"),
+    ([[0, 0, 1, 1]], [[0.5]], "one number per box"),
+])
+def test_bad_input_gets_a_clear_message(boxes, scores, message):
+    for fn in (nms.nms, nms.nms_literal, nms.soft_nms):
+        with pytest.raises(ValueError, match=message):
+            fn(boxes, scores)
+    with pytest.raises(ValueError, match=message):
+        next(nms.run(boxes, scores, nms.Params()))
+
+
+def test_bad_thresholds_and_parameters_get_a_clear_message():
+    boxes, scores = [[0, 0, 1, 1]], [0.5]
+    for bad in (-0.1, 1.5, np.nan):
+        with pytest.raises(ValueError, match="iou_threshold must be between 0 and 1"):
+            nms.nms(boxes, scores, bad)
+        with pytest.raises(ValueError, match="iou_threshold must be between 0 and 1"):
+            nms.nms_literal(boxes, scores, bad)
+    with pytest.raises(ValueError, match="linear or gaussian"):
+        nms.soft_nms(boxes, scores, method="cubic")
+    for sigma in (0.0, -1.0, np.inf, np.nan):
+        with pytest.raises(ValueError, match="sigma must be a positive number"):
+            nms.soft_nms(boxes, scores, sigma=sigma)
+    with pytest.raises(ValueError, match="method must be one of"):
+        next(nms.run(boxes, scores, nms.Params(method="fast")))
+    with pytest.raises(ValueError, match="iou_threshold must be between"):
+        next(nms.run(boxes, scores, nms.Params(iou_threshold=2.0)))
+    with pytest.raises(ValueError, match="compares one box"):
+        nms.iou([[0, 0, 1, 1], [1, 1, 1, 1]], boxes)
+
+
+def test_no_boxes_is_not_an_error():
+    assert nms.nms(np.zeros((0, 4)), []).tolist() == []
+    assert nms.nms_literal([], []).tolist() == []
+    kept, new = nms.soft_nms(np.zeros((0, 4)), np.zeros(0))
+    assert kept.tolist() == [] and new.tolist() == []
+    assert nms.iou([0, 0, 1, 1], np.zeros((0, 4))).shape == (0,)

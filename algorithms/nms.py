@@ -26,7 +26,9 @@ Conventions (the same as ``cv2.dnn.NMSBoxes``, so results can be checked against
   only when a score or an IoU sits within float32 rounding of a threshold or a tie.
 * Any finite coordinates work, 1e-300 or 1e300: boxes are rescaled by a power of two (an
   exact operation) before areas are formed, so nothing overflows into inf or NaN. A box
-  more than ~1e150 times smaller than the largest coordinate may then count as empty.
+  whose area is more than ~1e300 times smaller than the largest coordinate squared (say a
+  1e-160 × 1e-160 box beside a coordinate of 1) counts as empty, as does a box whose width
+  or height is lost in rounding against its own corner (x + w == x).
 
 ``nms`` is the vectorized version (one numpy pass per kept box over the boxes still in
 play, which shrink as boxes are suppressed); ``nms_literal`` is the same algorithm as a
@@ -123,21 +125,22 @@ def _check_threshold(name: str, value: float, low: float = 0.0, high: float = 1.
     return value
 
 
-def _scale(*groups: np.ndarray) -> float:
-    """A power of two that brings the largest coordinate of all groups to [0.5, 1)."""
+def _scale(*groups: np.ndarray) -> int:
+    """The power of two that brings the largest coordinate of all groups into [2⁴⁹⁹, 2⁵⁰⁰):
+    areas and unions stay below 2¹⁰⁰³ (float64 overflows at 2¹⁰²⁴), and small boxes are
+    lifted far above the subnormal range, where precision is lost."""
     largest = max((float(np.abs(g).max()) for g in groups if g.size), default=0.0)
-    if largest == 0.0:
-        return 1.0
-    return float(np.ldexp(1.0, -int(np.frexp(largest)[1])))
+    return 500 - int(np.frexp(largest)[1])
 
 
-def corners(boxes: np.ndarray, scale: float = 1.0) -> np.ndarray:
-    """(5, n) rows x1, y1, x2, y2, area of (x, y, w, h) boxes multiplied by `scale`.
+def corners(boxes: np.ndarray, shift: int = 0) -> np.ndarray:
+    """(5, n) rows x1, y1, x2, y2, area of (x, y, w, h) boxes multiplied by 2**shift.
 
     The area comes from the corners, not from w·h, so that a box's overlap with itself
-    equals its own area exactly and its IoU with itself is exactly 1.
+    equals its own area exactly and its IoU with itself is exactly 1. `np.ldexp` scales
+    each value exactly and never forms 2**shift itself, which overflows for tiny boxes.
     """
-    b = boxes * scale
+    b = np.ldexp(boxes, shift)
     out = np.empty((5, len(b)))
     out[0], out[1] = b[:, 0], b[:, 1]
     out[2] = b[:, 0] + b[:, 2]
@@ -243,10 +246,10 @@ class _Live:
         sides = np.minimum(shifted[2] - shifted[0], shifted[3] - shifted[1])[solid]
         if not span <= 1024 * float(sides.min()):
             return
-        unit = np.ldexp(1.0, -int(np.frexp(span)[1]))
+        unit = -int(np.frexp(span)[1])
         rough = np.empty(exact.shape, np.float32)
-        rough[:4] = shifted * unit
-        rough[4] = exact[4] * (unit * unit)
+        rough[:4] = np.ldexp(shifted, unit)
+        rough[4] = np.ldexp(exact[4], 2 * unit)
         self.rough = rough
 
     def keep(self, which) -> None:

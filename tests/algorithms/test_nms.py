@@ -172,8 +172,8 @@ def test_iou_equals_pixel_counting_and_is_symmetric(a, b):
     assert nms.iou(a, [a])[0] == 1.0
 
 
-finite_box = st.tuples(st.floats(-1e6, 1e6), st.floats(-1e6, 1e6),
-                       st.floats(0, 1e6), st.floats(0, 1e6))
+side = st.one_of(st.just(0.0), st.floats(1e-100, 1e6))
+finite_box = st.tuples(st.floats(-1e6, 1e6), st.floats(-1e6, 1e6), side, side)
 
 
 @settings(max_examples=200, deadline=None)
@@ -188,6 +188,13 @@ def test_iou_matrix_is_symmetric_in_range_and_one_on_the_diagonal(boxes):
     np.testing.assert_array_equal(np.diag(m), np.where(solid, 1.0, 0.0))
     np.testing.assert_array_equal(m[0], nms.iou(boxes[0], boxes))
     np.testing.assert_array_equal(nms.iou_matrix(boxes[:1], boxes), m[:1])
+
+
+@pytest.mark.parametrize("box", [(0.0, 0.0, 1.0, 5e-324), (0.0, 0.0, 5e-324, 5e-324),
+                                 (1e300, -1e300, 1e300, 1e299)])
+def test_a_box_with_extreme_sides_overlaps_itself_fully(box):
+    assert nms.iou(box, [box])[0] == 1.0
+    assert nms.iou_matrix([box, (0.0, 0.0, 0.0, 5e-324)]).tolist() == [[1.0, 0.0], [0.0, 0.0]]
 
 
 def test_disjoint_boxes_have_iou_zero():

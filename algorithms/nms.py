@@ -94,7 +94,7 @@ def check_boxes(boxes, scores=None) -> tuple[np.ndarray, np.ndarray | None]:
         b = np.asarray(boxes, dtype=float)
     except (TypeError, ValueError):
         raise ValueError("boxes must be numbers: rows of x, y, width, height") from None
-    if b.size == 0 and b.ndim <= 2:
+    if b.shape == (0,):   # [] : no boxes at all
         b = b.reshape(0, 4)
     if b.ndim != 2 or b.shape[1] != 4:
         raise ValueError(f"boxes must be rows of x, y, width, height; got shape {b.shape}")
@@ -133,7 +133,7 @@ def _scale(*groups: np.ndarray) -> int:
     return 500 - int(np.frexp(largest)[1])
 
 
-def corners(boxes: np.ndarray, shift: int = 0) -> np.ndarray:
+def corners(boxes: np.ndarray, shift: int) -> np.ndarray:
     """(5, n) rows x1, y1, x2, y2, area of (x, y, w, h) boxes multiplied by 2**shift.
 
     The area comes from the corners, not from w·h, so that a box's overlap with itself
@@ -159,23 +159,28 @@ def _parts(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _ratio(inter: np.ndarray, union: np.ndarray) -> np.ndarray:
-    """IoU from the parts; 0 when nothing overlaps (also when both boxes are empty)."""
-    return np.minimum(inter / np.maximum(union, np.finfo(float).tiny), 1.0)
+    """IoU from the parts; 0 when nothing overlaps (also when both boxes are empty).
+
+    Never above 1, even after rounding: with areas a ≥ b ≥ i (i = intersection),
+    a + b ≥ a + i ≥ 2i, and rounding is monotone, so fl(fl(a + b) − i) ≥ fl(2i − i) = i.
+    """
+    return inter / np.maximum(union, np.finfo(float).tiny)
 
 
 def _exceeds(a: np.ndarray, b: np.ndarray, threshold) -> np.ndarray:
     """IoU > threshold, decided as intersection > threshold × union (no division).
 
-    This one test decides suppression everywhere in this module (`nms`, `nms_literal`,
+    This one rule decides suppression everywhere in this module (`nms`, `nms_literal`,
     `run`, linear soft-NMS), so they all agree to the last bit. The arithmetic is that of
     `_parts`, done in place to spare memory traffic.
     """
     inter = np.minimum(b[2], a[2])
-    inter -= np.maximum(b[0], a[0])
+    inter -= np.maximum(b[0], a[0])   # the overlap's width; negative when there is none
     h = np.minimum(b[3], a[3])
     h -= np.maximum(b[1], a[1])
-    np.maximum(inter, 0.0, out=inter)
     np.maximum(h, 0.0, out=h)
+    # One clamp is enough: a negative width times a height ≥ 0 is ≤ 0 and, like 0, never
+    # exceeds threshold × union ≥ 0. (Unclamped, two negatives would make a positive.)
     inter *= h
     union = b[4] + a[4]
     union -= inter
@@ -338,18 +343,24 @@ def nms_literal(boxes, scores, iou_threshold: float = 0.5,
 
 
 # --- soft-NMS -----------------------------------------------------------------------------
-def decay(ious: np.ndarray, method: str, iou_threshold: float, sigma: float,
-          over: np.ndarray | None = None) -> np.ndarray:
-    """The factor soft-NMS multiplies each rival's score by, given its IoU with the kept box.
-
-    `over` (IoU > iou_threshold) may be passed in when it was decided elsewhere.
-    """
+def decay(ious, method: str, iou_threshold: float, sigma: float) -> np.ndarray:
+    """The factor soft-NMS multiplies a rival's score by, given its IoU with the kept box
+    (linear: 1 − IoU above the threshold, else 1; gaussian: exp(−IoU²/σ)). For drawing
+    the decay curve; `soft_nms` and `run` decide "above the threshold" as `_exceeds` does."""
+    ious = np.asarray(ious, dtype=float)
     if method == "linear":
-        over = np.asarray(ious) > iou_threshold if over is None else over
-        return np.where(over, 1.0 - np.asarray(ious), 1.0)
+        return np.where(ious > iou_threshold, 1.0 - ious, 1.0)
     if method == "gaussian":
         return np.exp(-(ious * ious) / sigma)
     raise ValueError(f"soft-NMS method must be linear or gaussian, got {method!r}")
+
+
+def _decay(inter, union, method: str, iou_threshold: float, sigma: float) -> np.ndarray:
+    """`decay` from the intersection and union areas."""
+    ious = _ratio(inter, union)
+    if method == "linear":
+        return np.where(inter > iou_threshold * union, 1.0 - ious, 1.0)
+    return np.exp(-(ious * ious) / sigma)
 
 
 def _check_soft(method: str, iou_threshold: float, sigma: float) -> tuple[float, float]:
@@ -383,9 +394,7 @@ def soft_nms(boxes, scores, *, method: str = "gaussian", iou_threshold: float = 
         head = live[:, best]
         rest = np.arange(index.size) != best
         index, current, live = index[rest], current[rest], live[:, rest]
-        inter, union = _parts(head, live)
-        over = _exceeds(head, live, threshold)
-        current = current * decay(_ratio(inter, union), method, threshold, sigma, over)
+        current = current * _decay(*_parts(head, live), method, threshold, sigma)
         stay = current >= score_threshold
         index, current, live = index[stay], current[stay], live[:, stay]
     return np.array(kept, dtype=np.intp), np.array(kept_scores, dtype=float)
@@ -476,19 +485,18 @@ def run(boxes, scores, params: Params, rng: np.random.Generator | None = None
         best = int(in_play[np.argmax(score[in_play])])   # ties: the lowest index
         inter, union = _parts(live[:, best], live)
         ious = _ratio(inter, union)
-        over = _exceeds(live[:, best], live, threshold)
         rivals = status == PENDING
         rivals[best] = False
         status[best] = KEPT
         kept.append(best)
         head = f"Kept box {best + 1} (score {num(score[best], 3)})"
         if not soft:
-            hit = rivals & over
+            hit = rivals & (inter > threshold * union)   # as `_exceeds` decides
             status[hit] = SUPPRESSED
             by[hit] = best
             caption = _greedy_caption(head, ious[hit], ious[rivals], threshold)
         else:
-            factor = decay(ious[rivals], method, threshold, params.sigma, over[rivals])
+            factor = _decay(inter[rivals], union[rivals], method, threshold, params.sigma)
             before = score.copy()
             score[rivals] = score[rivals] * factor
             hit = rivals & (score != before)

@@ -2,6 +2,7 @@
 values and pixel counting, the literal loop against the vectorized version."""
 
 import math
+import re
 
 import cv2
 import numpy as np
@@ -487,54 +488,258 @@ def test_sample_boxes_are_seeded_clustered_detections():
     assert (boxes[:, 2:] > 0).all() and ((scores >= 0.01) & (scores <= 1)).all()
     # 20 objects: NMS leaves far fewer boxes than it was given, but at least one each
     assert 20 <= len(nms.nms(boxes, scores, 0.3)) < 150
-    with pytest.raises(ValueError, match="negative"):
-        nms.sample_boxes(-1, np.random.default_rng(0))
-    with pytest.raises(ValueError, match="at least one object"):
-        nms.sample_boxes(5, np.random.default_rng(0), objects=0)
+    centres = boxes[:, :2] + boxes[:, 2:] / 2      # around objects spread over the frame
+    assert np.abs(centres.mean(0) - [320, 240]).max() < 60
+
+
+def test_sample_boxes_of_one_object_score_higher_the_closer_they_sit():
+    # fewer than 50 boxes: one object by default; all boxes jitter around it
+    boxes, scores = nms.sample_boxes(40, np.random.default_rng(6))
+    middle = np.median(boxes, axis=0)
+    closeness = nms.iou(middle, boxes)
+    assert np.mean(closeness > 0.3) > 0.8
+    rank = np.argsort(np.argsort(closeness)), np.argsort(np.argsort(scores))
+    assert np.corrcoef(*rank)[0, 1] > 0.5          # Spearman: closer → higher score
+    assert nms.sample_boxes(0, np.random.default_rng(0))[0].shape == (0, 4)
+    assert nms.sample_boxes(5, np.random.default_rng(0), objects=1)[1].shape == (5,)
+
+
+def exactly(message):
+    return "^" + re.escape(message) + "$"
 
 
 @pytest.mark.parametrize(("boxes", "scores", "message"), [
-    ([[0, 0, 1, np.nan]], [0.5], "NaN or infinite"),
-    ([[0, 0, 1, np.inf]], [0.5], "NaN or infinite"),
-    ([[0, 0, -1, 1]], [0.5], "must not be negative"),
-    ([[0, 0, 1, 1], [1, 1, 1, 1]], [0.5], "one score per box: 2 boxes, 1 score"),
-    ([[0, 0, 1]], [0.5], "rows of x, y, width, height"),
-    ([["a", 0, 1, 1]], [0.5], "must be numbers"),
-    ([[0, 0, 1, 1]], [np.nan], "scores contain NaN"),
-    ([[0, 0, 1, 1]], ["high"], "scores must be numbers"),
-    ([[0, 0, 1, 1]], [[0.5]], "one number per box"),
+    ([[0, 0, 1, np.nan]], [0.5], "boxes contain NaN or infinite values"),
+    ([[0, 0, 1, np.inf]], [0.5], "boxes contain NaN or infinite values"),
+    ([[0, 0, -1, 1]], [0.5], "box widths and heights must not be negative"),
+    ([[0, 0, 1, 1], [1, 1, 1, 1]], [0.5], "there must be one score per box: 2 boxes, 1 score"),
+    ([[0, 0, 1, 1]], [0.5, 0.6], "there must be one score per box: 1 box, 2 scores"),
+    ([[0, 0, 1]], [0.5], "boxes must be rows of x, y, width, height; got shape (1, 3)"),
+    (np.zeros((0, 3)), [], "boxes must be rows of x, y, width, height; got shape (0, 3)"),
+    ([["a", 0, 1, 1]], [0.5], "boxes must be numbers: rows of x, y, width, height"),
+    ([[0, 0, 1, 1]], [np.nan], "scores contain NaN or infinite values"),
+    ([[0, 0, 1, 1]], ["high"], "scores must be numbers, one per box"),
+    ([[0, 0, 1, 1]], [[0.5]], "scores must be one number per box"),
 ])
 def test_bad_input_gets_a_clear_message(boxes, scores, message):
     for fn in (nms.nms, nms.nms_literal, nms.soft_nms):
-        with pytest.raises(ValueError, match=message):
+        with pytest.raises(ValueError, match=exactly(message)):
             fn(boxes, scores)
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=exactly(message)):
         next(nms.run(boxes, scores, nms.Params()))
 
 
 def test_bad_thresholds_and_parameters_get_a_clear_message():
     boxes, scores = [[0, 0, 1, 1]], [0.5]
     for bad in (-0.1, 1.5, np.nan):
-        with pytest.raises(ValueError, match="iou_threshold must be between 0 and 1"):
-            nms.nms(boxes, scores, bad)
-        with pytest.raises(ValueError, match="iou_threshold must be between 0 and 1"):
-            nms.nms_literal(boxes, scores, bad)
-    with pytest.raises(ValueError, match="linear or gaussian"):
+        message = exactly(f"iou_threshold must be between 0 and 1, got {bad}")
+        for fn in (nms.nms, nms.nms_literal):
+            with pytest.raises(ValueError, match=message):
+                fn(boxes, scores, bad)
+        with pytest.raises(ValueError, match=message):
+            nms.soft_nms(boxes, scores, method="linear", iou_threshold=bad)
+    with pytest.raises(ValueError, match=exactly("soft-NMS method must be linear or gaussian, "
+                                                 "got 'cubic'")):
         nms.soft_nms(boxes, scores, method="cubic")
     for sigma in (0.0, -1.0, np.inf, np.nan):
-        with pytest.raises(ValueError, match="sigma must be a positive number"):
+        with pytest.raises(ValueError, match=exactly(f"sigma must be a positive number, "
+                                                     f"got {sigma}")):
             nms.soft_nms(boxes, scores, sigma=sigma)
     with pytest.raises(ValueError, match="method must be one of"):
         next(nms.run(boxes, scores, nms.Params(method="fast")))
     with pytest.raises(ValueError, match="iou_threshold must be between"):
         next(nms.run(boxes, scores, nms.Params(iou_threshold=2.0)))
-    with pytest.raises(ValueError, match="compares one box"):
+    with pytest.raises(ValueError, match=exactly("iou() compares one box (x, y, width, height) "
+                                                 "with many")):
         nms.iou([[0, 0, 1, 1], [1, 1, 1, 1]], boxes)
+    with pytest.raises(ValueError, match=exactly("the number of boxes must not be negative, "
+                                                 "got -1")):
+        nms.sample_boxes(-1, np.random.default_rng(0))
+    with pytest.raises(ValueError, match=exactly("there must be at least one object to detect")):
+        nms.sample_boxes(5, np.random.default_rng(0), objects=0)
 
 
-def test_no_boxes_is_not_an_error():
-    assert nms.nms(np.zeros((0, 4)), []).tolist() == []
-    assert nms.nms_literal([], []).tolist() == []
-    kept, new = nms.soft_nms(np.zeros((0, 4)), np.zeros(0))
-    assert kept.tolist() == [] and new.tolist() == []
+def test_no_boxes_is_not_an_error_and_indices_stay_integers():
+    for kept in (nms.nms(np.zeros((0, 4)), []), nms.nms_literal([], []),
+                 nms.soft_nms(np.zeros((0, 4)), np.zeros(0))[0]):
+        assert kept.shape == (0,) and kept.dtype == np.intp
+    assert nms.soft_nms([], [])[1].shape == (0,)
     assert nms.iou([0, 0, 1, 1], np.zeros((0, 4))).shape == (0,)
+
+
+# --- more on extremes, the float32 first pass and the captions -------------------------------
+def test_one_huge_box_beside_small_ones_stays_finite():
+    big, small = (1e300, 1e300, 1e300, 1e300), (0.0, 0.0, 1.0, 1.0)
+    assert nms.iou(big, [small, small]).tolist() == [0.0, 0.0]
+    assert nms.iou(small, [big]).tolist() == [0.0]
+    assert nms.iou_matrix([big], [small]).tolist() == [[0.0]]
+    assert nms.iou_matrix([small], [big]).tolist() == [[0.0]]
+    assert nms.iou(big, [big]).tolist() == [1.0]
+
+
+@pytest.mark.parametrize("factor", [1e200, 1e-300])
+def test_soft_nms_and_run_handle_extreme_coordinates(factor):
+    boxes, scores = nms.sample_boxes(80, np.random.default_rng(9), objects=4)
+    for method in ("linear", "gaussian"):
+        kept, new = nms.soft_nms(boxes, scores, method=method)
+        kept_far, new_far = nms.soft_nms(boxes * factor, scores, method=method)
+        np.testing.assert_array_equal(kept_far, kept)
+        np.testing.assert_allclose(new_far, new, rtol=1e-9)
+    last = list(nms.run(boxes * factor, scores, nms.Params()))[-1]
+    np.testing.assert_array_equal(last.kept, nms.nms(boxes, scores))
+    assert np.isfinite(last.ious).all()
+
+
+def thin_boxes(n, rng, along):
+    """Boxes 1 unit thick and 200 long, in a strip 1e5 long: their short side is far below
+    span / 1024, where float32 would misjudge their IoU."""
+    far, near = rng.uniform(5e4, 1e5, n), rng.uniform(0, 10, n)
+    thin, long = np.ones(n), np.full(n, 200.0)
+    return {"x, tall": np.column_stack([far, near, thin, long]),
+            "y, tall": np.column_stack([near, far, thin, long]),
+            "y, wide": np.column_stack([near, far, long, thin]),
+            "x, wide": np.column_stack([far, near, long, thin])}[along]
+
+
+def live_hits(boxes, threshold, rows=40):
+    live = nms._Live(boxes, threshold)
+    got = live.hits(np.arange(rows), slice(rows, None))
+    exact = nms._exceeds(live.exact[:, :rows, None], live.exact[:, rows:], threshold)
+    np.testing.assert_array_equal(got, exact)
+    return live
+
+
+def test_the_float32_first_pass_is_used_where_it_is_safe_and_gives_exact_answers():
+    boxes, scores = nms.sample_boxes(1500, np.random.default_rng(12))
+    boxes = np.vstack([boxes[nms.ranking(scores, 0.0)], [[5, 5, 0, 0]]])  # an empty box too
+    live = live_hits(boxes, 0.5)
+    assert live.rough is not None and live.rough.dtype == np.float32
+    live.keep(np.arange(0, len(boxes), 2))          # both copies follow the boxes kept
+    assert live.rough.shape == live.exact.shape == (5, 751)
+    rows = np.arange(40)
+    np.testing.assert_array_equal(live.hits(rows, slice(40, None)),
+                                  nms._exceeds(live.exact[:, rows, None],
+                                               live.exact[:, 40:], 0.5))
+    few = live_hits(boxes[:60], 0.5)                # 40 × 20 pairs: float64 at once
+    assert few.rough is None
+
+
+@pytest.mark.parametrize("along", ["x, tall", "y, tall", "y, wide", "x, wide"])
+def test_no_float32_pass_for_boxes_too_small_for_it(along):
+    live = live_hits(thin_boxes(600, np.random.default_rng(3), along), 0.5)
+    assert live.rough is None
+
+
+def test_no_float32_pass_below_its_margin_or_without_any_area():
+    boxes, _ = nms.sample_boxes(600, np.random.default_rng(4))
+    assert live_hits(boxes, nms.MARGIN / 2).rough is None
+    flat = boxes.copy()
+    flat[:, 3] = 0
+    assert live_hits(flat, 0.5).rough is None
+
+
+def test_soft_nms_defaults_are_opencvs():
+    boxes, scores = nms.sample_boxes(100, np.random.default_rng(13), objects=4)
+    boxes, scores = np.round(boxes), np.round(scores, 4)
+    # cv2.dnn.softNMSBoxes defaults: sigma 0.5, Gaussian; we also default to a score
+    # threshold of 0.001 and an IoU threshold of 0.3 (used by the linear method only)
+    ref_kept, ref_scores = opencv_soft(boxes, scores, "gaussian", 0.3, 0.5, 0.001)
+    kept, new = nms.soft_nms(boxes, scores)
+    np.testing.assert_array_equal(kept, ref_kept)
+    np.testing.assert_allclose(new, ref_scores, rtol=1e-5)
+
+
+def test_soft_nms_keeps_a_score_lowered_exactly_to_the_threshold():
+    # IoU of (0,0,2,1) and (0,0,1,1) is exactly 0.5: 0.8 × (1 − 0.5) = 0.4, not below 0.4
+    boxes, scores = [[0, 0, 2, 1], [0, 0, 1, 1]], [0.9, 0.8]
+    kept, new = nms.soft_nms(boxes, scores, method="linear", iou_threshold=0.3,
+                             score_threshold=0.4)
+    assert kept.tolist() == [0, 1] and new.tolist() == [0.9, 0.4]
+    assert opencv_soft(boxes, scores, "linear", 0.3, 0.5, 0.4)[0].tolist() == [0, 1]
+    params = nms.Params(method="soft-linear", iou_threshold=0.3, score_threshold=0.4)
+    assert list(nms.run(boxes, scores, params))[-1].kept.tolist() == [0, 1]
+
+
+def test_a_score_equal_to_the_threshold_is_set_aside_by_greedy_but_not_by_soft_nms():
+    boxes, scores = [[0, 0, 1, 1], [5, 5, 1, 1]], [0.9, 0.25]
+    greedy = next(nms.run(boxes, scores, nms.Params(score_threshold=0.25)))
+    soft = next(nms.run(boxes, scores, nms.Params(method="soft-gaussian",
+                                                  score_threshold=0.25)))
+    assert greedy.status.tolist() == [PENDING, BELOW]
+    assert soft.status.tolist() == [PENDING, PENDING]
+
+
+def test_the_start_step_shows_the_data_alone():
+    boxes, scores = nms.sample_boxes(30, np.random.default_rng(0))
+    start = next(nms.run(boxes, scores, nms.Params()))
+    assert start.current == -1
+    assert start.ious.dtype == float and not start.ious.any() and start.ious.shape == (30,)
+    for mask in (start.rivals, start.changed):
+        assert mask.dtype == bool and mask.shape == (30,) and not mask.any()
+    assert start.suppressed_by.tolist() == [-1] * 30
+    assert start.kept.dtype == np.intp and start.kept.shape == (0,)
+    assert start.status.dtype == np.int8
+    np.testing.assert_array_equal(start.boxes, boxes)
+    np.testing.assert_array_equal(start.scores, scores)
+
+
+def suppression_demo(copies):
+    """Box 1 (score 0.9) and `copies` taller boxes sharing its top-left corner (IoU with it
+    10/11, 10/12, …, all above 0.4567), box 8 beside it (IoU 1/3) and box 9 far away;
+    two more boxes score at or below 0.1234."""
+    rivals = [[0, 0, 10, 10 + k] for k in range(1, copies + 1)]
+    boxes = [[0, 0, 10, 10], *rivals, [5, 0, 10, 10], [40, 0, 10, 10],
+             [100, 100, 5, 5], [200, 200, 5, 5]]
+    scores = [0.9] + [0.8123] * copies + [0.85, 0.8, 0.1, 0.1234]
+    return boxes, scores
+
+
+def test_greedy_captions_word_by_word():
+    boxes, scores = suppression_demo(6)
+    steps = list(nms.run(boxes, scores, nms.Params(iou_threshold=0.4567,
+                                                   score_threshold=0.1234)))
+    assert [s.caption for s in steps] == [
+        "11 boxes to sort by score; 2 boxes with score ≤ 0.123 set aside. 9 boxes in play, "
+        "highest score first.",
+        "Kept box 1 (score 0.9); suppressed 6 boxes with IoU > 0.457: 0.91, 0.83, 0.77, 0.71, "
+        "0.67, …; 2 boxes left in play.",
+        "Kept box 8 (score 0.85); no box in play overlaps it by IoU > 0.457 (the largest is 0); "
+        "1 box left in play.",
+        "Kept box 9 (score 0.8); no other box was in play; 0 boxes left in play.",
+        "Done: kept 3 of 11 boxes; 6 suppressed, 2 below the score threshold."]
+    boxes, scores = suppression_demo(5)
+    second = list(nms.run(boxes, scores, nms.Params(iou_threshold=0.4567)))[1]
+    # no score threshold this time: the two low boxes are in play too
+    assert second.caption.endswith("suppressed 5 boxes with IoU > 0.457: 0.91, 0.83, 0.77, "
+                                   "0.71, 0.67; 4 boxes left in play.")
+    one = next(nms.run([[0, 0, 1, 1], [5, 5, 1, 1]], [0.9, 0.1],
+                       nms.Params(score_threshold=0.5)))
+    assert one.caption == ("2 boxes to sort by score; 1 box with score ≤ 0.5 set aside. "
+                           "1 box in play, highest score first.")
+
+
+def test_soft_captions_word_by_word():
+    # linear, threshold 0.4567: the six rivals of box 1 keep 1 − IoU = k / (10 + k) of
+    # 0.8123: 0.0738, 0.135, 0.187, 0.232, 0.271, 0.305; the first four fall below 0.2345
+    boxes, scores = suppression_demo(6)
+    steps = list(nms.run(boxes, scores, nms.Params(method="soft-linear", iou_threshold=0.4567,
+                                                   score_threshold=0.2345)))
+    assert steps[0].caption.startswith("11 boxes to sort by score; 2 boxes with score < 0.234 "
+                                       "set aside.")
+    assert steps[1].caption == (
+        "Kept box 1 (score 0.9); lowered the scores of 6 boxes (IoU > 0.457, score × (1 − IoU))"
+        ": 0.812→0.0738, 0.812→0.135, 0.812→0.187, 0.812→0.232, 0.812→0.271, …; 4 boxes fell "
+        "below 0.234 and left; 4 boxes left in play.")
+    # later, box 7 (0.305) is kept and box 6 (IoU 150/160 with it) drops to 0.017
+    assert steps[-1].caption == ("Done: kept 4 of 11 boxes; 5 dropped when their scores fell "
+                                 "below 0.234, 2 below the score threshold.")
+    boxes, scores = suppression_demo(5)
+    second = list(nms.run(boxes, scores, nms.Params(method="soft-linear",
+                                                    iou_threshold=0.4567)))[1]
+    assert "0.812→0.0738, 0.812→0.135, 0.812→0.187, 0.812→0.232, 0.812→0.271;" in second.caption
+    gauss = list(nms.run(boxes, scores, nms.Params(method="soft-gaussian", sigma=0.3333)))[1]
+    assert "(score × exp(−IoU²/0.333)):" in gauss.caption
+    alone = list(nms.run([[0, 0, 1, 1]], [0.5], nms.Params(method="soft-linear",
+                                                             score_threshold=0.1234)))
+    assert alone[-1].caption == ("Done: kept 1 of 1 box; 0 dropped when their scores fell "
+                                 "below 0.123, 0 below the score threshold.")

@@ -65,7 +65,10 @@ class LogisticModel:
 
     def decision_function(self, X) -> np.ndarray:
         """Scores: (n,) for two classes (positive → the second), else (n, C)."""
-        Z = self.scaling.apply(np.asarray(X, dtype=np.float64)) @ self.W.T + self.b
+        X = self.scaling.apply(np.atleast_2d(np.asarray(X, dtype=np.float64)))
+        # two features: sum the products per feature (no BLAS call, which stalls when the
+        # other core is busy)
+        Z = X[:, 0, None] * self.W[:, 0] + X[:, 1, None] * self.W[:, 1] + self.b
         return Z[:, 0] if self.binary else Z
 
     def predict_proba(self, X) -> np.ndarray:

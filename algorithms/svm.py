@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import combinations
 
 import numpy as np
@@ -151,21 +152,57 @@ class SVMModel:
         return len(self.machines) == 1
 
     def _values(self, X) -> np.ndarray:
-        """(n, machines) decision values."""
+        """(n, machines) decision values.
+
+        Linear: w·x + b. Polynomial: the kernel sum expanded once into the coefficients of
+        a polynomial in (x₁, x₂), then evaluated. RBF on the points of a grid (a regular
+        or irregular meshgrid, x varying fastest, as region shading asks): the kernel
+        factors into exp(−γ(x₁ − z₁)²)·exp(−γ(x₂ − z₂)²), so the sum over support vectors
+        is one matrix product of the two axes' factors. Otherwise the kernel sum in chunks.
+        """
         Z = self.scaling.apply(np.atleast_2d(np.asarray(X, dtype=np.float64)))
         out = np.empty((len(Z), len(self.machines)))
+        axes = _grid_axes(Z) if self.kernel == "rbf" else None
         for m, mc in enumerate(self.machines):
             if mc.w is not None:
-                out[:, m] = Z @ mc.w + mc.b
-                continue
-            out[:, m] = mc.b
-            if len(mc.coef) == 0:
-                continue
-            rows = max(1, PAIRS_PER_CHUNK // len(mc.coef))
-            for s in range(0, len(Z), rows):
-                K = kernel(Z[s:s + rows], mc.vectors, self.kernel, self.gamma, self.degree,
-                           self.coef0)
-                out[s:s + rows, m] += K @ mc.coef
+                out[:, m] = Z[:, 0] * mc.w[0] + Z[:, 1] * mc.w[1] + mc.b
+            elif len(mc.coef) == 0:
+                out[:, m] = mc.b
+            elif self.kernel == "poly":
+                out[:, m] = _polynomial(self._expanded[m], Z) + mc.b
+            elif axes is not None:
+                xs, ys = axes
+                ex = np.exp(-self.gamma * (xs[None, :] - mc.vectors[:, 0, None]) ** 2)
+                ey = np.exp(-self.gamma * (ys[None, :] - mc.vectors[:, 1, None]) ** 2)
+                out[:, m] = (ey.T @ (mc.coef[:, None] * ex)).ravel() + mc.b
+            else:
+                out[:, m] = mc.b
+                rows = max(1, PAIRS_PER_CHUNK // len(mc.coef))
+                for s in range(0, len(Z), rows):
+                    K = kernel(Z[s:s + rows], mc.vectors, self.kernel, self.gamma,
+                               self.degree, self.coef0)
+                    out[s:s + rows, m] += K @ mc.coef
+        return out
+
+    @cached_property
+    def _expanded(self) -> list[np.ndarray]:
+        """Per machine, A with f(x) − b = Σ_{p+q≤d} A[p, q]·x₁^p·x₂^q (polynomial kernel).
+
+        (γ(x₁z₁ + x₂z₂) + c)^d = Σ_{p+q+r=d} d!/(p!q!r!)·γ^{p+q}·c^r·(x₁z₁)^p·(x₂z₂)^q, so
+        A[p, q] = d!/(p!q!r!)·γ^{p+q}·c^r·Σ_s coef_s·z₁^p·z₂^q.
+        """
+        d = self.degree
+        p, q = np.meshgrid(np.arange(d + 1), np.arange(d + 1), indexing="ij")
+        r = d - p - q
+        fact = np.vectorize(math.factorial)
+        terms = np.where(r >= 0, fact(d) / (fact(p) * fact(q) * fact(np.maximum(r, 0))), 0.0)
+        terms = terms * self.gamma ** (p + q) * np.where(r >= 0, self.coef0 ** np.maximum(r, 0),
+                                                         0.0)
+        out = []
+        for mc in self.machines:
+            z1 = mc.vectors[:, 0, None] ** np.arange(d + 1)
+            z2 = mc.vectors[:, 1, None] ** np.arange(d + 1)
+            out.append(terms * ((z1 * mc.coef[:, None]).T @ z2))
         return out
 
     def decision_function(self, X) -> np.ndarray:
@@ -202,6 +239,26 @@ class SVMModel:
             w = mc.w / self.scaling.scale
             out.append((w, float(mc.b - w @ self.scaling.mean)))
         return out
+
+
+def _polynomial(A: np.ndarray, Z: np.ndarray) -> np.ndarray:
+    """Σ A[p, q]·x₁^p·x₂^q at every row of Z."""
+    powers = np.arange(len(A))
+    return (((Z[:, 0, None] ** powers) @ A) * Z[:, 1, None] ** powers).sum(axis=1)
+
+
+def _grid_axes(Z: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(xs, ys) if the rows of Z are the points of a meshgrid, x varying fastest."""
+    if len(Z) < 4:
+        return None
+    nx = int(np.argmax(Z[:, 1] != Z[0, 1]))
+    if nx < 2 or len(Z) % nx:
+        return None
+    G = Z.reshape(-1, nx, 2)
+    xs, ys = G[0, :, 0], G[:, 0, 1]
+    if (G[:, :, 0] == xs).all() and (G[:, :, 1] == ys[:, None]).all():
+        return xs, ys
+    return None
 
 
 def vote_scores(V: np.ndarray, n_classes: int) -> np.ndarray:

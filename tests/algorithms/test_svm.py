@@ -224,6 +224,39 @@ def test_confidence_follows_the_decision_value():
     np.testing.assert_array_equal(multi.predict(GRID), multi.classes[np.argmax(P, 1)])
 
 
+@pytest.mark.parametrize(("kernel", "classes"), [("rbf", 2), ("rbf", 3), ("poly", 2),
+                                                 ("poly", 3)])
+def test_grid_and_polynomial_shortcuts_equal_the_plain_kernel_sum(kernel, classes):
+    d = data("blobs", classes=classes, noise=0.3)
+    model = steps_of(d, Params(kernel=kernel, gamma=0.1, degree=4, coef0=0.5,
+                               steps=400))[-1].model
+    xs, ys = np.linspace(-9, 9, 31), np.linspace(-7, 8, 23) ** 3 / 50   # uneven rows too
+    grid = np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2)
+    assert svm._grid_axes(grid) is not None and svm._grid_axes(GRID) is None
+    plain = np.column_stack([
+        svm.kernel(grid, m.vectors, kernel, 0.1, 4, 0.5) @ m.coef + m.b
+        for m in model.machines])
+    values = model._values(grid)
+    np.testing.assert_allclose(values, plain, rtol=1e-9, atol=1e-9 * np.abs(plain).max())
+    # the same points in another order are no grid: the plain path gives the same numbers
+    order = np.random.default_rng(1).permutation(len(grid))
+    np.testing.assert_allclose(model._values(grid[order]), values[order], rtol=1e-9,
+                               atol=1e-9 * np.abs(plain).max())
+
+
+def test_grid_detection_needs_a_true_meshgrid():
+    xs = np.arange(4.0)
+    grid = np.stack(np.meshgrid(xs, xs + 10), -1).reshape(-1, 2)
+    np.testing.assert_array_equal(svm._grid_axes(grid)[0], xs)
+    np.testing.assert_array_equal(svm._grid_axes(grid)[1], xs + 10)
+    broken = grid.copy()
+    broken[5, 0] = 99.0
+    assert svm._grid_axes(broken) is None
+    assert svm._grid_axes(grid[:-1]) is None          # a row short
+    assert svm._grid_axes(grid[:3]) is None
+    assert svm._grid_axes(np.zeros((8, 2))) is None   # a single row repeated is no grid
+
+
 # --- the subgradient solver ------------------------------------------------------------------
 def test_subgradient_descent_approaches_the_smo_optimum():
     d = data("linear", points=200, noise=0.3)

@@ -41,7 +41,8 @@ BALL = {"euclidean": "circle", "manhattan": "diamond", "chebyshev": "square",
 BRUTE_BELOW = 250_000       # queries × training points up to which every distance is taken
 PAIRS_PER_CHUNK = 2_000_000  # bounds the temporary (queries × candidates) arrays
 CELL_OCCUPANCY = 2.0        # mean training points per grid cell (at least; see _Grid)
-TILE_QUERIES = 32           # queries per tile, on average, in the search far from the data
+TILE_QUERIES = 8            # queries per fine tile, on average, in the search far from the data
+SUBTILES = 4                # a coarse tile is 4 × 4 fine tiles
 # Rounding makes a computed distance a few parts in 10¹⁶ off; every "surely nearer" test
 # leaves this relative margin, so rounding can never drop a neighbour (or a tied one).
 MARGIN = 1e-9
@@ -88,26 +89,42 @@ def distances(Q: np.ndarray, P: np.ndarray, metric: str) -> np.ndarray:
     return pair_distances(Q[:, None, :], P[None, :, :], metric)
 
 
-def _select(D: np.ndarray, I: np.ndarray, k: int, ordered: bool):
-    """The k smallest of each row of D (candidates I; padding has D = inf).
+def _smallest(D: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Columns of the k smallest of each row of D, their values, and rows left ambiguous.
 
-    Ties are broken by the smaller training index. Returns (dist, idx, kth) with kth the
-    k-th smallest distance of each row.
+    A row is ambiguous when a value not chosen equals the k-th chosen: which of the equals
+    to keep is then for the caller to settle. Few neighbours are found by taking the
+    minimum k times (cheaper than a partition on short rows); more by a partition.
     """
-    if D.shape[1] == k:
-        dist, idx = D, I
+    rows = np.arange(len(D))
+    if k <= 8:
+        W = D.copy()
+        cols = np.empty((len(D), k), dtype=np.int64)
+        for t in range(k):
+            cols[:, t] = W.argmin(axis=1)
+            W[rows, cols[:, t]] = np.inf
+        dist = D[rows[:, None], cols]
+        kth = dist[:, -1]
+        ambiguous = (kth[:, None] == W).any(axis=1) & np.isfinite(kth)
     else:
-        part = np.argpartition(D, k - 1, axis=1)[:, :k]
-        dist = np.take_along_axis(D, part, 1)
-        idx = np.take_along_axis(I, part, 1)
+        cols = np.argpartition(D, k - 1, axis=1)[:, :k]
+        dist = np.take_along_axis(D, cols, 1)
         kth = dist.max(axis=1)
-        # rows where more candidates than k are as near as the k-th: the partition chose
-        # among equals arbitrarily, so sort those rows by (distance, index) to choose right
-        tied = np.flatnonzero((kth[:, None] >= D).sum(axis=1) > k)
-        if len(tied):
-            order = np.lexsort((I[tied], D[tied]))[:, :k]
-            dist[tied] = np.take_along_axis(D[tied], order, 1)
-            idx[tied] = np.take_along_axis(I[tied], order, 1)
+        ambiguous = (kth[:, None] >= D).sum(axis=1) > k
+    return cols, dist, np.flatnonzero(ambiguous)
+
+
+def _select(D: np.ndarray, I: np.ndarray, k: int, ordered: bool):
+    """The k smallest of each row of D (candidates I), ties going to the smaller index.
+
+    Returns (dist, idx, kth) with kth the k-th smallest distance of each row.
+    """
+    cols, dist, tied = _smallest(D, k)
+    idx = np.take_along_axis(I, cols, 1)
+    if len(tied):
+        order = np.lexsort((I[tied], D[tied]))[:, :k]
+        dist[tied] = np.take_along_axis(D[tied], order, 1)
+        idx[tied] = np.take_along_axis(I[tied], order, 1)
     if ordered:
         order = np.lexsort((idx, dist))
         dist, idx = np.take_along_axis(dist, order, 1), np.take_along_axis(idx, order, 1)
@@ -133,32 +150,36 @@ def _expand(cells: np.ndarray, counts: np.ndarray, starts: np.ndarray, order: np
     return cand, totals
 
 
-def _nearest_among(Q, xs, ys, cand, totals, k, metric, ordered):
-    """The k nearest of each query among its candidates (rows with ≥ k of them).
+def _nearest_among(Q, owner, cand, totals, xs, ys, k, metric, ordered):
+    """The k nearest of each query among its candidates, ``cand[owner[q]]``.
 
-    ``xs``, ``ys`` are the training coordinates followed by one point at infinity, which
-    the padding in ``cand`` points to. Rows are grouped by candidate count (powers of two),
-    so padding wastes at most half, and processed in chunks that bound the temporary
-    arrays. Returns dist, idx and kth.
+    Candidate rows are shared: all queries of a cell or tile own the same row. ``xs``,
+    ``ys`` are the training coordinates followed by one point at infinity, which the
+    padding in ``cand`` points to; every row must hold at least k real candidates.
+    Queries are grouped by candidate count (powers of two), so padding wastes at most
+    half, and processed in chunks that bound the temporary arrays. Returns dist, idx, kth.
     """
     q = len(Q)
     dist = np.empty((q, k))
     idx = np.empty((q, k), dtype=np.int64)
     kth = np.empty(q)
-    group = np.ceil(np.log2(np.maximum(totals, 1))).astype(int)
+    cx, cy = xs[cand], ys[cand]
+    counts = totals[owner]
+    group = np.ceil(np.log2(np.maximum(counts, 1))).astype(int)
+    by_owner = np.argsort(owner, kind="stable")   # neighbouring rows read the same candidates
     for g in np.unique(group):
-        rows = np.flatnonzero(group == g)
-        m = max(int(totals[rows].max()), k)
+        queries = by_owner[group[by_owner] == g]
+        m = max(int(counts[queries].max()), k)
         per_chunk = max(1, PAIRS_PER_CHUNK // m)
-        for s in range(0, len(rows), per_chunk):
-            part = rows[s:s + per_chunk]
-            I = cand[part, :m]
-            dx = xs[I]
+        for s in range(0, len(queries), per_chunk):
+            part = queries[s:s + per_chunk]
+            rows = owner[part]
+            dx = cx[rows, :m]
             dx -= Q[part, 0, None]
-            dy = ys[I]
+            dy = cy[rows, :m]
             dy -= Q[part, 1, None]
             D = _combine(np.abs(dx, out=dx), np.abs(dy, out=dy), metric)
-            dist[part], idx[part], kth[part] = _select(D, I, k, ordered)
+            dist[part], idx[part], kth[part] = _select(D, cand[rows, :m], k, ordered)
     return dist, idx, kth
 
 
@@ -177,6 +198,7 @@ def _rect_distances(alo, ahi, blo, bhi, metric):
 
 
 def _combine(dx, dy, metric):
+    """The metric from the absolute axis differences (overwrites dx)."""
     if metric == "euclidean":
         dx *= dx
         dy *= dy
@@ -209,14 +231,13 @@ class _Grid:
     Cells are sized so that a cell holds about max(CELL_OCCUPANCY, k / 2) points on
     average, and each non-empty cell knows the tight box around its points.
 
-    Near the data a query searches the 3 × 3 cells around its own, and keeps the answer
-    if its k-th neighbour is nearer than the edge of that block: every point outside is at
-    least that far along one axis, and all three metrics are at least the largest axis
-    difference. The other queries (far from the data, or in a gap) are grouped into tiles:
-    for each tile, the boxes of the non-empty cells give a distance within which k points
-    surely lie for every query of the tile, and every cell that might hold a nearer point
-    is kept; each query then narrows its tile's cells the same way for itself, and
-    measures only the points in the cells left.
+    Near the data a query searches the 3 × 3 cells around its own (all queries of a cell
+    share that list), and keeps the answer if its k-th neighbour is nearer than the edge
+    of the block: every point outside is at least that far along one axis, and all three
+    metrics are at least the largest axis difference. The other queries (far from the
+    data, or in a gap) are grouped into tiles: for each tile, the boxes of the non-empty
+    cells give a distance within which k points surely lie for every query of the tile,
+    and every cell that might hold a nearer point is searched.
     """
 
     def __init__(self, P: np.ndarray, k: int):
@@ -238,8 +259,9 @@ class _Grid:
         self.full = np.flatnonzero(self.counts)
         ordered = P[self.order]
         first = self.starts[self.full]
-        self.box_lo = np.minimum.reduceat(ordered, first, axis=0)
-        self.box_hi = np.maximum.reduceat(ordered, first, axis=0)
+        lo, hi = np.minimum.reduceat(ordered, first), np.maximum.reduceat(ordered, first)
+        self.box_lo = (lo[:, 0].copy(), lo[:, 1].copy())
+        self.box_hi = (hi[:, 0].copy(), hi[:, 1].copy())
         # coordinates by column, then one point at infinity for padded candidate lists
         self.xs = np.append(P[:, 0], np.inf)
         self.ys = np.append(P[:, 1], np.inf)
@@ -272,17 +294,18 @@ class _Grid:
         """Search the 3 × 3 cells around each query's own; ok where that is surely enough."""
         nx, ny = int(self.shape[0]), int(self.shape[1])
         coords = self._coords(Q)
+        cells, owner = np.unique(coords[:, 0] * ny + coords[:, 1], return_inverse=True)
+        cx, cy = cells // ny, cells % ny
+        off = np.array([-1, 0, 1])
+        bx = (cx[:, None, None] + off[None, :, None]).repeat(3, axis=2)
+        by = (cy[:, None, None] + off[None, None, :]).repeat(3, axis=1)
+        valid = ((bx >= 0) & (bx < nx) & (by >= 0) & (by < ny)).reshape(len(cells), 9)
+        block = (np.clip(bx, 0, nx - 1) * ny + np.clip(by, 0, ny - 1)).reshape(len(cells), 9)
+        cand, totals = _expand(block, np.where(valid, self.counts[block], 0), self.starts,
+                               self.order)
+        # the least distance from each query to any point outside its block
         lo_c = np.maximum(coords - 1, 0)
         hi_c = np.minimum(coords + 1, self.shape - 1)
-        off = np.array([-1, 0, 1])
-        bx = coords[:, 0, None, None] + off[None, :, None]
-        by = coords[:, 1, None, None] + off[None, None, :]
-        valid = (bx >= 0) & (bx < nx) & (by >= 0) & (by < ny)
-        block = np.where(valid, np.clip(bx, 0, nx - 1) * ny + np.clip(by, 0, ny - 1), 0)
-        block = block.reshape(len(Q), 9)
-        counts = np.where(valid.reshape(len(Q), 9), self.counts[block], 0)
-        cand, totals = _expand(block, counts, self.starts, self.order)
-        # the least distance from each query to any point outside its block
         left = np.where(lo_c[:, 0] > 0, Q[:, 0] - (self.lo[0] + lo_c[:, 0] * self.h), np.inf)
         right = np.where(hi_c[:, 0] < nx - 1,
                          self.lo[0] + (hi_c[:, 0] + 1) * self.h - Q[:, 0], np.inf)
@@ -292,43 +315,73 @@ class _Grid:
         bound = np.minimum(np.minimum(left, right), np.minimum(down, up))
         dist = np.empty((len(Q), self.k))
         idx = np.empty((len(Q), self.k), dtype=np.int64)
-        enough = np.flatnonzero(totals >= self.k)
-        d, i, kth = _nearest_among(Q[enough], self.xs, self.ys, cand[enough], totals[enough],
-                                   self.k, metric, ordered)
-        dist[enough], idx[enough] = d, i
         ok = np.zeros(len(Q), dtype=bool)
-        ok[enough] = kth * (1 + MARGIN) < bound[enough]
+        enough = np.flatnonzero(totals[owner] >= self.k)
+        if len(enough):
+            d, i, kth = _nearest_among(Q[enough], owner[enough], cand, totals, self.xs,
+                                       self.ys, self.k, metric, ordered)
+            dist[enough], idx[enough] = d, i
+            ok[enough] = kth * (1 + MARGIN) < bound[enough]
         return ok, dist, idx
 
     def _tiles(self, Q, metric, ordered):
-        """Neighbours of queries the block search could not settle: see the class notes."""
+        """Neighbours of queries the block search could not settle: see the class notes.
+
+        Tiles come in two sizes: coarse tiles pick their cells from all non-empty cells,
+        then the 4 × 4 fine tiles inside each pick theirs from the coarse tile's (a fine
+        tile's reach is never larger, so nothing it needs was dropped).
+        """
         k = self.k
         lo, span = Q.min(axis=0), np.ptp(Q, axis=0)
-        tiles = max(1, len(Q) // TILE_QUERIES)
+        fine_tiles = max(1, len(Q) // TILE_QUERIES)
         area = float(span[0] * span[1])
-        side = math.sqrt(area / tiles) if area > 0 else max(float(span.max()) / tiles, 1e-300)
-        t = np.clip(np.floor((Q - lo) / side), 0, 4 * len(Q)).astype(np.int64)
-        tile, inverse = np.unique(t[:, 0] * (int(t[:, 1].max()) + 1) + t[:, 1],
-                                  return_inverse=True)
-        by_tile = np.argsort(inverse, kind="stable")
-        starts = np.searchsorted(inverse[by_tile], np.arange(len(tile)))
-        tile_lo = np.minimum.reduceat(Q[by_tile], starts, axis=0)
-        tile_hi = np.maximum.reduceat(Q[by_tile], starts, axis=0)
-        counts = self.counts[self.full]
-        # every tile: the cells that might hold one of its queries' k nearest
-        bx_lo, by_lo = self.box_lo[:, 0].copy(), self.box_lo[:, 1].copy()
-        bx_hi, by_hi = self.box_hi[:, 0].copy(), self.box_hi[:, 1].copy()
-        dmin, dmax = _rect_distances((tile_lo[:, 0, None], tile_lo[:, 1, None]),
-                                     (tile_hi[:, 0, None], tile_hi[:, 1, None]),
-                                     (bx_lo, by_lo), (bx_hi, by_hi), metric)
-        reach = _reach(dmax, np.broadcast_to(counts, dmax.shape), k) * (1 + MARGIN)
-        keep = dmin <= reach[:, None]
-        # the points of those cells, one padded row per tile; each query measures its tile's
-        cand, totals = _expand(np.broadcast_to(self.full, keep.shape),
-                               np.where(keep, counts, 0), self.starts, self.order)
-        dist, idx, _ = _nearest_among(Q, self.xs, self.ys, cand[inverse], totals[inverse], k,
-                                      metric, ordered)
+        side = math.sqrt(area / fine_tiles) if area > 0 else \
+            max(float(span.max()) / fine_tiles, 1e-300)
+        f = np.clip(np.floor((Q - lo) / side), 0, 4 * len(Q)).astype(np.int64)
+        c = f // SUBTILES
+        width = int(f[:, 1].max()) + 1
+        coarse, coarse_of = np.unique(c[:, 0] * width + c[:, 1], return_inverse=True)
+        fine, owner = np.unique(f[:, 0] * width + f[:, 1], return_inverse=True)
+        parent = np.zeros(len(fine), dtype=np.int64)
+        parent[owner] = coarse_of
+        counts = np.append(self.counts[self.full], 0)   # a last, empty cell for padding
+        box_lo = tuple(np.append(a, np.inf) for a in self.box_lo)
+        box_hi = tuple(np.append(a, np.inf) for a in self.box_hi)
+        # coarse tiles: which of all the cells might hold a neighbour of their queries
+        c_lo, c_hi = _boxes(Q, coarse_of, len(coarse))
+        dmin, dmax = _rect_distances(c_lo, c_hi, tuple(a[:-1] for a in box_lo),
+                                     tuple(a[:-1] for a in box_hi), metric)
+        reach = _reach(dmax, np.broadcast_to(counts[:-1], dmax.shape), k) * (1 + MARGIN)
+        cells = _rows_of(dmin <= reach[:, None], pad=len(counts) - 1)
+        # fine tiles: the same, among their coarse tile's cells
+        f_lo, f_hi = _boxes(Q, owner, len(fine))
+        mine = cells[parent]
+        dmin, dmax = _rect_distances(f_lo, f_hi, tuple(a[mine] for a in box_lo),
+                                     tuple(a[mine] for a in box_hi), metric)
+        n_in = counts[mine]
+        reach = _reach(dmax, n_in, k) * (1 + MARGIN)
+        full = np.append(self.full, 0)
+        cand, totals = _expand(full[mine], np.where(dmin <= reach[:, None], n_in, 0),
+                               self.starts, self.order)
+        dist, idx, _ = _nearest_among(Q, owner, cand, totals, self.xs, self.ys, k, metric,
+                                      ordered)
         return dist, idx
+
+
+def _boxes(Q: np.ndarray, owner: np.ndarray, n: int):
+    """The tight box ((x_lo, y_lo), (x_hi, y_hi)), as columns, of each owner's queries."""
+    order = np.argsort(owner, kind="stable")
+    starts = np.searchsorted(owner[order], np.arange(n))
+    lo, hi = np.minimum.reduceat(Q[order], starts), np.maximum.reduceat(Q[order], starts)
+    return (lo[:, 0, None], lo[:, 1, None]), (hi[:, 0, None], hi[:, 1, None])
+
+
+def _rows_of(keep: np.ndarray, pad: int) -> np.ndarray:
+    """The column numbers of each row's True entries, left-aligned, padded with ``pad``."""
+    rows, cols = np.nonzero(keep)
+    out = np.full((len(keep), max(int(keep.sum(axis=1).max()), 1)), pad, dtype=np.int64)
+    out[rows, np.arange(len(rows)) - np.searchsorted(rows, rows)] = cols
+    return out
 
 
 class _Angles:

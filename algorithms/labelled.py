@@ -172,6 +172,9 @@ def check(X, y, names: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndar
         raise ValueError(f"feature values reach {largest:.3g}; beyond ±{LARGEST_VALUE:.0e} "
                          f"their squares overflow, so rescale the columns first")
     span = X.max(axis=0) - X.min(axis=0)
+    if not span.any():
+        raise ValueError("all points lie at the same place, so nothing tells the classes "
+                         "apart")
     tiny = (span > 0) & (span < SMALLEST_SPAN)
     if tiny.any():
         raise ValueError(f"feature {int(np.argmax(tiny)) + 1} varies by only "

@@ -44,6 +44,7 @@ SOLVERS = ("SMO", "subgradient")
 TAU = 1e-12                 # LIBSVM's floor for a pair's curvature
 CONFIDENCE = 2.0            # predict_proba's sharpness: σ(2f) is 0.88 on the margin f = 1
 LARGEST_KERNEL = 1e100      # polynomial kernel values beyond this are refused
+FAR_FROM_ORIGIN = 1e4       # … and so are points this many spreads away from the origin
 PAIRS_PER_CHUNK = 2_000_000  # bounds the (points × support vectors) kernel blocks
 
 
@@ -432,12 +433,19 @@ class Step(Snapshot):
 
 
 def _check(params: Params, Z: np.ndarray) -> None:
-    if params.kernel == "poly":
-        reach = float((Z * Z).sum(axis=1).max())
-        bound = (params.gamma * reach + abs(params.coef0)) ** params.degree
-        if bound > LARGEST_KERNEL:
-            raise ValueError(f"the polynomial kernel would reach {bound:.2g} on these "
-                             f"features; standardise them or lower the degree or γ")
+    """Refuse a polynomial kernel that cannot be computed meaningfully on these points."""
+    if params.kernel != "poly":
+        return
+    reach = float((Z * Z).sum(axis=1).max())
+    bound = (params.gamma * reach + abs(params.coef0)) ** params.degree
+    if bound > LARGEST_KERNEL:
+        raise ValueError(f"the polynomial kernel would reach {bound:.2g} on these features; "
+                         f"standardise them or lower the degree or γ")
+    spread = float(np.ptp(Z, axis=0).max())
+    if math.sqrt(reach) > FAR_FROM_ORIGIN * spread:
+        raise ValueError(f"the points lie {math.sqrt(reach):.2g} from the origin but only "
+                         f"{spread:.2g} apart, so the polynomial kernel cannot tell them "
+                         f"apart; standardise the features")
 
 
 def run(data: LabelledData, params: Params,

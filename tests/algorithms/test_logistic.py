@@ -179,6 +179,18 @@ def test_a_learning_rate_too_large_is_caught_and_explained():
     assert len(steps) < 100
 
 
+def test_a_large_offset_diverges_raw_and_works_standardised():
+    base = data("moons")
+    far = labelled.labelled(base.X + 1e8, base.y, base.names)
+    raw = steps_of(far, Params(updates=50))
+    assert raw[-1].phase == "diverged" and raw[-1].iteration == 1
+    scaled = steps_of(far, Params(updates=300, standardize=True))[-1]
+    near = steps_of(labelled.labelled(base.X, base.y, base.names),
+                    Params(updates=300, standardize=True))[-1]
+    np.testing.assert_allclose(scaled.model.W, near.model.W, atol=1e-6)
+    assert scaled.metrics["train accuracy"] == near.metrics["train accuracy"] > 0.8
+
+
 def test_converged_step_says_so():
     steps = steps_of(data(), Params(lr=1.0, updates=5000, tol=1e-3, standardize=True))
     assert steps[-1].phase == "converged"

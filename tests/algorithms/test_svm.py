@@ -304,6 +304,21 @@ def test_a_polynomial_kernel_that_would_overflow_is_refused():
     assert fine.phase == "init"
 
 
+def test_a_polynomial_kernel_far_from_the_origin_is_refused_and_others_cope():
+    base = data("moons", points=100)
+    far = labelled.labelled(base.X + 1e8, base.y)
+    with pytest.raises(ValueError, match="lie 1.4e[+]08 from the origin but only 1[0-9] apart"):
+        next(svm.run(far, Params(kernel="poly")))
+    for kernel in ("linear", "rbf"):
+        last = steps_of(far, Params(kernel=kernel, gamma=0.5))[-1]
+        near = steps_of(labelled.labelled(base.X, base.y), Params(kernel=kernel,
+                                                                  gamma=0.5))[-1]
+        assert last.phase == near.phase == "converged"
+        assert last.metrics["train accuracy"] == near.metrics["train accuracy"]
+    ok = steps_of(far, Params(kernel="poly", standardize=True, steps=50))[-1]
+    assert ok.metrics["train accuracy"] > 0.6
+
+
 @pytest.mark.parametrize(("params", "message"), [
     (Params(C=0.0), "C must be between"),
     (Params(kernel="sigmoid"), "kernel must be one of"),

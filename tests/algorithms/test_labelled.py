@@ -1,6 +1,7 @@
 """Labelled data: generated shapes, the checks on user data, the stratified split."""
 
 import dataclasses
+import warnings
 
 import numpy as np
 import pytest
@@ -64,6 +65,8 @@ def test_xor_without_noise_is_labelled_by_quadrant():
     d = make("xor", points=400, noise=0.0)
     np.testing.assert_array_equal(d.y, (d.X[:, 0] * d.X[:, 1] < 0).astype(int))
     assert np.abs(d.X).max() <= labelled.HALF
+    # uniform over each quadrant: right up to the axes and out to the corners
+    assert np.abs(d.X).min(axis=0).max() < 0.2 and np.abs(d.X).max(axis=0).min() > 7.5
 
 
 @pytest.mark.parametrize("classes", [2, 3, 4])
@@ -77,6 +80,8 @@ def test_spirals_without_noise_lie_on_their_arm(classes):
     np.testing.assert_allclose((arm - np.round(arm) + 0.5) % 1 - 0.5, 0, atol=1e-9)
     np.testing.assert_array_equal(nearest, d.y)
     assert r.min() >= labelled.SPIRAL_START * labelled.SPIRAL_RADIUS - 1e-9
+    assert r.min() < (labelled.SPIRAL_START + 0.05) * labelled.SPIRAL_RADIUS
+    assert labelled.SPIRAL_RADIUS * 0.95 < r.max() <= labelled.SPIRAL_RADIUS + 1e-9
 
 
 def test_linear_without_noise_is_separable_by_a_line_and_not_with_noise():
@@ -85,6 +90,32 @@ def test_linear_without_noise_is_separable_by_a_line_and_not_with_noise():
     assert svm.score(clean.X, clean.y) == 1.0
     noisy = make("linear", points=300, noise=0.3)
     assert LinearSVC(C=1e4, max_iter=200_000).fit(noisy.X, noisy.y).score(noisy.X, noisy.y) < 1
+
+
+@pytest.mark.parametrize(("shape", "classes", "unit"), [
+    ("xor", 2, labelled.HALF), ("linear", 2, labelled.HALF),
+    ("spirals", 2, labelled.SPIRAL_RADIUS / (labelled.SPIRAL_TURNS * 2)),
+    ("spirals", 4, labelled.SPIRAL_RADIUS / (labelled.SPIRAL_TURNS * 4)),
+])
+def test_noise_is_a_gaussian_jitter_of_the_stated_size(shape, classes, unit):
+    # the jitter is drawn after the shape, so the same seed gives the same clean points
+    clean = make(shape, points=4000, classes=classes, noise=0.0, seed=3)
+    noisy = make(shape, points=4000, classes=classes, noise=0.2, seed=3)
+    jitter = noisy.X - clean.X
+    np.testing.assert_allclose(jitter.std(axis=0), 0.2 * unit, rtol=0.06)
+    np.testing.assert_allclose(jitter.mean(axis=0), 0.0, atol=0.1 * unit)
+    np.testing.assert_array_equal(noisy.y, clean.y)
+
+
+def test_linear_fills_the_square_and_its_line_turns_every_way():
+    d = make("linear", points=2000, noise=0.0)
+    assert d.X.min() < -7.9 and d.X.max() > 7.9
+    quadrants = set()
+    for seed in range(16):
+        d = make("linear", points=400, noise=0.0, seed=seed)
+        normal = d.X[d.y == 1].mean(axis=0) - d.X[d.y == 0].mean(axis=0)
+        quadrants.add((normal[0] > 0, normal[1] > 0))
+    assert len(quadrants) == 4
 
 
 def test_noise_widens_the_spread_around_the_shape():
@@ -130,6 +161,20 @@ def test_split_keeps_a_training_point_in_every_class():
     train = split_mask(y, 0.9, seed=1)
     assert set(y[train]) == {0, 1, 2}
     assert train[3]        # the lone point of class 1 always trains
+    # round(0.9·3) = 3 and round(0.9·2) = 2 would take every point: one of each stays
+    np.testing.assert_array_equal(np.bincount(y[~train]), [2, 0, 1])
+
+
+def test_defaults_are_seed_0_and_the_seed_reaches_the_split():
+    y = np.random.default_rng(0).integers(0, 3, 60)
+    np.testing.assert_array_equal(split_mask(y, 0.3), split_mask(y, 0.3, seed=0))
+    X = np.random.default_rng(1).normal(size=(60, 2))
+    np.testing.assert_array_equal(labelled.labelled(X, y).train, split_mask(y, 0.25, 0))
+    np.testing.assert_array_equal(labelled.labelled(X, y, seed=7).train,
+                                  split_mask(y, 0.25, 7))
+    np.testing.assert_array_equal(generate(Data()).X, generate(Data(), seed=0).X)
+    d = generate(Data(shape="blobs", classes=3), seed=5)
+    np.testing.assert_array_equal(d.train, split_mask(d.y, 0.25, 5))
 
 
 @settings(max_examples=40, deadline=None)
@@ -177,6 +222,20 @@ def test_names_given_keep_the_codes_and_may_name_empty_classes():
     assert d.name(2) == "C"
 
 
+def test_whole_number_float_codes_with_names_are_accepted_as_integers():
+    d = labelled.labelled(np.arange(8.0).reshape(4, 2), np.array([0.0, 1.0, 0.0, 2.0]),
+                          names="ABC")
+    assert d.y.dtype == np.int64
+    np.testing.assert_array_equal(d.y, [0, 1, 0, 2])
+
+
+def test_values_at_the_limits_are_accepted():
+    X = np.array([[labelled.LARGEST_VALUE, 0.0], [0.0, 1.0]])
+    assert check(X, [0, 1])[0][0, 0] == 1e100
+    X = np.array([[0.0, 0.0], [labelled.SMALLEST_SPAN, 1.0]])
+    assert check(X, [0, 1])[0][1, 0] == 1e-100
+
+
 def test_ten_classes_are_accepted():
     X = np.random.default_rng(0).normal(size=(40, 2))
     assert labelled.labelled(X, np.arange(40) % MAX_CLASSES).n_classes == 10
@@ -199,11 +258,12 @@ def test_ten_classes_are_accepted():
     (np.arange(8.0).reshape(4, 2), [0, -1, 0, 1], "AB", "between 0 and 1"),
     (np.arange(8.0).reshape(4, 2), [0, 1.5, 0, 1], "AB", "whole-number class codes"),
     (np.arange(8.0).reshape(4, 2), ["a", "b", "a", "b"], "AB", "whole-number class codes"),
-    (np.arange(8.0).reshape(4, 2), [0.0, np.nan, 1.0, 1.0], None, "missing"),
+    (np.arange(8.0).reshape(4, 2), [0.0, np.nan, 1.0, 1.0], None, r"missing \(NaN\)"),
     (np.array([["a", "b"], ["c", "d"]]), [0, 1], None, "must be numbers"),
     (np.array([[1e200, 0.0], [0.0, 1.0]]), [0, 1], None, "reach 1e[+]200"),
     (np.array([[5.0, 1e-300], [5.0, 0.0]]), [0, 1], None, "feature 2 varies by only 1e-300"),
-    (np.array([[1e30 + 1, 2.0], [1e30 - 1, 2.0]]), [0, 1], None, "all points lie at the same"),
+    (np.array([[1e30 + 1, 2.0], [1e30 - 1, 2.0]]), [0, 1], None,
+     "all points lie at the same place, so nothing tells the classes apart"),
 ])
 def test_bad_data_gets_one_clear_sentence(X, y, names, message):
     with pytest.raises(ValueError, match=message):
@@ -228,7 +288,8 @@ def test_arrays_are_read_only():
 
 # --- shared helpers ----------------------------------------------------------------------
 def test_scaling_matches_standard_scaler_and_keeps_constant_features():
-    X = np.column_stack([np.random.default_rng(0).normal(3, 2, 50), np.full(50, 7.0)])
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.normal(3, 2, 50), np.full(50, 7.0), rng.normal(0, 0.3, 50)])
     s = Scaling.fit(X)
     ref = StandardScaler().fit(X)
     np.testing.assert_allclose(s.apply(X), ref.transform(X), atol=1e-12)
@@ -237,8 +298,11 @@ def test_scaling_matches_standard_scaler_and_keeps_constant_features():
     Z = np.array([[1.0, 2.0]])
     assert Scaling.none().apply(Z) is not None
     np.testing.assert_array_equal(Scaling.none().apply(Z), Z)
-    np.testing.assert_array_equal(labelled.scaling_for(X, False).scale, [1, 1])
-    np.testing.assert_allclose(labelled.scaling_for(X, True).mean, [X[:, 0].mean(), 7.0])
+    assert Scaling.none().mean.shape == (2,) and Scaling.none().scale.shape == (2,)
+    assert Scaling.none().apply([[1, 2]]).dtype == np.float64
+    np.testing.assert_array_equal(labelled.scaling_for(X, False).scale, [1, 1, 1])
+    np.testing.assert_allclose(labelled.scaling_for(X, True).mean,
+                               [X[:, 0].mean(), 7.0, X[:, 2].mean()])
 
 
 def test_scores_report_train_and_test_accuracy():
@@ -255,4 +319,6 @@ def test_scores_report_train_and_test_accuracy():
     assert labelled.scores(Threshold, d) == {"train accuracy": 1.0, "test accuracy": 0.75}
     everything = dataclasses.replace(d, train=np.ones(8, bool))
     assert labelled.scores(Threshold, everything) == {"train accuracy": 7 / 8}
-    assert np.isnan(labelled.accuracy(np.array([]), np.array([])))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # no "mean of empty slice": there is nothing to score
+        assert np.isnan(labelled.accuracy(np.array([]), np.array([])))

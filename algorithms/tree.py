@@ -1,0 +1,594 @@
+"""Decision trees grown one split at a time (CART: gini or entropy; squared error for boosting).
+
+Every step splits one leaf in two. The split is the one scikit-learn's exhaustive
+("best") splitter would choose: for each feature the node's points are sorted, every
+midpoint between two neighbouring distinct values is a candidate threshold, and the
+class counts on each side come from one cumulative sum, so a whole feature is scanned
+with a handful of array operations. ``x[feature] <= threshold`` goes left.
+
+Order of growth. Which leaf is split next does not change the finished tree (each split
+depends only on the points in its own node), so the order is chosen for teaching. The
+default is *best first*: the waiting leaf whose best split removes the most impurity from
+the whole tree (its gain × its share of the points) goes next. The boundary sharpens
+fastest, the early steps show the splits that matter, and stopping at any step leaves the
+best tree of that many leaves. Depth first would follow one branch to the bottom while
+the rest of the picture stands still; *level by level* (breadth first) is offered as the
+alternative, for classes that want to see the depth limit fill in row by row.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import heapq
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from algorithms.base import Snapshot, frozen, num, param, plural, validate
+
+CRITERIA = ("gini", "entropy")
+ORDERS = ("best first", "level by level")
+REGRESSION = "squared_error"
+EPSILON = np.finfo(float).eps   # a node this pure is pure (scikit-learn's rule)
+UNLIMITED = 2**31 - 1          # "no depth limit"
+
+
+@dataclass(frozen=True)
+class Params:
+    criterion: str = param("gini", values=CRITERIA,
+                           tip="impurity the splits reduce: gini = 1 − Σ p², "
+                               "entropy = −Σ p·log₂ p")
+    max_depth: int = param(5, limits=(1, 20), label="max depth",
+                           tip="nodes this deep are not split")
+    min_samples_leaf: int = param(1, limits=(1, 200), label="min points per leaf",
+                                  tip="a split must leave at least this many points on "
+                                      "each side")
+    order: str = param("best first", values=ORDERS, label="order of splits",
+                       tip="best first: the split that removes the most impurity next; "
+                           "level by level: all of one depth before the next")
+
+
+# --- the tree ------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class Tree:
+    """An immutable binary tree, one row per node (node 0 is the root).
+
+    A node ``i`` with ``feature[i] >= 0`` sends a point with ``x[feature[i]] <= threshold[i]``
+    to ``left[i]`` and the others to ``right[i]``; a leaf has ``feature == -1``,
+    ``threshold == nan`` and children ``-1``. ``box[i]`` is the node's region of feature
+    space: ``box[i, 0] < x <= box[i, 1]`` feature by feature, with ±inf where unbounded.
+    Classifiers: ``value`` holds the class probabilities of each node (weighted class
+    fractions) and ``counts`` the number of training points of each class. Regression
+    trees: ``value[:, 0]`` is the node's prediction and ``counts`` has no columns.
+    """
+
+    feature: np.ndarray     # (m,) int
+    threshold: np.ndarray   # (m,) float
+    left: np.ndarray        # (m,) int
+    right: np.ndarray       # (m,) int
+    parent: np.ndarray      # (m,) int; -1 at the root
+    depth: np.ndarray       # (m,) int; 0 at the root
+    n_samples: np.ndarray   # (m,) int: training points in the node
+    weight: np.ndarray      # (m,) float: their total sample weight
+    counts: np.ndarray      # (m, K) int (classification) or (m, 0)
+    value: np.ndarray       # (m, K) class probabilities, or (m, 1) regression predictions
+    impurity: np.ndarray    # (m,) float
+    box: np.ndarray         # (m, 2, d) float
+    classes: np.ndarray | None   # (K,) class labels; None for a regression tree
+    criterion: str
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.feature)
+
+    @property
+    def is_leaf(self) -> np.ndarray:
+        return self.feature < 0
+
+    @property
+    def leaves(self) -> np.ndarray:
+        return np.flatnonzero(self.feature < 0)
+
+    @property
+    def max_depth(self) -> int:
+        return int(self.depth.max())
+
+    def apply(self, X) -> np.ndarray:
+        """(n,) the leaf each row of X lands in, all rows routed together level by level."""
+        X = np.asarray(X, dtype=float)
+        if X.ndim != 2 or X.shape[1] != self.box.shape[2]:
+            raise ValueError(f"the tree was grown on {self.box.shape[2]} features; "
+                             f"got points of shape {X.shape}")
+        node = np.zeros(len(X), dtype=np.intp)
+        if self.feature[0] < 0:
+            return node
+        feature, threshold, left, right = self.feature, self.threshold, self.left, self.right
+        flat, d = X.ravel(), X.shape[1]
+        active = np.arange(len(X))
+        while active.size:
+            at = node[active]
+            go_left = flat[active * d + feature[at]] <= threshold[at]
+            nxt = np.where(go_left, left[at], right[at])
+            node[active] = nxt
+            active = active[feature[nxt] >= 0]
+        return node
+
+    def predict_proba(self, X) -> np.ndarray:
+        """(n, K) class probabilities: the weighted class fractions of each point's leaf."""
+        if self.classes is None:
+            raise TypeError("a regression tree has no class probabilities; use predict_value")
+        return self.value[self.apply(X)]
+
+    def predict(self, X) -> np.ndarray:
+        """Class labels (the most probable class of each point's leaf), or regression values."""
+        if self.classes is None:
+            return self.predict_value(X)
+        return self.classes[self.value.argmax(1)[self.apply(X)]]
+
+    def predict_value(self, X) -> np.ndarray:
+        """(n,) the value of each point's leaf (a regression tree's prediction)."""
+        return self.value[self.apply(X), 0]
+
+    def with_leaf_values(self, values) -> Tree:
+        """The same tree predicting ``values[leaf]`` (one number per node) — boosting's
+        Newton step replaces a regression tree's leaf means this way."""
+        return dataclasses.replace(self, value=frozen(np.asarray(values, float).reshape(-1, 1)))
+
+    def rule(self, node: int) -> str:
+        """The test at an inner node, e.g. 'x₂ ≤ 0.43'; '' at a leaf."""
+        if self.feature[node] < 0:
+            return ""
+        return f"{feature_name(int(self.feature[node]))} ≤ {num(self.threshold[node], 3)}"
+
+    def layout(self) -> np.ndarray:
+        """(m, 2) positions for a diagram: leaves evenly spaced left to right (0, 1, …) in
+        the order the splits put them, each inner node midway above its two children, and
+        the second column the node's depth (draw it downwards)."""
+        x = np.zeros(self.n_nodes)
+        next_leaf = 0
+        stack = [(0, False)]
+        while stack:  # post-order walk without recursion (trees can be deep)
+            node, children_done = stack.pop()
+            if self.feature[node] < 0:
+                x[node] = next_leaf
+                next_leaf += 1
+            elif children_done:
+                x[node] = (x[self.left[node]] + x[self.right[node]]) / 2
+            else:
+                stack += [(node, True), (int(self.right[node]), False),
+                          (int(self.left[node]), False)]
+        return np.column_stack([x, self.depth.astype(float)])
+
+
+def feature_name(j: int) -> str:
+    """x₁, x₂, … (features are counted from 1 in what students read)."""
+    digits = str(j + 1).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
+    return f"x{digits}"
+
+
+# --- data checks ---------------------------------------------------------------------------
+def check_labelled(X, y, min_samples_leaf: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Validate a labelled table; return (X as floats, class index of each row, classes)."""
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError("a classifier needs a non-empty table of points (rows × features)")
+    if not np.isfinite(X).all():
+        raise ValueError("the features contain NaN or infinite values")
+    y = np.asarray(y)
+    if y.ndim != 1 or len(y) != len(X):
+        raise ValueError(f"there are {len(X)} points but {y.size} labels: every point "
+                         "needs exactly one label")
+    if y.dtype.kind == "f" and not np.isfinite(y).all():
+        raise ValueError("the labels contain NaN or infinite values")
+    classes, yk = np.unique(y, return_inverse=True)
+    if len(classes) < 2:
+        raise ValueError(f"every point is in class {classes[0]}: a classifier needs points "
+                         "of at least two classes")
+    if 2 * min_samples_leaf > len(X):
+        raise ValueError(f"min points per leaf is {min_samples_leaf}, but there are only "
+                         f"{len(X)} points: no split can leave {min_samples_leaf} on each side")
+    return X, yk.astype(np.intp), classes
+
+
+# --- split search --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Spec:
+    """How a tree is grown (the internal form of Params, shared with the ensembles)."""
+
+    criterion: str = "gini"
+    max_depth: int = UNLIMITED
+    min_samples_leaf: int = 1
+    max_features: int | None = None   # features drawn at random at each split; None: all
+    order: str = "best first"
+
+    @property
+    def regression(self) -> bool:
+        return self.criterion == REGRESSION
+
+
+@dataclass(frozen=True)
+class Scan:
+    """One feature scanned at one node: every candidate threshold and its gain."""
+
+    feature: int
+    thresholds: np.ndarray   # (c,) midpoints between neighbouring distinct values
+    gains: np.ndarray        # (c,) impurity drop; nan where a side has too few points
+    proxy: np.ndarray        # (c,) scikit-learn's proxy (same argmax); -inf where invalid
+    best: int                # index of the best candidate; -1 if none is valid
+    impurity_left: float
+    impurity_right: float
+
+    @property
+    def gain(self) -> float:
+        return float(self.gains[self.best]) if self.best >= 0 else float("nan")
+
+    @property
+    def threshold(self) -> float:
+        return float(self.thresholds[self.best]) if self.best >= 0 else float("nan")
+
+
+def _impurities(sums: list[np.ndarray], w: np.ndarray, criterion: str) -> np.ndarray:
+    """Impurity of nodes with class weight totals ``sums[c]`` (or, for regression, the
+    sums of w·y and w·y²) and total weight w — scikit-learn's formulas, in its order."""
+    if criterion == "gini":
+        sq = np.zeros_like(w)
+        for s in sums:
+            sq += s * s
+        return 1.0 - sq / (w * w)
+    if criterion == "entropy":
+        out = np.zeros_like(w)
+        for s in sums:
+            p = s / w
+            out -= np.where(s > 0, p * (np.log(np.where(s > 0, p, 1.0)) / np.log(2.0)), 0.0)
+        return out
+    total, squares = sums
+    mean = total / w
+    return squares / w - mean * mean
+
+
+def node_impurity(target: np.ndarray, w: np.ndarray, n_classes: int, criterion: str) -> tuple:
+    """(impurity, total weight, class weight sums or regression sums) of one node."""
+    if criterion == REGRESSION:
+        sums = [np.array(np.sum(w * target)), np.array(np.sum(w * target * target))]
+    else:
+        sums = [np.array(s) for s in np.bincount(target, weights=w, minlength=n_classes)]
+    total = np.array(np.sum(w))
+    return float(_impurities(sums, total, criterion)), float(total), sums
+
+
+def scan_feature(x: np.ndarray, target: np.ndarray, w: np.ndarray, n_classes: int,
+                 criterion: str, min_samples_leaf: int, parent_impurity: float,
+                 feature: int = 0) -> Scan | None:
+    """Every threshold of one feature at one node, scored at once; None if x is constant."""
+    order = np.argsort(x, kind="stable")
+    xs = x[order]
+    cut = np.flatnonzero(xs[1:] > xs[:-1])   # the left side is xs[: cut + 1]
+    if cut.size == 0:
+        return None
+    m = len(xs)
+    thresholds = xs[cut] / 2.0 + xs[cut + 1] / 2.0   # halves first: no overflow near 1e308
+    close = thresholds >= xs[cut + 1]                 # neighbours one float apart
+    thresholds[close] = xs[cut][close]
+    n_left = cut + 1
+    valid = (n_left >= min_samples_leaf) & (m - n_left >= min_samples_leaf)
+    ws = w[order]
+    cum_w = np.cumsum(ws)
+    w_left = cum_w[cut]
+    w_total = cum_w[-1]
+    w_right = w_total - w_left
+    ts = target[order]
+    if criterion == REGRESSION:
+        cum_s, cum_q = np.cumsum(ws * ts), np.cumsum(ws * ts * ts)
+        left = [cum_s[cut], cum_q[cut]]
+        right = [cum_s[-1] - left[0], cum_q[-1] - left[1]]
+    else:
+        left, right = [], []
+        for c in range(n_classes):
+            cum_c = np.cumsum(np.where(ts == c, ws, 0.0))
+            left.append(cum_c[cut])
+            right.append(cum_c[-1] - cum_c[cut])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        imp_left = _impurities(left, w_left, criterion)
+        imp_right = _impurities(right, w_right, criterion)
+        if criterion == REGRESSION:
+            proxy = (left[0] * left[0] / w_left + right[0] * right[0] / w_right)
+        else:
+            proxy = -w_right * imp_right - w_left * imp_left
+        gains = parent_impurity - (w_left / w_total) * imp_left - (w_right / w_total) * imp_right
+    valid &= (w_left > 0) & (w_right > 0)
+    proxy = np.where(valid, proxy, -np.inf)
+    gains = np.where(valid, gains, np.nan)
+    best = int(np.argmax(proxy)) if valid.any() else -1   # the first of equal maxima
+    return Scan(feature, thresholds, gains, proxy, best,
+                float(imp_left[best]) if best >= 0 else float("nan"),
+                float(imp_right[best]) if best >= 0 else float("nan"))
+
+
+@dataclass(frozen=True)
+class Search:
+    """The best split of one node over the features it was allowed to try."""
+
+    chosen: Scan | None             # None: no feature has a valid threshold
+    tried: np.ndarray               # (d,) bool: features scanned at this node
+    gains: np.ndarray               # (d,) best gain per feature (nan: not tried / none valid)
+    thresholds: np.ndarray          # (d,) the threshold of that best gain
+    any_distinct: bool              # some tried feature had two distinct values
+
+
+def search_node(X: np.ndarray, target: np.ndarray, w: np.ndarray, n_classes: int,
+                spec: Spec, parent_impurity: float, rng: np.random.Generator | None) -> Search:
+    """Scan the features (all of them, or a random few for a random forest) and keep the
+    best. Ties go to the feature scanned first, as in scikit-learn."""
+    d = X.shape[1]
+    if spec.max_features is None or spec.max_features >= d:
+        visit, wanted = range(d), d
+    else:
+        visit, wanted = rng.permutation(d), spec.max_features
+    tried = np.zeros(d, bool)
+    gains = np.full(d, np.nan)
+    thresholds = np.full(d, np.nan)
+    chosen, found, any_distinct = None, 0, False
+    for j in visit:
+        if found >= wanted:
+            break
+        scan = scan_feature(X[:, j], target, w, n_classes, spec.criterion,
+                            spec.min_samples_leaf, parent_impurity, int(j))
+        tried[j] = True
+        if scan is None:
+            continue            # a constant feature does not count towards max_features
+        found += 1
+        any_distinct = True
+        if scan.best >= 0:
+            gains[j], thresholds[j] = scan.gain, scan.threshold
+            if chosen is None or scan.proxy[scan.best] > chosen.proxy[chosen.best]:
+                chosen = scan
+    return Search(chosen, tried, gains, thresholds, any_distinct)
+
+
+# --- growing -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Split:
+    """What one split did (the grower's record; tree.run turns it into a Step)."""
+
+    node: int
+    search: Search
+    left: int
+    right: int
+
+
+class Grower:
+    """Grows one tree, a split at a time. Mutable working state; `tree()` freezes it."""
+
+    def __init__(self, X: np.ndarray, target: np.ndarray, spec: Spec, *,
+                 sample_weight: np.ndarray | None = None, classes: np.ndarray | None = None,
+                 rng: np.random.Generator | None = None):
+        self.X, self.spec, self.rng = X, spec, rng
+        self.classes = classes
+        self.n_classes = 0 if spec.regression else len(classes)
+        w = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, float)
+        self.target, self.w = target, w
+        rows = np.flatnonzero(w > 0)     # a point of weight 0 is not in the tree at all
+        self.total_weight = float(w[rows].sum())
+        d = X.shape[1]
+        self.cols: dict[str, list] = {k: [] for k in (
+            "feature", "threshold", "left", "right", "parent", "depth", "n_samples",
+            "weight", "counts", "value", "impurity", "box")}
+        self.rows: dict[int, np.ndarray] = {}       # points of each leaf still to be split
+        self.searches: dict[int, Search] = {}
+        self.stopped: dict[int, str] = {}           # why a leaf is final
+        self.queue: list[tuple] = []
+        root_box = np.array([np.full(d, -np.inf), np.full(d, np.inf)])
+        self._add_node(rows, -1, 0, root_box)
+        self.splits = 0
+
+    def _add_node(self, rows: np.ndarray, parent: int, depth: int, box: np.ndarray) -> int:
+        node = len(self.cols["feature"])
+        spec, target, w = self.spec, self.target[rows], self.w[rows]
+        impurity, weight, sums = node_impurity(target, w, self.n_classes, spec.criterion)
+        c = self.cols
+        c["feature"].append(-1)
+        c["threshold"].append(np.nan)
+        c["left"].append(-1)
+        c["right"].append(-1)
+        c["parent"].append(parent)
+        c["depth"].append(depth)
+        c["n_samples"].append(len(rows))
+        c["weight"].append(weight)
+        c["impurity"].append(impurity)
+        c["box"].append(box)
+        if spec.regression:
+            c["counts"].append(np.zeros(0, np.intp))
+            c["value"].append(np.array([float(sums[0]) / weight]))
+        else:
+            c["counts"].append(np.bincount(target, minlength=self.n_classes))
+            c["value"].append(np.array([float(s) for s in sums]) / weight)
+        n = len(rows)
+        if depth >= spec.max_depth:
+            self.stopped[node] = "depth"
+        elif n < 2 or n < 2 * spec.min_samples_leaf:
+            self.stopped[node] = "small"
+        elif impurity <= EPSILON:
+            self.stopped[node] = "pure"
+        else:
+            search = search_node(self.X[rows], target, w, self.n_classes, spec, impurity,
+                                 self.rng)
+            if search.chosen is None:
+                self.stopped[node] = "small" if search.any_distinct else "same"
+            else:
+                self.rows[node] = rows
+                self.searches[node] = search
+                if spec.order == "level by level":
+                    key = (depth, node)
+                else:   # the largest drop of the whole tree's impurity first
+                    key = (-weight / self.total_weight * search.chosen.gain, node)
+                heapq.heappush(self.queue, (*key, node))
+        return node
+
+    @property
+    def pending(self) -> np.ndarray:
+        """Leaves that will still be split, in the order they will be."""
+        return np.array([entry[-1] for entry in sorted(self.queue)], dtype=np.intp)
+
+    def split_next(self) -> Split | None:
+        """Split the next waiting leaf; None when no leaf can be split any more."""
+        if not self.queue:
+            return None
+        node = heapq.heappop(self.queue)[-1]
+        rows, search = self.rows.pop(node), self.searches.pop(node)
+        scan = search.chosen
+        goes_left = self.X[rows, scan.feature] <= scan.threshold
+        box = self.cols["box"][node]
+        left_box, right_box = box.copy(), box.copy()
+        left_box[1, scan.feature] = scan.threshold
+        right_box[0, scan.feature] = scan.threshold
+        depth = self.cols["depth"][node] + 1
+        left = self._add_node(rows[goes_left], node, depth, left_box)
+        right = self._add_node(rows[~goes_left], node, depth, right_box)
+        c = self.cols
+        c["feature"][node], c["threshold"][node] = scan.feature, scan.threshold
+        c["left"][node], c["right"][node] = left, right
+        self.splits += 1
+        return Split(node, search, left, right)
+
+    def grow(self) -> Tree:
+        while self.split_next() is not None:
+            pass
+        return self.tree()
+
+    def tree(self) -> Tree:
+        c = self.cols
+        k = self.n_classes
+        return Tree(
+            feature=frozen(np.array(c["feature"], np.intp)),
+            threshold=frozen(np.array(c["threshold"], float)),
+            left=frozen(np.array(c["left"], np.intp)),
+            right=frozen(np.array(c["right"], np.intp)),
+            parent=frozen(np.array(c["parent"], np.intp)),
+            depth=frozen(np.array(c["depth"], np.intp)),
+            n_samples=frozen(np.array(c["n_samples"], np.intp)),
+            weight=frozen(np.array(c["weight"], float)),
+            counts=frozen(np.array(c["counts"], np.intp).reshape(len(c["feature"]), k)),
+            value=frozen(np.array(c["value"], float).reshape(-1, max(k, 1))),
+            impurity=frozen(np.array(c["impurity"], float)),
+            box=frozen(np.array(c["box"], float)),
+            classes=None if self.classes is None else frozen(self.classes),
+            criterion=self.spec.criterion)
+
+
+def fit(X, y, params: Params | None = None, *, sample_weight=None,
+        max_features: int | None = None, rng: np.random.Generator | None = None) -> Tree:
+    """The finished classification tree, without steps."""
+    params = Params() if params is None else params
+    validate(params)
+    X, yk, classes = check_labelled(X, y, params.min_samples_leaf)
+    spec = Spec(params.criterion, params.max_depth, params.min_samples_leaf, max_features)
+    return Grower(X, yk, spec, sample_weight=sample_weight, classes=classes, rng=rng).grow()
+
+
+# --- the stepwise run ----------------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class Step(Snapshot):
+    """One split (phase "split"), or the root before any split ("root"), or the end ("done").
+
+    ``tree`` is the whole tree after this step; ``model`` is the same object. The other
+    fields describe the node split in this step; at "root" and "done" they describe the
+    root and hold no candidates (``feature == -1``, empty ``thresholds``).
+    """
+
+    tree: Tree
+    node: int                  # the node split in this step
+    depth: int                 # its depth
+    box: np.ndarray            # (2, d) its region: box[0] < x <= box[1], ±inf when open
+    feature: int               # the feature it was split on (-1: none)
+    threshold: float           # the winning threshold (nan: none)
+    gain: float                # impurity drop of the split, within the node
+    thresholds: np.ndarray     # (c,) every candidate threshold scanned on `feature`
+    gains: np.ndarray          # (c,) their gains; nan where a side had too few points
+    feature_gains: np.ndarray  # (d,) best gain on each feature (nan: no valid threshold)
+    feature_thresholds: np.ndarray  # (d,) where each feature's best gain was found
+    pending: np.ndarray        # ids of the leaves still to be split, next first
+    accuracy: float            # training accuracy of the tree so far
+
+    @property
+    def model(self) -> Tree:
+        return self.tree
+
+
+def _class_counts(counts: np.ndarray) -> str:
+    return " / ".join(f"{int(c):,}" for c in counts)
+
+
+def _accuracy(tree: Tree) -> float:
+    leaves = tree.leaves
+    right = tree.counts[leaves, tree.value[leaves].argmax(1)].sum()
+    return float(right / tree.n_samples[0])
+
+
+def run(X, y, params: Params, rng: np.random.Generator | None = None) -> Iterator[Step]:
+    """Yield the root, then one step per split, then a last step saying why growth stopped.
+
+    X is (n, d) features, y the n class labels (any values). rng is unused (a tree with
+    every feature tried at every split is deterministic); it is accepted for the contract.
+    """
+    validate(params)
+    X, yk, classes = check_labelled(X, y, params.min_samples_leaf)
+    spec = Spec(params.criterion, params.max_depth, params.min_samples_leaf,
+                order=params.order)
+    grower = Grower(X, yk, spec, classes=classes, rng=rng)
+    d = X.shape[1]
+    empty = frozen(np.zeros(0))
+    no_gain = frozen(np.full(d, np.nan))
+    name = params.criterion
+    tree = grower.tree()
+    index = 0
+
+    def step(phase, caption, node, feature=-1, threshold=np.nan, gain=np.nan,
+             thresholds=empty, gains=empty, feature_gains=no_gain, feature_thresholds=no_gain):
+        accuracy = _accuracy(tree)
+        return Step(index=index, phase=phase, caption=caption,
+                    metrics={"splits": grower.splits, "leaves": len(tree.leaves),
+                             "depth": tree.max_depth, "train accuracy": accuracy,
+                             **({} if np.isnan(gain) else {"gain": float(gain)})},
+                    tree=tree, node=node, depth=int(tree.depth[node]),
+                    box=tree.box[node], feature=feature, threshold=float(threshold),
+                    gain=float(gain), thresholds=thresholds, gains=gains,
+                    feature_gains=feature_gains, feature_thresholds=feature_thresholds,
+                    pending=frozen(grower.pending), accuracy=accuracy)
+
+    majority = classes[tree.value[0].argmax()]
+    yield step("root", f"The root holds all {plural(len(X), 'point')} "
+               f"({_class_counts(tree.counts[0])} by class), {name} "
+               f"{num(tree.impurity[0], 3)}: for now every point is predicted class "
+               f"{majority}.", 0)
+    index += 1
+    while (split := grower.split_next()) is not None:
+        tree = grower.tree()
+        scan, search, node = split.search.chosen, split.search, split.node
+        n_left, n_right = tree.n_samples[split.left], tree.n_samples[split.right]
+        after = tree.impurity[node] - scan.gain
+        others = [j for j in range(d) if j != scan.feature and search.tried[j]]
+        rivals = "".join(f"; best on {feature_name(j)}: {num(search.gains[j], 3)}"
+                         if not np.isnan(search.gains[j]) else
+                         f"; no valid threshold on {feature_name(j)}" for j in others)
+        caption = (f"Split {grower.splits}: node {node} (depth {tree.depth[node]}, "
+                   f"{plural(int(tree.n_samples[node]), 'point')}) at "
+                   f"{tree.rule(node)}, the best of "
+                   f"{plural(int(np.isfinite(scan.gains).sum()), 'threshold')}: {name} "
+                   f"{num(tree.impurity[node], 3)} → {num(after, 3)}, gain "
+                   f"{num(scan.gain, 3)}{rivals}. Left {n_left:,} "
+                   f"({_class_counts(tree.counts[split.left])}), right {n_right:,} "
+                   f"({_class_counts(tree.counts[split.right])}).")
+        yield step("split", caption, node, scan.feature, scan.threshold, scan.gain,
+                   frozen(scan.thresholds), frozen(scan.gains), frozen(search.gains),
+                   frozen(search.thresholds))
+        index += 1
+    reasons = {"pure": "pure", "depth": f"at the depth limit {params.max_depth}",
+               "small": f"too small for {params.min_samples_leaf} points on each side",
+               "same": "made of identical points"}
+    stopped = list(grower.stopped.values())
+    why = ", ".join(f"{stopped.count(r):,} {text}" for r, text in reasons.items()
+                    if stopped.count(r))
+    yield step("done", f"Finished after {plural(grower.splits, 'split')}: "
+               f"{plural(len(tree.leaves), 'leaf', 'leaves')} ({why}); training accuracy "
+               f"{num(100 * _accuracy(tree), 3)}%.", 0)

@@ -162,23 +162,27 @@ class IncrementalPredictor:
     """predict_proba of a growing ensemble on one fixed set of points, paying only for the
     members it has not evaluated yet.
 
-    It keeps the running sum of member contributions and a copy every `every` members, so
-    a model one member longer costs one member's evaluation, and stepping back to an
-    earlier model costs at most `every − 1`. Members are recognised by identity: a model
-    from another run (a reset, new parameters, new data) starts the cache again. Results
-    equal ``model.predict_proba(X)`` exactly: the same sums in the same order. One
-    predictor per thread. Memory: n × (raw columns) × 8 bytes per kept copy.
+    It keeps the running sum of member contributions, a copy after every `every` members,
+    and the sums of the most recent `every` member counts it passed through. A model one
+    member longer costs one member's evaluation; stepping back costs nothing while the
+    earlier sum is still kept, else at most `every − 1` evaluations (and the sums passed on
+    the way are kept, so the next steps back are free). Members are recognised by identity:
+    a model from another run (a reset, new parameters, new data) starts the cache again.
+    Results equal ``model.predict_proba(X)`` exactly: the same sums in the same order.
+    One predictor per thread. Memory: n × (raw columns) × 8 bytes per kept sum, about
+    (members / every + every) of them.
     """
 
     def __init__(self, X, every: int = 10):
         self.X = np.asarray(X, dtype=float)
         self.every = max(1, int(every))
-        self.seen: list = []                      # the members met so far, in order
-        self.copies: dict[int, np.ndarray] = {}   # member count → sum after that many
-        self.count = 0                            # members summed into self.total
+        self.seen: list = []                        # the members met so far, in order
+        self.copies: dict[int, np.ndarray] = {}     # member count → sum, every `every`
+        self.recent: dict[int, np.ndarray] = {}     # the latest counts passed (insertion order)
+        self.count = 0                              # members summed into self.total
         self.total: np.ndarray | None = None
         self.kind: type | None = None
-        self.evaluated = 0                        # member evaluations done so far
+        self.evaluated = 0                          # member evaluations done so far
 
     def predict_proba(self, model: Ensemble) -> np.ndarray:
         return model.finish(self._sum(model), len(model.members))
@@ -198,15 +202,24 @@ class IncrementalPredictor:
             self._restart(model)   # another run: nothing cached applies
         if target > len(self.seen):
             self.seen.extend(members[len(self.seen):])
-        nearest = max(c for c in self.copies if c <= target)
-        if self.count > target or nearest > self.count:
-            self.count, self.total = nearest, self.copies[nearest].copy()
+        if self.count != target:
+            kept = [c for c in (*self.copies, *self.recent) if c <= target]
+            base = max(kept)
+            if self.count > target or base > self.count:
+                self.count = base
+                self.total = (self.copies[base] if base in self.copies
+                              else self.recent[base]).copy()
         while self.count < target:
             model.add(self.total, self.count, self.X)
             self.evaluated += 1
             self.count += 1
             if self.count % self.every == 0:
                 self.copies[self.count] = self.total.copy()
+            else:
+                self.recent.pop(self.count, None)
+                self.recent[self.count] = self.total.copy()
+                if len(self.recent) > self.every:
+                    del self.recent[next(iter(self.recent))]   # the oldest
         return self.total
 
     def _restart(self, model: Ensemble) -> None:
@@ -215,6 +228,7 @@ class IncrementalPredictor:
         self.count = 0
         self.total = model.start(len(self.X))
         self.copies = {0: self.total.copy()}
+        self.recent = {}
 
 
 # --- shared helpers ------------------------------------------------------------------------

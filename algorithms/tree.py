@@ -207,27 +207,6 @@ class Spec:
         return self.criterion == REGRESSION
 
 
-@dataclass(frozen=True)
-class Scan:
-    """One feature scanned at one node: every candidate threshold and its gain."""
-
-    feature: int
-    thresholds: np.ndarray   # (c,) midpoints between neighbouring distinct values
-    gains: np.ndarray        # (c,) impurity drop; nan where a side has too few points
-    proxy: np.ndarray        # (c,) scikit-learn's proxy (same argmax); -inf where invalid
-    best: int                # index of the best candidate; -1 if none is valid
-    impurity_left: float
-    impurity_right: float
-
-    @property
-    def gain(self) -> float:
-        return float(self.gains[self.best]) if self.best >= 0 else float("nan")
-
-    @property
-    def threshold(self) -> float:
-        return float(self.thresholds[self.best]) if self.best >= 0 else float("nan")
-
-
 def _impurities(sums: list[np.ndarray], w: np.ndarray, criterion: str) -> np.ndarray:
     """Impurity of nodes with class weight totals ``sums[c]`` (or, for regression, the
     sums of w·y and w·y²) and total weight w — scikit-learn's formulas, in its order."""
@@ -257,93 +236,111 @@ def node_impurity(target: np.ndarray, w: np.ndarray, n_classes: int, criterion: 
     return float(_impurities(sums, total, criterion)), float(total), sums
 
 
-def scan_feature(x: np.ndarray, target: np.ndarray, w: np.ndarray, n_classes: int,
-                 criterion: str, min_samples_leaf: int, parent_impurity: float,
-                 feature: int = 0) -> Scan | None:
-    """Every threshold of one feature at one node, scored at once; None if x is constant."""
-    order = np.argsort(x, kind="stable")
-    xs = x[order]
-    cut = np.flatnonzero(xs[1:] > xs[:-1])   # the left side is xs[: cut + 1]
-    if cut.size == 0:
-        return None
-    m = len(xs)
-    thresholds = xs[cut] / 2.0 + xs[cut + 1] / 2.0   # halves first: no overflow near 1e308
-    close = thresholds >= xs[cut + 1]                 # neighbours one float apart
-    thresholds[close] = xs[cut][close]
-    n_left = cut + 1
-    valid = (n_left >= min_samples_leaf) & (m - n_left >= min_samples_leaf)
-    ws = w[order]
-    cum_w = np.cumsum(ws)
-    w_left = cum_w[cut]
-    w_total = cum_w[-1]
-    w_right = w_total - w_left
-    ts = target[order]
-    if criterion == REGRESSION:
-        cum_s, cum_q = np.cumsum(ws * ts), np.cumsum(ws * ts * ts)
-        left = [cum_s[cut], cum_q[cut]]
-        right = [cum_s[-1] - left[0], cum_q[-1] - left[1]]
-    else:
-        left, right = [], []
-        for c in range(n_classes):
-            cum_c = np.cumsum(np.where(ts == c, ws, 0.0))
-            left.append(cum_c[cut])
-            right.append(cum_c[-1] - cum_c[cut])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        imp_left = _impurities(left, w_left, criterion)
-        imp_right = _impurities(right, w_right, criterion)
-        if criterion == REGRESSION:
-            proxy = (left[0] * left[0] / w_left + right[0] * right[0] / w_right)
-        else:
-            proxy = -w_right * imp_right - w_left * imp_left
-        gains = parent_impurity - (w_left / w_total) * imp_left - (w_right / w_total) * imp_right
-    valid &= (w_left > 0) & (w_right > 0)
-    proxy = np.where(valid, proxy, -np.inf)
-    gains = np.where(valid, gains, np.nan)
-    best = int(np.argmax(proxy)) if valid.any() else -1   # the first of equal maxima
-    return Scan(feature, thresholds, gains, proxy, best,
-                float(imp_left[best]) if best >= 0 else float("nan"),
-                float(imp_right[best]) if best >= 0 else float("nan"))
-
-
 @dataclass(frozen=True)
 class Search:
     """The best split of one node over the features it was allowed to try."""
 
-    chosen: Scan | None             # None: no feature has a valid threshold
-    tried: np.ndarray               # (d,) bool: features scanned at this node
-    gains: np.ndarray               # (d,) best gain per feature (nan: not tried / none valid)
-    thresholds: np.ndarray          # (d,) the threshold of that best gain
-    any_distinct: bool              # some tried feature had two distinct values
+    feature: int                # the winning feature; -1: no feature has a valid threshold
+    threshold: float
+    gain: float                 # impurity drop within the node
+    thresholds: np.ndarray      # (c,) every candidate on the winning feature: midpoints
+                                # between neighbouring distinct values
+    gains: np.ndarray           # (c,) their gains; nan where a side has too few points
+    tried: np.ndarray           # (d,) bool: features scanned at this node
+    feature_gains: np.ndarray   # (d,) best gain per feature (nan: not tried / none valid)
+    feature_thresholds: np.ndarray  # (d,) the threshold of that best gain
+    any_distinct: bool          # some tried feature had two distinct values
+
+
+def _midpoints(xs: np.ndarray, pos: np.ndarray, col) -> np.ndarray:
+    """Thresholds between xs[pos] and xs[pos + 1]: the midpoint (halves first, so values
+    near 1e308 cannot overflow), or xs[pos] when the two are neighbouring floats."""
+    low, high = xs[pos, col], xs[pos + 1, col]
+    mid = low / 2.0 + high / 2.0
+    return np.where(mid >= high, low, mid)
 
 
 def search_node(X: np.ndarray, target: np.ndarray, w: np.ndarray, n_classes: int,
                 spec: Spec, parent_impurity: float, rng: np.random.Generator | None) -> Search:
-    """Scan the features (all of them, or a random few for a random forest) and keep the
-    best. Ties go to the feature scanned first, as in scikit-learn."""
-    d = X.shape[1]
+    """Score every threshold of the features this node may try, all in one pass.
+
+    Each feature's values are sorted; the class weights on the left of each gap come from
+    one cumulative sum down the sorted column, the right side is the total minus that.
+    Features are visited in index order (all of them), or for a random forest in a random
+    order until `max_features` non-constant ones were seen (scikit-learn's rule). The best
+    threshold of a feature is the first of equal scores, and the best feature is the first
+    visited of equal scores, as in scikit-learn.
+    """
+    m, d = X.shape
     if spec.max_features is None or spec.max_features >= d:
-        visit, wanted = range(d), d
+        visit, wanted = np.arange(d), d
     else:
         visit, wanted = rng.permutation(d), spec.max_features
+    order = np.argsort(X, axis=0, kind="stable")
+    xs = np.take_along_axis(X, order, 0)
+    distinct = xs[1:] > xs[:-1]          # (m − 1, d): a gap between position p and p + 1
+    varies = distinct.any(0)
     tried = np.zeros(d, bool)
-    gains = np.full(d, np.nan)
-    thresholds = np.full(d, np.nan)
-    chosen, found, any_distinct = None, 0, False
+    found = 0
     for j in visit:
         if found >= wanted:
             break
-        scan = scan_feature(X[:, j], target, w, n_classes, spec.criterion,
-                            spec.min_samples_leaf, parent_impurity, int(j))
         tried[j] = True
-        if scan is None:
-            continue            # a constant feature does not count towards max_features
-        found += 1
-        any_distinct = True
-        if scan.best >= 0:
-            gains[j], thresholds[j] = scan.gain, scan.threshold
-            if chosen is None or scan.proxy[scan.best] > chosen.proxy[chosen.best]:
-                chosen = scan
-    return Search(chosen, tried, gains, thresholds, any_distinct)
+        found += bool(varies[j])
+    cols = np.flatnonzero(tried & varies)
+    feature_gains = np.full(d, np.nan)
+    feature_thresholds = np.full(d, np.nan)
+    none = Search(-1, np.nan, np.nan, np.zeros(0), np.zeros(0), tried, feature_gains,
+                  feature_thresholds, False)
+    if cols.size == 0:
+        return none
+    order, xs, distinct = order[:, cols], xs[:, cols], distinct[:, cols]
+    ws, ts = w[order], target[order]
+    cum_w = np.cumsum(ws, axis=0)
+    w_left = cum_w[:-1]
+    w_total = cum_w[-1]
+    w_right = w_total - w_left
+    if spec.regression:
+        cum_s, cum_q = np.cumsum(ws * ts, axis=0), np.cumsum(ws * ts * ts, axis=0)
+        left = [cum_s[:-1], cum_q[:-1]]
+        right = [cum_s[-1] - left[0], cum_q[-1] - left[1]]
+    else:
+        left, right = [], []
+        for c in range(n_classes):
+            cum_c = np.cumsum(np.where(ts == c, ws, 0.0), axis=0)
+            left.append(cum_c[:-1])
+            right.append(cum_c[-1] - cum_c[:-1])
+    n_left = np.arange(1, m)[:, None]
+    leaf = spec.min_samples_leaf
+    valid = distinct & (n_left >= leaf) & (m - n_left >= leaf) & (w_left > 0) & (w_right > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        imp_left = _impurities(left, w_left, spec.criterion)
+        imp_right = _impurities(right, w_right, spec.criterion)
+        if spec.regression:
+            proxy = left[0] * left[0] / w_left + right[0] * right[0] / w_right
+        else:   # scikit-learn's proxy: same argmax as the gain, computed its way
+            proxy = -w_right * imp_right - w_left * imp_left
+        gains = parent_impurity - (w_left / w_total) * imp_left - (w_right / w_total) * imp_right
+    proxy = np.where(valid, proxy, -np.inf)
+    gains = np.where(valid, gains, np.nan)
+    best = proxy.argmax(0)               # per feature: the first of equal maxima
+    scored = valid.any(0)
+    at = np.arange(len(cols))
+    feature_gains[cols[scored]] = gains[best, at][scored]
+    feature_thresholds[cols[scored]] = _midpoints(xs, best, at)[scored]
+    column = {int(j): i for i, j in enumerate(cols)}
+    winner = -1
+    for j in visit:
+        i = column.get(int(j))
+        if i is not None and scored[i] and (
+                winner < 0 or proxy[best[i], i] > proxy[best[winner], winner]):
+            winner = i
+    if winner < 0:
+        return dataclasses.replace(none, any_distinct=True)
+    gaps = np.flatnonzero(distinct[:, winner])
+    return Search(int(cols[winner]), float(_midpoints(xs, best[winner], winner)),
+                  float(gains[best[winner], winner]), _midpoints(xs, gaps, winner),
+                  gains[gaps, winner], tried, feature_gains, feature_thresholds, True)
 
 
 # --- growing -------------------------------------------------------------------------------
@@ -413,7 +410,7 @@ class Grower:
         else:
             search = search_node(self.X[rows], target, w, self.n_classes, spec, impurity,
                                  self.rng)
-            if search.chosen is None:
+            if search.feature < 0:
                 self.stopped[node] = "small" if search.any_distinct else "same"
             else:
                 self.rows[node] = rows
@@ -421,7 +418,7 @@ class Grower:
                 if spec.order == "level by level":
                     key = (depth, node)
                 else:   # the largest drop of the whole tree's impurity first
-                    key = (-weight / self.total_weight * search.chosen.gain, node)
+                    key = (-weight / self.total_weight * search.gain, node)
                 heapq.heappush(self.queue, (*key, node))
         return node
 
@@ -436,17 +433,17 @@ class Grower:
             return None
         node = heapq.heappop(self.queue)[-1]
         rows, search = self.rows.pop(node), self.searches.pop(node)
-        scan = search.chosen
-        goes_left = self.X[rows, scan.feature] <= scan.threshold
+        feature, threshold = search.feature, search.threshold
+        goes_left = self.X[rows, feature] <= threshold
         box = self.cols["box"][node]
         left_box, right_box = box.copy(), box.copy()
-        left_box[1, scan.feature] = scan.threshold
-        right_box[0, scan.feature] = scan.threshold
+        left_box[1, feature] = threshold
+        right_box[0, feature] = threshold
         depth = self.cols["depth"][node] + 1
         left = self._add_node(rows[goes_left], node, depth, left_box)
         right = self._add_node(rows[~goes_left], node, depth, right_box)
         c = self.cols
-        c["feature"][node], c["threshold"][node] = scan.feature, scan.threshold
+        c["feature"][node], c["threshold"][node] = feature, threshold
         c["left"][node], c["right"][node] = left, right
         self.splits += 1
         return Split(node, search, left, right)
@@ -564,24 +561,24 @@ def run(X, y, params: Params, rng: np.random.Generator | None = None) -> Iterato
     index += 1
     while (split := grower.split_next()) is not None:
         tree = grower.tree()
-        scan, search, node = split.search.chosen, split.search, split.node
+        search, node = split.search, split.node
         n_left, n_right = tree.n_samples[split.left], tree.n_samples[split.right]
-        after = tree.impurity[node] - scan.gain
-        others = [j for j in range(d) if j != scan.feature and search.tried[j]]
-        rivals = "".join(f"; best on {feature_name(j)}: {num(search.gains[j], 3)}"
-                         if not np.isnan(search.gains[j]) else
+        after = tree.impurity[node] - search.gain
+        others = [j for j in range(d) if j != search.feature and search.tried[j]]
+        rivals = "".join(f"; best on {feature_name(j)}: {num(search.feature_gains[j], 3)}"
+                         if not np.isnan(search.feature_gains[j]) else
                          f"; no valid threshold on {feature_name(j)}" for j in others)
         caption = (f"Split {grower.splits}: node {node} (depth {tree.depth[node]}, "
                    f"{plural(int(tree.n_samples[node]), 'point')}) at "
                    f"{tree.rule(node)}, the best of "
-                   f"{plural(int(np.isfinite(scan.gains).sum()), 'threshold')}: {name} "
+                   f"{plural(int(np.isfinite(search.gains).sum()), 'threshold')}: {name} "
                    f"{num(tree.impurity[node], 3)} → {num(after, 3)}, gain "
-                   f"{num(scan.gain, 3)}{rivals}. Left {n_left:,} "
+                   f"{num(search.gain, 3)}{rivals}. Left {n_left:,} "
                    f"({_class_counts(tree.counts[split.left])}), right {n_right:,} "
                    f"({_class_counts(tree.counts[split.right])}).")
-        yield step("split", caption, node, scan.feature, scan.threshold, scan.gain,
-                   frozen(scan.thresholds), frozen(scan.gains), frozen(search.gains),
-                   frozen(search.thresholds))
+        yield step("split", caption, node, search.feature, search.threshold, search.gain,
+                   frozen(search.thresholds), frozen(search.gains),
+                   frozen(search.feature_gains), frozen(search.feature_thresholds))
         index += 1
     reasons = {"pure": "pure", "depth": f"at the depth limit {params.max_depth}",
                "small": f"too small for {params.min_samples_leaf} points on each side",

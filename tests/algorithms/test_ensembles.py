@@ -346,6 +346,12 @@ def test_incremental_predictor_equals_a_fresh_evaluation_in_any_order():
         np.testing.assert_array_equal(predictor.raw(models[7]), models[7].raw(G))
 
 
+def cost_of(predictor, model):
+    before = predictor.evaluated
+    predictor.predict_proba(model)
+    return predictor.evaluated - before
+
+
 def test_incremental_predictor_evaluates_only_what_it_has_not_seen():
     X, y = moons(150, 0)
     models = [s.model for s in E.run_forest(X, y, E.ForestParams(n_trees=30),
@@ -353,19 +359,29 @@ def test_incremental_predictor_evaluates_only_what_it_has_not_seen():
     predictor = E.IncrementalPredictor(X, every=10)
     for m in models:                       # forward, one step at a time: one tree each
         predictor.predict_proba(m)
-    assert predictor.evaluated == 30
-    predictor.predict_proba(models[24])    # back to 25 trees: copy at 20, add 5
-    assert predictor.evaluated == 35
-    predictor.predict_proba(models[25])    # forward by one: one more
-    assert predictor.evaluated == 36
-    predictor.predict_proba(models[19])    # exactly at a copy: nothing to add
-    assert predictor.evaluated == 36
-    predictor.predict_proba(models[29])    # 20 → 30: from the copy at 30, nothing to add
-    assert predictor.evaluated == 36
+    assert predictor.evaluated == 30       # kept: copies at 0, 10, 20, 30; sums 19, 21–29
+
+    def cost(i):
+        before = predictor.evaluated
+        np.testing.assert_array_equal(predictor.predict_proba(models[i]),
+                                      models[i].predict_proba(X))
+        return predictor.evaluated - before
+
+    assert cost(24) == 0                   # back to 25 trees: a recent sum
+    assert cost(25) == 0                   # and forward again: recent too
+    assert cost(19) == 0                   # 20: a copy
+    assert cost(14) == 5                   # 15: from the copy at 10, adding 11 … 15, which
+                                           # push out the oldest kept sums 19, 21 … 24
+    assert cost(13) == 0                   # 14 was passed on the way: kept
+    assert cost(10) == 0
+    assert cost(16) == 2                   # 17: from 15, adding 16, 17 (25, 26 pushed out)
+    assert cost(29) == 0                   # the copy at 30
+    assert cost(27) == 0                   # 28: still kept
+    assert cost(18) == 2                   # 19 was pushed out: from 17, adding 18 and 19
+    assert cost(20) == 1                   # 21 too: from the copy at 20, adding 21
     other = [s.model for s in E.run_forest(X, y, E.ForestParams(n_trees=3),
                                            np.random.default_rng(1))]
-    predictor.predict_proba(other[2])      # another run: start again
-    assert predictor.evaluated == 39
+    assert cost_of(predictor, other[2]) == 3   # another run: start again
     np.testing.assert_array_equal(predictor.predict_proba(other[2]), other[2].predict_proba(X))
     boost = [s.model for s in E.run_adaboost(X, y, E.AdaBoostParams(n_rounds=2))]
     np.testing.assert_array_equal(predictor.predict_proba(boost[2]), boost[2].predict_proba(X))

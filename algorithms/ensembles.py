@@ -46,8 +46,13 @@ def softmax(raw: np.ndarray) -> np.ndarray:
     return z
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * z))   # the tanh form never overflows
+def probabilities(raw: np.ndarray) -> np.ndarray:
+    """Log-loss boosting's link: one column of log-odds → (1 − p, p) with p = σ(z) (in the
+    tanh form, which never overflows); K columns → softmax."""
+    if raw.shape[1] == 1:
+        p = 0.5 * (1.0 + np.tanh(0.5 * raw[:, 0]))
+        return np.column_stack([1.0 - p, p])
+    return softmax(raw)
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,7 +80,7 @@ class Ensemble:
         raise NotImplementedError
 
     def raw(self, X) -> np.ndarray:
-        X = np.asarray(X, dtype=float)
+        X = np.asarray(X)
         total = self.start(len(X))
         for i in range(len(self.members)):
             self.add(total, i, X)
@@ -146,10 +151,7 @@ class GradientBoosting(Ensemble):
             raw[:, k] += self.learning_rate * tree.predict_value(X)
 
     def finish(self, raw, m):
-        if raw.shape[1] == 1:
-            p = _sigmoid(raw[:, 0])
-            return np.column_stack([1.0 - p, p])
-        return softmax(raw)
+        return probabilities(raw)
 
     def decision(self, X) -> np.ndarray:
         """Raw scores: (n,) log-odds for two classes, (n, K) otherwise (scikit-learn's
@@ -173,16 +175,18 @@ class IncrementalPredictor:
     (members / every + every) of them.
     """
 
+    seen: list                        # the members met so far, in order
+    copies: dict[int, np.ndarray]     # member count → sum after that many, every `every`
+    recent: dict[int, np.ndarray]     # the latest other counts passed (insertion order)
+    count: int                        # members summed into total
+    total: np.ndarray
+
     def __init__(self, X, every: int = 10):
-        self.X = np.asarray(X, dtype=float)
+        self.X = np.asarray(X)
         self.every = max(1, int(every))
-        self.seen: list = []                        # the members met so far, in order
-        self.copies: dict[int, np.ndarray] = {}     # member count → sum, every `every`
-        self.recent: dict[int, np.ndarray] = {}     # the latest counts passed (insertion order)
-        self.count = 0                              # members summed into self.total
-        self.total: np.ndarray | None = None
-        self.kind: type | None = None
-        self.evaluated = 0                          # member evaluations done so far
+        self.seen = []
+        self.kind: type | None = None     # the ensemble class cached; None: nothing yet
+        self.evaluated = 0                # member evaluations done so far
 
     def predict_proba(self, model: Ensemble) -> np.ndarray:
         return model.finish(self._sum(model), len(model.members))
@@ -200,8 +204,7 @@ class IncrementalPredictor:
             same += 1
         if target == 0 or type(model) is not self.kind or same < shared:
             self._restart(model)   # another run: nothing cached applies
-        if target > len(self.seen):
-            self.seen.extend(members[len(self.seen):])
+        self.seen.extend(members[len(self.seen):])
         if self.count != target:
             kept = [c for c in (*self.copies, *self.recent) if c <= target]
             base = max(kept)
@@ -216,7 +219,6 @@ class IncrementalPredictor:
             if self.count % self.every == 0:
                 self.copies[self.count] = self.total.copy()
             else:
-                self.recent.pop(self.count, None)
                 self.recent[self.count] = self.total.copy()
                 if len(self.recent) > self.every:
                     del self.recent[next(iter(self.recent))]   # the oldest
@@ -282,49 +284,47 @@ def run_forest(X, y, params: ForestParams, rng: np.random.Generator) -> Iterator
         max_features = params.max_features
     else:
         max_features = d
-    spec = Spec(params.criterion, params.max_depth, params.min_samples_leaf,
-                      max_features if max_features < d else None)
-    k = len(classes)
+    spec = Spec(params.criterion, params.max_depth, params.min_samples_leaf, max_features)
+    classes = frozen(classes)
     everything = frozen(np.arange(n))
     once = frozen(np.ones(n, np.intp))
-    train = IncrementalPredictor(X, every=params.n_trees + 1)   # forward only: no copies
-    oob_sum, oob_votes = np.zeros((n, k)), np.zeros(n, np.intp)
+    votes = np.zeros((n, len(classes)))     # the forest's summed probabilities
+    oob_votes = np.zeros((n, len(classes)))
+    voted = np.zeros(n, bool)               # left out by at least one tree so far
     trees: list[Tree] = []
-    for t in range(params.n_trees):
+    for t in range(1, params.n_trees + 1):
         if params.bootstrap:
             drawn = rng.integers(0, n, n)
             times = np.bincount(drawn, minlength=n)
-            weight = times.astype(float)
         else:
-            drawn, times, weight = everything, once, None
-        tree = Grower(X, yk, spec, sample_weight=weight, classes=classes, rng=rng).grow()
+            drawn, times = everything, once
+        tree = Grower(X, yk, spec, sample_weight=times, classes=classes, rng=rng).grow()
         trees.append(tree)
-        model = Forest(classes=frozen(classes), members=tuple(trees))
-        accuracy = _accuracy(train.predict_proba(model), yk)
-        left_out = np.flatnonzero(times == 0)
-        if left_out.size:
-            oob_sum[left_out] += tree.predict_proba(X[left_out])
-            oob_votes[left_out] += 1
-        voted = oob_votes > 0
-        oob = _accuracy(oob_sum[voted], yk[voted]) if voted.any() else float("nan")
+        model = Forest(classes=classes, members=tuple(trees))
+        votes += tree.predict_proba(X)
+        accuracy = _accuracy(votes, yk)
+        out = times == 0
+        oob_votes[out] += tree.predict_proba(X[out])
+        voted |= out
+        oob = _accuracy(oob_votes[voted], yk[voted]) if voted.any() else np.nan
         distinct = int((times > 0).sum())
         if params.bootstrap:
             sample = (f"a bootstrap sample of {n:,} draws ({distinct:,} distinct points; "
-                      f"the {plural(n - distinct, 'point')} left out are faded)")
+                      f"{plural(n - distinct, 'point')} left out, faded)")
         else:
             sample = f"all {plural(n, 'point')}"
         features = ("every split tried every feature" if max_features == d else
                     f"each split tried {max_features} of {plural(d, 'feature')} at random")
-        caption = (f"Tree {t + 1} of {params.n_trees}: grown on {sample}; {features}; "
+        caption = (f"Tree {t} of {params.n_trees}: grown on {sample}; {features}; "
                    f"{plural(len(tree.leaves), 'leaf', 'leaves')}, depth {tree.max_depth}. "
-                   f"The vote of {plural(len(trees), 'tree')} gets "
+                   f"The vote of {plural(t, 'tree')} gets "
                    f"{_percent(accuracy)} of the training points right")
-        caption += f" (out of bag: {_percent(oob)})." if voted.any() else "."
-        metrics = {"trees": len(trees), "train accuracy": accuracy,
+        metrics = {"trees": t, "train accuracy": accuracy,
                    "leaves": len(tree.leaves), "depth": tree.max_depth}
         if voted.any():
+            caption += f" (out of bag: {_percent(oob)})"
             metrics["out-of-bag accuracy"] = oob
-        yield ForestStep(index=len(trees) - 1, phase="tree", caption=caption, metrics=metrics,
+        yield ForestStep(index=t - 1, phase="tree", caption=caption + ".", metrics=metrics,
                          tree=tree, drawn=frozen(drawn), times_drawn=frozen(times),
                          max_features=max_features, model=model, accuracy=accuracy,
                          oob_accuracy=oob)
@@ -359,12 +359,13 @@ def run_adaboost(X, y, params: AdaBoostParams,
     validate(params)
     X, yk, classes = check_labelled(X, y)
     n, k = len(X), len(classes)
-    spec = Spec("gini", params.max_depth, 1)
+    spec = Spec("gini", params.max_depth)
     classes = frozen(classes)
     eps = np.finfo(float).eps
     weights = frozen(np.full(n, 1.0 / n))
     none_wrong = frozen(np.zeros(n, bool))
-    train = IncrementalPredictor(X, every=params.n_rounds + 1)
+    votes = np.zeros((n, k))     # the ensemble's summed votes on the training points
+    accuracy = np.nan
     stumps: list[Tree] = []
     alphas: list[float] = []
     errors: list[float] = []
@@ -380,7 +381,7 @@ def run_adaboost(X, y, params: AdaBoostParams,
                                " to the weighted points.",
                        metrics={"learners": 0}, stump=None, weights_before=weights,
                        weights=weights, misclassified=none_wrong, alpha=0.0,
-                       error=float("nan"), model=start, accuracy=float("nan"))
+                       error=np.nan, model=start, accuracy=accuracy)
     for r in range(1, params.n_rounds + 1):
         fit_weights = np.maximum(weights, eps)      # scikit-learn's guard against 0
         stump = Grower(X, yk, spec, sample_weight=fit_weights, classes=classes).grow()
@@ -401,8 +402,7 @@ def run_adaboost(X, y, params: AdaBoostParams,
                         f"boosting stops with {plural(len(stumps), 'learner')}.",
                 metrics={"learners": len(stumps), "error": error}, stump=stump,
                 weights_before=weights, weights=weights, misclassified=frozen(wrong),
-                alpha=0.0, error=error, model=current,
-                accuracy=_accuracy(train.predict_proba(current), yk))
+                alpha=0.0, error=error, model=current, accuracy=accuracy)
             return
         perfect = error <= 0
         if perfect:
@@ -415,7 +415,8 @@ def run_adaboost(X, y, params: AdaBoostParams,
         alphas.append(float(alpha))
         errors.append(error)
         current = model()
-        accuracy = _accuracy(train.predict_proba(current), yk)
+        current.add(votes, len(stumps) - 1, X)
+        accuracy = _accuracy(votes, yk)
         wrong_n = int(wrong.sum())
         if perfect:
             caption = (f"Round {r}: the learner ({what}) classifies every point correctly "
@@ -474,17 +475,16 @@ def _log_loss(raw: np.ndarray, yk: np.ndarray) -> float:
 
 def _newton_leaves(tree: Tree, leaf: np.ndarray, residual: np.ndarray, p: np.ndarray,
                    factor: float) -> Tree:
-    """Set each leaf to one Newton step of the log-loss: Σr / Σp(1 − p) over its points
-    (× (K − 1)/K with K > 2 classes, as scikit-learn does); 0 where the curvature vanishes."""
-    m = tree.n_nodes
-    count = np.bincount(leaf, minlength=m)
-    seen = count > 0
-    numerator = np.bincount(leaf, residual, m)[seen] / count[seen] * factor
-    denominator = np.bincount(leaf, p * (1.0 - p), m)[seen] / count[seen]
-    step = np.zeros(m)
-    safe = np.abs(denominator) >= 1e-150
-    step[np.flatnonzero(seen)[safe]] = numerator[safe] / denominator[safe]
-    values = np.where(tree.is_leaf, step, tree.value[:, 0])
+    """Set each leaf to one Newton step of the log-loss: mean(r) / mean(p(1 − p)) over its
+    points (× (K − 1)/K with K > 2 classes, as scikit-learn does); 0 where the curvature
+    vanishes (p is 0 or 1 throughout the leaf). Inner nodes keep their values."""
+    m, leaves = tree.n_nodes, tree.leaves
+    count = np.bincount(leaf, minlength=m)[leaves]          # every leaf holds a point
+    numerator = np.bincount(leaf, residual, m)[leaves] / count * factor
+    curvature = np.bincount(leaf, p * (1.0 - p), m)[leaves] / count
+    flat = np.abs(curvature) < 1e-150
+    values = tree.value[:, 0].copy()
+    values[leaves] = numerator / np.where(flat, 1.0, curvature) * ~flat
     return tree.with_leaf_values(values)
 
 
@@ -497,10 +497,9 @@ def run_gradient_boosting(X, y, params: GradientBoostingParams,
     n, k = len(X), len(classes)
     classes = frozen(classes)
     spec = Spec(REGRESSION, params.max_depth, params.min_samples_leaf)
-    eps = np.finfo(float).eps
-    share = np.clip(np.bincount(yk, minlength=k) / n, eps, 1 - eps)
+    share = np.bincount(yk) / n          # every class is present: no share is 0 or 1
     if k == 2:
-        init = np.array([np.log(share[1] / (1 - share[1]))])
+        init = np.log(share[1:] / share[0])
         targets = (yk == 1).astype(float)[:, None]
         factor = 1.0
     else:
@@ -511,22 +510,20 @@ def run_gradient_boosting(X, y, params: GradientBoostingParams,
     raw = np.tile(init, (n, 1))
     rounds: list[tuple[Tree, ...]] = []
 
-    def proba_of(raw):
-        return GradientBoosting(classes=classes, members=(), init=init,
-                                learning_rate=params.learning_rate).finish(raw, 0)
-
     def residuals_of(raw):
-        p = proba_of(raw)
-        return targets - (p[:, 1:] if k == 2 else p)
+        p = probabilities(raw)
+        return frozen(targets - (p[:, 1:] if k == 2 else p))
+
+    def boosted():
+        return GradientBoosting(classes=classes, members=tuple(rounds), init=init,
+                                learning_rate=params.learning_rate)
 
     losses = [_log_loss(raw, yk)]
-    residuals = frozen(residuals_of(raw))
-    model = GradientBoosting(classes=classes, members=(), init=init,
-                             learning_rate=params.learning_rate)
-    accuracy = _accuracy(proba_of(raw), yk)
+    residuals = residuals_of(raw)
+    accuracy = _accuracy(probabilities(raw), yk)
     if k == 2:
         prior = (f"the prior log-odds of {classes[1]}: log({num(share[1], 3)} / "
-                 f"{num(1 - share[1], 3)}) = {num(init[0], 3)}")
+                 f"{num(share[0], 3)}) = {num(init[0], 3)}")
     else:
         prior = "the log of its class's share (centred to sum to 0)"
     yield GradientBoostingStep(
@@ -534,23 +531,20 @@ def run_gradient_boosting(X, y, params: GradientBoostingParams,
         caption=f"Start: every point's score is {prior}; training log-loss "
                 f"{num(losses[0], 3)}. Each round fits trees to the residuals y − p.",
         metrics={"rounds": 0, "log-loss": losses[0], "train accuracy": accuracy},
-        trees=(), residuals=residuals, model=model, loss=losses[0], losses=frozen(losses),
-        accuracy=accuracy)
+        trees=(), residuals=residuals, model=boosted(), loss=losses[0],
+        losses=frozen(losses), accuracy=accuracy)
     for r in range(1, params.n_rounds + 1):
         p_fit = targets - residuals       # the probabilities the residuals came from
         trees = []
         for c in range(raw.shape[1]):
-            grower = Grower(X, residuals[:, c], spec)
-            tree = grower.grow()
+            tree = Grower(X, residuals[:, c], spec).grow()
             leaf = tree.apply(X)
             tree = _newton_leaves(tree, leaf, residuals[:, c], p_fit[:, c], factor)
             raw[:, c] += params.learning_rate * tree.value[leaf, 0]
             trees.append(tree)
         rounds.append(tuple(trees))
-        model = GradientBoosting(classes=classes, members=tuple(rounds), init=init,
-                                 learning_rate=params.learning_rate)
         losses.append(_log_loss(raw, yk))
-        accuracy = _accuracy(proba_of(raw), yk)
+        accuracy = _accuracy(probabilities(raw), yk)
         moves = np.concatenate([params.learning_rate * t.value[t.leaves, 0] for t in trees])
         fitted = float(np.abs(residuals).max())
         which = ("a tree" if len(trees) == 1 else f"one tree per class ({len(trees)} trees)")
@@ -563,7 +557,6 @@ def run_gradient_boosting(X, y, params: GradientBoostingParams,
         yield GradientBoostingStep(
             index=r, phase="round", caption=caption,
             metrics={"rounds": r, "log-loss": losses[-1], "train accuracy": accuracy},
-            trees=tuple(trees), residuals=residuals, model=model, loss=losses[-1],
+            trees=tuple(trees), residuals=residuals, model=boosted(), loss=losses[-1],
             losses=frozen(losses), accuracy=accuracy)
-        residuals = frozen(residuals_of(raw))
-
+        residuals = residuals_of(raw)

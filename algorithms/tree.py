@@ -96,7 +96,7 @@ class Tree:
 
     def apply(self, X) -> np.ndarray:
         """(n,) the leaf each row of X lands in, all rows routed together level by level."""
-        X = np.asarray(X, dtype=float)
+        X = np.asarray(X)
         if X.ndim != 2 or X.shape[1] != self.box.shape[2]:
             raise ValueError(f"the tree was grown on {self.box.shape[2]} features; "
                              f"got points of shape {X.shape}")
@@ -133,7 +133,7 @@ class Tree:
     def with_leaf_values(self, values) -> Tree:
         """The same tree predicting ``values[leaf]`` (one number per node) — boosting's
         Newton step replaces a regression tree's leaf means this way."""
-        return dataclasses.replace(self, value=frozen(np.asarray(values, float).reshape(-1, 1)))
+        return dataclasses.replace(self, value=frozen(np.asarray(values)[:, None]))
 
     def rule(self, node: int) -> str:
         """The test at an inner node, e.g. 'x₂ ≤ 0.43'; '' at a leaf."""
@@ -158,7 +158,7 @@ class Tree:
             else:
                 stack += [(node, True), (int(self.right[node]), False),
                           (int(self.left[node]), False)]
-        return np.column_stack([x, self.depth.astype(float)])
+        return np.column_stack([x, self.depth])
 
 
 def feature_name(j: int) -> str:
@@ -170,7 +170,10 @@ def feature_name(j: int) -> str:
 # --- data checks ---------------------------------------------------------------------------
 def check_labelled(X, y, min_samples_leaf: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Validate a labelled table; return (X as floats, class index of each row, classes)."""
-    X = np.asarray(X, dtype=float)
+    try:
+        X = np.asarray(X, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError("the features must be numbers") from None
     if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
         raise ValueError("a classifier needs a non-empty table of points (rows × features)")
     if not np.isfinite(X).all():
@@ -219,7 +222,8 @@ def _impurities(sums: list[np.ndarray], w: np.ndarray, criterion: str) -> np.nda
         out = np.zeros_like(w)
         for s in sums:
             p = s / w
-            out -= np.where(s > 0, p * (np.log(np.where(s > 0, p, 1.0)) / np.log(2.0)), 0.0)
+            log_p = np.log(p, out=np.zeros_like(p), where=s > 0)   # 0·log 0 counts as 0
+            out -= p * (log_p / np.log(2.0))
         return out
     total, squares = sums
     mean = total / w
@@ -240,16 +244,14 @@ def node_impurity(target: np.ndarray, w: np.ndarray, n_classes: int, criterion: 
 class Search:
     """The best split of one node over the features it was allowed to try."""
 
-    feature: int                # the winning feature; -1: no feature has a valid threshold
+    feature: int                # the winning feature
     threshold: float
     gain: float                 # impurity drop within the node
     thresholds: np.ndarray      # (c,) every candidate on the winning feature: midpoints
                                 # between neighbouring distinct values
     gains: np.ndarray           # (c,) their gains; nan where a side has too few points
-    tried: np.ndarray           # (d,) bool: features scanned at this node
     feature_gains: np.ndarray   # (d,) best gain per feature (nan: not tried / none valid)
     feature_thresholds: np.ndarray  # (d,) the threshold of that best gain
-    any_distinct: bool          # some tried feature had two distinct values
 
 
 def _midpoints(xs: np.ndarray, pos: np.ndarray, col) -> np.ndarray:
@@ -261,8 +263,12 @@ def _midpoints(xs: np.ndarray, pos: np.ndarray, col) -> np.ndarray:
 
 
 def search_node(X: np.ndarray, target: np.ndarray, w: np.ndarray, n_classes: int,
-                spec: Spec, parent_impurity: float, rng: np.random.Generator | None) -> Search:
-    """Score every threshold of the features this node may try, all in one pass.
+                spec: Spec, parent_impurity: float,
+                rng: np.random.Generator | None) -> Search | str:
+    """Score every threshold of the features this node may try, all in one pass; return
+    the best split, or why there is none: "same" (no tried feature has two distinct
+    values) or "small" (no threshold leaves `min_samples_leaf` points on each side).
+    The weights w must be positive.
 
     Each feature's values are sorted; the class weights on the left of each gap come from
     one cumulative sum down the sorted column, the right side is the total minus that.
@@ -280,20 +286,10 @@ def search_node(X: np.ndarray, target: np.ndarray, w: np.ndarray, n_classes: int
     xs = np.take_along_axis(X, order, 0)
     distinct = xs[1:] > xs[:-1]          # (m − 1, d): a gap between position p and p + 1
     varies = distinct.any(0)
-    tried = np.zeros(d, bool)
-    found = 0
-    for j in visit:
-        if found >= wanted:
-            break
-        tried[j] = True
-        found += bool(varies[j])
-    cols = np.flatnonzero(tried & varies)
-    feature_gains = np.full(d, np.nan)
-    feature_thresholds = np.full(d, np.nan)
-    none = Search(-1, np.nan, np.nan, np.zeros(0), np.zeros(0), tried, feature_gains,
-                  feature_thresholds, False)
-    if cols.size == 0:
-        return none
+    visit = [int(j) for j in visit if varies[j]][:wanted]   # constant ones do not count
+    if not visit:
+        return "same"
+    cols = np.array(sorted(visit))
     order, xs, distinct = order[:, cols], xs[:, cols], distinct[:, cols]
     ws, ts = w[order], target[order]
     cum_w = np.cumsum(ws, axis=0)
@@ -312,35 +308,34 @@ def search_node(X: np.ndarray, target: np.ndarray, w: np.ndarray, n_classes: int
             right.append(cum_c[-1] - cum_c[:-1])
     n_left = np.arange(1, m)[:, None]
     leaf = spec.min_samples_leaf
-    valid = distinct & (n_left >= leaf) & (m - n_left >= leaf) & (w_left > 0) & (w_right > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        imp_left = _impurities(left, w_left, spec.criterion)
-        imp_right = _impurities(right, w_right, spec.criterion)
-        if spec.regression:
-            proxy = left[0] * left[0] / w_left + right[0] * right[0] / w_right
-        else:   # scikit-learn's proxy: same argmax as the gain, computed its way
-            proxy = -w_right * imp_right - w_left * imp_left
-        gains = parent_impurity - (w_left / w_total) * imp_left - (w_right / w_total) * imp_right
+    valid = distinct & (n_left >= leaf) & (m - n_left >= leaf)
+    imp_left = _impurities(left, w_left, spec.criterion)
+    imp_right = _impurities(right, w_right, spec.criterion)
+    if spec.regression:
+        proxy = left[0] * left[0] / w_left + right[0] * right[0] / w_right
+    else:   # scikit-learn's proxy: same argmax as the gain, computed its way
+        proxy = -w_right * imp_right - w_left * imp_left
+    gains = parent_impurity - (w_left / w_total) * imp_left - (w_right / w_total) * imp_right
     proxy = np.where(valid, proxy, -np.inf)
     gains = np.where(valid, gains, np.nan)
     best = proxy.argmax(0)               # per feature: the first of equal maxima
     scored = valid.any(0)
     at = np.arange(len(cols))
+    feature_gains = np.full(d, np.nan)
+    feature_thresholds = np.full(d, np.nan)
     feature_gains[cols[scored]] = gains[best, at][scored]
     feature_thresholds[cols[scored]] = _midpoints(xs, best, at)[scored]
-    column = {int(j): i for i, j in enumerate(cols)}
-    winner = -1
-    for j in visit:
-        i = column.get(int(j))
-        if i is not None and scored[i] and (
-                winner < 0 or proxy[best[i], i] > proxy[best[winner], winner]):
+    column = {j: i for i, j in enumerate(cols.tolist())}
+    winner = None
+    for i in (column[j] for j in visit):
+        if scored[i] and (winner is None or proxy[best[i], i] > proxy[best[winner], winner]):
             winner = i
-    if winner < 0:
-        return dataclasses.replace(none, any_distinct=True)
+    if winner is None:
+        return "small"
     gaps = np.flatnonzero(distinct[:, winner])
     return Search(int(cols[winner]), float(_midpoints(xs, best[winner], winner)),
                   float(gains[best[winner], winner]), _midpoints(xs, gaps, winner),
-                  gains[gaps, winner], tried, feature_gains, feature_thresholds, True)
+                  gains[gaps, winner], feature_gains, feature_thresholds)
 
 
 # --- growing -------------------------------------------------------------------------------
@@ -366,7 +361,6 @@ class Grower:
         w = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, float)
         self.target, self.w = target, w
         rows = np.flatnonzero(w > 0)     # a point of weight 0 is not in the tree at all
-        self.total_weight = float(w[rows].sum())
         d = X.shape[1]
         self.cols: dict[str, list] = {k: [] for k in (
             "feature", "threshold", "left", "right", "parent", "depth", "n_samples",
@@ -401,37 +395,37 @@ class Grower:
             c["counts"].append(np.bincount(target, minlength=self.n_classes))
             c["value"].append(np.array([float(s) for s in sums]) / weight)
         n = len(rows)
-        if depth >= spec.max_depth:
-            self.stopped[node] = "depth"
-        elif n < 2 or n < 2 * spec.min_samples_leaf:
-            self.stopped[node] = "small"
-        elif impurity <= EPSILON:
+        # scikit-learn's stopping rules; the reason kept for the caption is the plainest
+        if impurity <= EPSILON:
             self.stopped[node] = "pure"
+        elif depth >= spec.max_depth:
+            self.stopped[node] = "depth"
+        elif n < 2 * spec.min_samples_leaf:   # (n ≥ 2 here: one point is pure)
+            self.stopped[node] = "small"
         else:
             search = search_node(self.X[rows], target, w, self.n_classes, spec, impurity,
                                  self.rng)
-            if search.feature < 0:
-                self.stopped[node] = "small" if search.any_distinct else "same"
+            if isinstance(search, str):
+                self.stopped[node] = search
             else:
                 self.rows[node] = rows
                 self.searches[node] = search
-                if spec.order == "level by level":
-                    key = (depth, node)
-                else:   # the largest drop of the whole tree's impurity first
-                    key = (-weight / self.total_weight * search.gain, node)
-                heapq.heappush(self.queue, (*key, node))
+                # level by level: shallowest first; best first: the largest drop of the
+                # whole tree's impurity (gain × the node's weight) first; ties: oldest node
+                first = depth if spec.order == "level by level" else -weight * search.gain
+                heapq.heappush(self.queue, (first, node))
         return node
 
     @property
     def pending(self) -> np.ndarray:
         """Leaves that will still be split, in the order they will be."""
-        return np.array([entry[-1] for entry in sorted(self.queue)], dtype=np.intp)
+        return np.array([node for _, node in sorted(self.queue)], dtype=np.intp)
 
     def split_next(self) -> Split | None:
         """Split the next waiting leaf; None when no leaf can be split any more."""
         if not self.queue:
             return None
-        node = heapq.heappop(self.queue)[-1]
+        _, node = heapq.heappop(self.queue)
         rows, search = self.rows.pop(node), self.searches.pop(node)
         feature, threshold = search.feature, search.threshold
         goes_left = self.X[rows, feature] <= threshold
@@ -455,22 +449,24 @@ class Grower:
 
     def tree(self) -> Tree:
         c = self.cols
-        k = self.n_classes
+        m, k = len(c["feature"]), self.n_classes
         return Tree(
-            feature=frozen(np.array(c["feature"], np.intp)),
-            threshold=frozen(np.array(c["threshold"], float)),
-            left=frozen(np.array(c["left"], np.intp)),
-            right=frozen(np.array(c["right"], np.intp)),
-            parent=frozen(np.array(c["parent"], np.intp)),
-            depth=frozen(np.array(c["depth"], np.intp)),
-            n_samples=frozen(np.array(c["n_samples"], np.intp)),
-            weight=frozen(np.array(c["weight"], float)),
-            counts=frozen(np.array(c["counts"], np.intp).reshape(len(c["feature"]), k)),
-            value=frozen(np.array(c["value"], float).reshape(-1, max(k, 1))),
-            impurity=frozen(np.array(c["impurity"], float)),
-            box=frozen(np.array(c["box"], float)),
+            feature=_ints(c["feature"]), threshold=_floats(c["threshold"]),
+            left=_ints(c["left"]), right=_ints(c["right"]), parent=_ints(c["parent"]),
+            depth=_ints(c["depth"]), n_samples=_ints(c["n_samples"]),
+            weight=_floats(c["weight"]), counts=_ints(c["counts"]).reshape(m, k),
+            value=_floats(c["value"]).reshape(m, max(k, 1)),
+            impurity=_floats(c["impurity"]), box=_floats(c["box"]),
             classes=None if self.classes is None else frozen(self.classes),
             criterion=self.spec.criterion)
+
+
+def _ints(values) -> np.ndarray:
+    return frozen(np.array(values, dtype=np.intp))
+
+
+def _floats(values) -> np.ndarray:
+    return frozen(np.array(values, dtype=float))
 
 
 def fit(X, y, params: Params | None = None, *, sample_weight=None,
@@ -532,17 +528,18 @@ def run(X, y, params: Params, rng: np.random.Generator | None = None) -> Iterato
     X, yk, classes = check_labelled(X, y, params.min_samples_leaf)
     spec = Spec(params.criterion, params.max_depth, params.min_samples_leaf,
                 order=params.order)
-    grower = Grower(X, yk, spec, classes=classes, rng=rng)
+    grower = Grower(X, yk, spec, classes=classes)   # every feature, every split: no rng
     d = X.shape[1]
     empty = frozen(np.zeros(0))
     no_gain = frozen(np.full(d, np.nan))
     name = params.criterion
     tree = grower.tree()
-    index = 0
 
     def step(phase, caption, node, feature=-1, threshold=np.nan, gain=np.nan,
              thresholds=empty, gains=empty, feature_gains=no_gain, feature_thresholds=no_gain):
         accuracy = _accuracy(tree)
+        # the root is step 0, split k is step k, and the closing step comes after the last
+        index = grower.splits + (phase == "done")
         return Step(index=index, phase=phase, caption=caption,
                     metrics={"splits": grower.splits, "leaves": len(tree.leaves),
                              "depth": tree.max_depth, "train accuracy": accuracy,
@@ -558,13 +555,12 @@ def run(X, y, params: Params, rng: np.random.Generator | None = None) -> Iterato
                f"({_class_counts(tree.counts[0])} by class), {name} "
                f"{num(tree.impurity[0], 3)}: for now every point is predicted class "
                f"{majority}.", 0)
-    index += 1
     while (split := grower.split_next()) is not None:
         tree = grower.tree()
         search, node = split.search, split.node
         n_left, n_right = tree.n_samples[split.left], tree.n_samples[split.right]
         after = tree.impurity[node] - search.gain
-        others = [j for j in range(d) if j != search.feature and search.tried[j]]
+        others = [j for j in range(d) if j != search.feature]
         rivals = "".join(f"; best on {feature_name(j)}: {num(search.feature_gains[j], 3)}"
                          if not np.isnan(search.feature_gains[j]) else
                          f"; no valid threshold on {feature_name(j)}" for j in others)
@@ -579,7 +575,6 @@ def run(X, y, params: Params, rng: np.random.Generator | None = None) -> Iterato
         yield step("split", caption, node, search.feature, search.threshold, search.gain,
                    frozen(search.thresholds), frozen(search.gains),
                    frozen(search.feature_gains), frozen(search.feature_thresholds))
-        index += 1
     reasons = {"pure": "pure", "depth": f"at the depth limit {params.max_depth}",
                "small": f"too small for {params.min_samples_leaf} points on each side",
                "same": "made of identical points"}

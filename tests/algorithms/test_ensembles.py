@@ -16,6 +16,8 @@ from sklearn.tree import DecisionTreeClassifier
 from algorithms import ensembles as E
 from algorithms import tree as T
 
+pytestmark = pytest.mark.filterwarnings("error")   # no overflow, no 0/0, not even silently
+
 
 def f32(a):
     return np.asarray(a, np.float32).astype(float)
@@ -109,8 +111,69 @@ def test_bootstrap_sample_and_out_of_bag_vote():
         assert s.metrics["out-of-bag accuracy"] == pytest.approx(expected)
         assert s.accuracy == pytest.approx(np.mean(s.model.predict(X) == y))
         distinct = int((s.times_drawn > 0).sum())
-        assert (f"of 120 draws ({distinct} distinct points; the {120 - distinct} points "
-                f"left out are faded)") in s.caption
+        trees = "1 tree" if s.index == 0 else f"{s.index + 1} trees"
+        assert s.caption == (
+            f"Tree {s.index + 1} of 5: grown on a bootstrap sample of 120 draws ({distinct} "
+            f"distinct points; {120 - distinct} points left out, faded); each split tried 1 "
+            f"of 2 features at random; {len(s.tree.leaves)} leaves, depth "
+            f"{s.tree.max_depth}. The vote of {trees} gets {T.num(100 * s.accuracy, 3)}% of "
+            f"the training points right (out of bag: {T.num(100 * expected, 3)}%).")
+        assert s.metrics == {"trees": s.index + 1, "train accuracy": s.accuracy,
+                             "leaves": len(s.tree.leaves), "depth": s.tree.max_depth,
+                             "out-of-bag accuracy": s.oob_accuracy}
+        assert s.phase == "tree"
+
+
+def test_forest_captions_word_for_word_without_bootstrap():
+    # the data of the split worked by hand in test_tree: every stump is x₁ ≤ 3.5, whose
+    # leaves (3 / 0) and (1 / 2) get 5 of the 6 points right
+    X = np.array([[1, 1], [2, 1], [3, 2], [4, 2], [5, 3], [6, 3]], float)
+    y = np.array([0, 0, 0, 1, 1, 0])
+    steps = list(E.run_forest(X, y, E.ForestParams(method="bagging", bootstrap=False,
+                                                   n_trees=2, max_depth=1),
+                              np.random.default_rng(0)))
+    assert [s.caption for s in steps] == [
+        "Tree 1 of 2: grown on all 6 points; every split tried every feature; 2 leaves, "
+        "depth 1. The vote of 1 tree gets 83.3% of the training points right.",
+        "Tree 2 of 2: grown on all 6 points; every split tried every feature; 2 leaves, "
+        "depth 1. The vote of 2 trees gets 83.3% of the training points right."]
+    assert steps[1].metrics == {"trees": 2, "train accuracy": pytest.approx(5 / 6),
+                                "leaves": 2, "depth": 1}
+    assert steps[1].max_features == 2
+
+
+def test_random_forest_with_every_feature_is_bagging():
+    X, y = moons(100, 4)
+    bag = list(E.run_forest(X, y, E.ForestParams(method="bagging", n_trees=3),
+                            np.random.default_rng(3)))
+    every = list(E.run_forest(X, y, E.ForestParams(max_features=2, n_trees=3),
+                              np.random.default_rng(3)))
+    assert all(same_tree(a.tree, b.tree) for a, b in zip(bag, every, strict=True))
+    assert "every split tried every feature" in every[0].caption
+
+
+def test_bootstrap_draws_every_point_sometimes():
+    X, y = moons(12, 0)
+    steps = list(E.run_forest(X, y, E.ForestParams(n_trees=40, max_depth=2),
+                              np.random.default_rng(0)))
+    drawn = np.concatenate([s.drawn for s in steps])
+    assert set(drawn) == set(range(12))
+    # each point is left out of about (11/12)^12 ≈ 35% of the trees
+    assert 0.2 < np.mean([s.times_drawn == 0 for s in steps]) < 0.5
+
+
+def test_an_empty_ensemble_predicts_every_class_alike():
+    for model in (E.Forest(classes=np.array([0, 1, 2]), members=()),
+                  E.AdaBoost(classes=np.array([0, 1, 2]), members=(), alphas=np.zeros(0),
+                             errors=np.zeros(0))):
+        np.testing.assert_array_equal(model.predict_proba(np.zeros((4, 2))), 1 / 3)
+
+
+def test_softmax_stays_finite_for_huge_scores():
+    raw = np.array([[1000.0, 0.0], [0.0, -1000.0], [-800.0, -800.0]])
+    np.testing.assert_allclose(E.softmax(raw), [[1, 0], [1, 0], [0.5, 0.5]])
+    np.testing.assert_allclose(E.probabilities(np.array([[800.0], [-800.0], [0.0]])),
+                               [[0, 1], [1, 0], [0.5, 0.5]])
 
 
 def test_random_forest_tries_one_feature_per_split():
@@ -179,9 +242,30 @@ def test_adaboost_weights_worked_by_hand():
     for before, after in zip(steps, steps[1:], strict=False):
         np.testing.assert_array_equal(after.weights_before, before.weights)
     np.testing.assert_allclose(steps[-1].model.alphas, np.log([4, 3, 5]))
-    assert ("misclassifies 2 points carrying 25% of the weight, so its say is α = 1.1; their "
-            "weights grow ×3") in steps[2].caption
-    assert "(x₁ ≤ 4.5) misclassifies 1 point carrying 20%" in steps[1].caption
+    np.testing.assert_allclose(steps[-1].model.errors, [1 / 5, 1 / 4, 1 / 6])
+    # training accuracy: round 1's stump gets x₁ = 2 wrong (4/5); with round 2 the votes on
+    # x₁ = 2 are ln 4 for class 0 against ln 3 for class 1, still wrong (4/5); round 3 adds
+    # ln 5 for class 1 there (ln 3 + ln 5 > ln 4) and every point is right.
+    assert [s.caption for s in steps] == [
+        "Every point starts with the same weight 1/5; each round fits a stump to the "
+        "weighted points.",
+        "Round 1: the learner (x₁ ≤ 4.5) misclassifies 1 point carrying 20% of the weight, "
+        "so its say is α = 1.39; their weights grow ×4, then all are rescaled to sum to 1. "
+        "Training accuracy of 1 learner: 80%.",
+        "Round 2: the learner (x₁ ≤ 1.5) misclassifies 2 points carrying 25% of the weight, "
+        "so its say is α = 1.1; their weights grow ×3, then all are rescaled to sum to 1. "
+        "Training accuracy of 2 learners: 80%.",
+        "Round 3: the learner (x₁ ≤ 2.5) misclassifies 2 points carrying 16.7% of the "
+        "weight, so its say is α = 1.61; their weights grow ×5, then all are rescaled to sum "
+        "to 1. Training accuracy of 3 learners: 100%."]
+    assert [s.accuracy for s in steps[1:]] == pytest.approx([0.8, 0.8, 1.0])
+    assert steps[3].metrics == {"learners": 3, "alpha": pytest.approx(np.log(5)),
+                                "error": pytest.approx(1 / 6), "train accuracy": 1.0}
+    start = steps[0]
+    assert start.metrics == {"learners": 0} and start.stump is None
+    assert start.alpha == 0 and np.isnan(start.error) and np.isnan(start.accuracy)
+    np.testing.assert_array_equal(start.weights_before, np.full(5, 0.2))
+    np.testing.assert_array_equal(start.misclassified, np.zeros(5, bool))
     # scikit-learn agrees on every learner's say
     ref = AdaBoostClassifier(DecisionTreeClassifier(max_depth=1), n_estimators=3).fit(X, y)
     np.testing.assert_allclose(ref.estimator_weights_, np.log([4, 3, 5]))
@@ -210,7 +294,12 @@ def test_adaboost_stops_at_a_perfect_learner():
     steps = list(E.run_adaboost(X, [0, 0, 1, 1], E.AdaBoostParams(n_rounds=10)))
     assert [s.phase for s in steps] == ["start", "done"]
     assert steps[-1].alpha == 1.0 and steps[-1].error == 0
-    assert "classifies every point correctly" in steps[-1].caption
+    assert steps[-1].caption == ("Round 1: the learner (x₁ ≤ 1.5) classifies every point "
+                                 "correctly (weighted error 0), so boosting stops here; "
+                                 "training accuracy 100%.")
+    assert steps[-1].metrics == {"learners": 1, "alpha": 1.0, "error": 0.0,
+                                 "train accuracy": 1.0}
+    np.testing.assert_array_equal(steps[-1].weights, steps[-1].weights_before)
     np.testing.assert_array_equal(steps[-1].model.predict(X), [0, 0, 1, 1])
 
 
@@ -219,15 +308,18 @@ def test_adaboost_refuses_a_first_learner_no_better_than_guessing():
     X = np.array([[0.0, 0], [1, 1], [0, 1], [1, 0]])
     run = E.run_adaboost(X, [0, 0, 1, 1], E.AdaBoostParams())
     assert next(run).phase == "start"
-    with pytest.raises(ValueError, match="no better than guessing among 2 classes"):
+    with pytest.raises(ValueError, match=r"^AdaBoost cannot start: the best first learner "
+                                         r"has weighted error 0\.5, no better than guessing "
+                                         r"among 2 classes$"):
         next(run)
 
 
 def test_adaboost_stops_when_a_later_learner_is_no_better_than_guessing():
     # Three copies of one point, classes 0 0 1: no split exists, so each learner is a
     # single leaf. Round 1 says 0: err = 1/3, α = ln((2/3)/(1/3)) = ln 2, the class-1 copy's
-    # weight doubles: (1,1,2)/4. Round 2's leaf is a tie (½ each) and says 0: err = ½,
-    # no better than guessing between 2 classes, so boosting stops with one learner.
+    # weight doubles: (1,1,2)/4. Round 2's leaf holds ½ of each class (rounding tips it to
+    # class 1, so the two class-0 copies are wrong): err = ½, no better than guessing
+    # between 2 classes, so boosting stops with one learner.
     X = np.full((3, 2), 2.0)
     steps = list(E.run_adaboost(X, [0, 0, 1], E.AdaBoostParams(n_rounds=5)))
     assert [s.phase for s in steps] == ["start", "round", "done"]
@@ -237,7 +329,26 @@ def test_adaboost_stops_when_a_later_learner_is_no_better_than_guessing():
     np.testing.assert_array_equal(steps[-1].weights, steps[1].weights)
     assert len(steps[-1].model.members) == 1
     assert "the learner (a single leaf)" in steps[1].caption
-    assert "boosting stops with 1 learner." in steps[-1].caption
+    assert steps[-1].caption == ("Round 2: the best learner (a single leaf) has weighted "
+                                 "error 0.5, no better than guessing among 2 classes, so "
+                                 "boosting stops with 1 learner.")
+    assert steps[-1].metrics == {"learners": 1, "error": pytest.approx(0.5)}
+    assert steps[-1].accuracy == pytest.approx(2 / 3) == steps[1].accuracy
+    np.testing.assert_array_equal(steps[-1].weights_before, steps[1].weights)
+    np.testing.assert_array_equal(steps[-1].misclassified, [True, True, False])
+    assert steps[-1].stump.n_nodes == 1
+
+
+def test_adaboost_with_deeper_learners_matches_scikit_learn():
+    X, y = moons(300, 2)
+    steps = list(E.run_adaboost(X, y, E.AdaBoostParams(n_rounds=20, max_depth=2)))
+    ref = AdaBoostClassifier(DecisionTreeClassifier(max_depth=2), n_estimators=20,
+                             random_state=0).fit(X, y)
+    np.testing.assert_allclose(steps[-1].model.alphas, ref.estimator_weights_, rtol=1e-9)
+    assert all(s.stump.max_depth == 2 for s in steps[1:])
+    assert "each round fits a tree to the weighted points" in steps[0].caption
+    leaves = len(steps[1].stump.leaves)
+    assert steps[1].caption.startswith(f"Round 1: the learner ({leaves} leaves) misclassifies")
 
 
 def test_adaboost_start_predicts_nothing_yet():
@@ -290,6 +401,31 @@ def test_gradient_boosting_residuals_are_y_minus_p_and_one_tree_per_class():
     np.testing.assert_allclose(two[0].model.init, [np.log(np.mean(yb) / (1 - np.mean(yb)))])
 
 
+@pytest.mark.parametrize("data", [moons(120, 3), blobs(120, 2, centers=3)])
+def test_gradient_boosting_captions_metrics_and_log_loss(data):
+    from sklearn.metrics import log_loss
+
+    X, y = data
+    steps = list(E.run_gradient_boosting(X, y, E.GradientBoostingParams(n_rounds=4)))
+    for before, s in zip(steps, steps[1:], strict=False):
+        p = s.model.predict_proba(X)
+        assert s.loss == pytest.approx(log_loss(y, p), rel=1e-9)
+        assert s.accuracy == np.mean(p.argmax(1) == y)
+        assert s.metrics == {"rounds": s.index, "log-loss": s.loss, "train accuracy": s.accuracy}
+        assert s.phase == "round"
+        np.testing.assert_array_equal(s.losses[:-1], before.losses)
+        assert s.losses[-1] == s.loss
+        moves = np.concatenate([0.1 * t.value[t.leaves, 0] for t in s.trees])
+        which = "a tree" if len(s.trees) == 1 else "one tree per class (3 trees)"
+        assert s.caption == (
+            f"Round {s.index}: {which} of depth ≤ 2 fitted to the residuals y − p (largest "
+            f"|y − p| {T.num(np.abs(s.residuals).max(), 3)}); its leaves move the scores by "
+            f"{T.num(moves.min(), 3)} to {T.num(moves.max(), 3)} (learning rate 0.1 × a "
+            f"Newton step). Training log-loss {T.num(before.loss, 4)} → {T.num(s.loss, 4)}, "
+            f"accuracy {T.num(100 * s.accuracy, 3)}%.")
+    assert steps[0].loss == pytest.approx(log_loss(y, steps[0].model.predict_proba(X)))
+
+
 def test_gradient_boosting_leaf_values_are_newton_steps():
     X, y = moons(120, 2)
     start, first = list(E.run_gradient_boosting(X, y, E.GradientBoostingParams(n_rounds=1)))
@@ -308,8 +444,21 @@ def test_gradient_boosting_leaf_values_are_newton_steps():
 def test_gradient_boosting_start_caption_names_the_prior():
     X, y = moons(100, 0)
     start = next(E.run_gradient_boosting(X, y, E.GradientBoostingParams()))
-    assert "prior log-odds of 1: log(0.5 / 0.5) = 0" in start.caption
+    assert start.caption == ("Start: every point's score is the prior log-odds of 1: "
+                             "log(0.5 / 0.5) = 0; training log-loss 0.693. Each round fits "
+                             "trees to the residuals y − p.")
     assert start.loss == pytest.approx(np.log(2))
+    # p = ½ everywhere: the first of the tied classes is predicted, right for half the points
+    assert start.metrics == {"rounds": 0, "log-loss": pytest.approx(np.log(2)),
+                             "train accuracy": 0.5}
+    assert start.phase == "start" and start.trees == () and start.index == 0
+    np.testing.assert_array_equal(start.model.classes, [0, 1])
+    np.testing.assert_allclose(start.model.predict_proba(X), 0.5)
+    np.testing.assert_allclose(start.losses, [np.log(2)])
+    skewed = next(E.run_gradient_boosting(X[:70], y[:70], E.GradientBoostingParams()))
+    ones = np.mean(y[:70])
+    assert (f"log({T.num(ones, 3)} / {T.num(1 - ones, 3)}) = "
+            f"{T.num(np.log(ones / (1 - ones)), 3)};") in skewed.caption
     three = next(E.run_gradient_boosting(*blobs(90, 0), E.GradientBoostingParams()))
     assert "log of its class's share" in three.caption
     np.testing.assert_allclose(three.model.predict_proba(np.zeros((1, 2))), [[1 / 3] * 3])
@@ -344,6 +493,28 @@ def test_incremental_predictor_equals_a_fresh_evaluation_in_any_order():
             np.testing.assert_array_equal(predictor.predict_proba(models[i]),
                                           models[i].predict_proba(G))
         np.testing.assert_array_equal(predictor.raw(models[7]), models[7].raw(G))
+
+
+def test_incremental_predictor_copies_every_member_when_asked():
+    X, y = moons(60, 0)
+    models = [s.model for s in E.run_adaboost(X, y, E.AdaBoostParams(n_rounds=12))]
+    predictor = E.IncrementalPredictor(X, every=1)
+    for m in models:
+        predictor.predict_proba(m)
+    assert cost_of(predictor, models[2]) == 0    # every count kept: any jump back is free
+    np.testing.assert_array_equal(predictor.predict_proba(models[5]),
+                                  models[5].predict_proba(X))
+
+
+def test_incremental_predictor_notices_any_member_that_differs():
+    X, y = moons(80, 1)
+    a = [s.tree for s in E.run_forest(X, y, E.ForestParams(n_trees=3), np.random.default_rng(0))]
+    b = [s.tree for s in E.run_forest(X, y, E.ForestParams(n_trees=3), np.random.default_rng(1))]
+    classes = np.array([0, 1])
+    predictor = E.IncrementalPredictor(X)
+    for members in ([a[0]], [b[0]], [a[0], a[1], a[2]], [a[0], b[1], a[2]], [a[0], b[1]]):
+        model = E.Forest(classes=classes, members=tuple(members))
+        np.testing.assert_array_equal(predictor.predict_proba(model), model.predict_proba(X))
 
 
 def cost_of(predictor, model):
@@ -457,3 +628,14 @@ def test_labels_keep_their_values_in_every_ensemble():
         last = list(run(X, names))[-1]
         np.testing.assert_array_equal(last.model.classes, ["ant", "bee", "cow"])
         assert set(last.model.predict(X)) <= {"ant", "bee", "cow"}
+
+
+@pytest.mark.parametrize(("scale", "offset"), [(1e200, 0.0), (1e-300, 0.0), (1.0, 1e8)])
+def test_extreme_but_finite_values_give_the_same_ensembles(scale, offset):
+    X, y = make_blobs(90, centers=3, random_state=2)
+    X = np.round(10 * X)   # whole numbers: scaling and shifting keep their order and gaps
+    for run in RUNS.values():
+        base, moved = list(run(X, y))[-1], list(run(X * scale + offset, y))[-1]
+        np.testing.assert_array_equal(moved.model.predict(X * scale + offset),
+                                      base.model.predict(X))
+        assert clean(moved.caption) and "inf" not in moved.caption

@@ -18,6 +18,8 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from algorithms import tree as T
 
+pytestmark = pytest.mark.filterwarnings("error")   # no overflow, no 0/0, not even silently
+
 
 def f32(a):
     return np.asarray(a, np.float32).astype(float)
@@ -164,6 +166,68 @@ def test_split_worked_by_hand():
     np.testing.assert_allclose(tree.value, [[2 / 3, 1 / 3], [1, 0], [1 / 3, 2 / 3]])
 
 
+def test_captions_fields_and_metrics_of_the_hand_worked_tree():
+    # the data of the split worked by hand, plus a constant third feature
+    X = np.array([[1, 1, 0], [2, 1, 0], [3, 2, 0], [4, 2, 0], [5, 3, 0], [6, 3, 0]], float)
+    y = np.array([0, 0, 0, 1, 1, 0])
+    root, split, done = T.run(X, y, T.Params(max_depth=1))
+    assert root.caption == ("The root holds all 6 points (4 / 2 by class), gini 0.444: for "
+                            "now every point is predicted class 0.")
+    assert split.caption == ("Split 1: node 0 (depth 0, 6 points) at x₁ ≤ 3.5, the best of "
+                             "5 thresholds: gini 0.444 → 0.222, gain 0.222; best on x₂: "
+                             "0.111; no valid threshold on x₃. Left 3 (3 / 0), right 3 "
+                             "(1 / 2).")
+    # the leaves predict 0 (3 right) and 1 (2 right): 5 of 6
+    assert done.caption == ("Finished after 1 split: 2 leaves (1 pure, 1 at the depth limit "
+                            "1); training accuracy 83.3%.")
+    assert root.metrics == {"splits": 0, "leaves": 1, "depth": 0,
+                            "train accuracy": pytest.approx(4 / 6)}
+    assert split.metrics == {"splits": 1, "leaves": 2, "depth": 1, "gain": pytest.approx(2 / 9),
+                             "train accuracy": pytest.approx(5 / 6)}
+    assert done.metrics == {"splits": 1, "leaves": 2, "depth": 1,
+                            "train accuracy": pytest.approx(5 / 6)}
+    assert [s.index for s in (root, split, done)] == [0, 1, 2]
+    for quiet in (root, done):   # no split in these steps: nothing scanned
+        assert (quiet.node, quiet.depth, quiet.feature) == (0, 0, -1)
+        assert np.isnan(quiet.threshold) and np.isnan(quiet.gain)
+        assert quiet.thresholds.shape == quiet.gains.shape == (0,)
+        assert quiet.feature_gains.shape == quiet.feature_thresholds.shape == (3,)
+        assert np.isnan(quiet.feature_gains).all() and np.isnan(quiet.feature_thresholds).all()
+        np.testing.assert_array_equal(quiet.box, [[-np.inf] * 3, [np.inf] * 3])
+    np.testing.assert_array_equal(root.pending, [0])
+    assert split.pending.size == 0 and split.accuracy == pytest.approx(5 / 6)
+    assert np.isnan(split.feature_gains[2]) and split.feature_thresholds[1] == 1.5
+
+
+def test_rule_rounds_the_threshold_to_three_digits():
+    tree = T.fit(np.array([[0.1], [0.146912]]), [0, 1])
+    assert tree.threshold[0] == pytest.approx(0.123456)
+    assert tree.rule(0) == "x₁ ≤ 0.123"
+
+
+def test_one_feature_is_enough():
+    rng = np.random.default_rng(3)
+    X = f32(rng.normal(size=(120, 1)))
+    y = (X[:, 0] + 0.5 * rng.normal(size=120) > 0).astype(int)
+    ours = T.fit(X, y, T.Params(max_depth=4, min_samples_leaf=3))
+    ref = DecisionTreeClassifier(max_depth=4, min_samples_leaf=3).fit(X, y)
+    assert first_difference(ours, ref) is None
+
+
+def test_fit_can_try_one_random_feature_per_split():
+    # x₁ separates the classes, x₂ is noise: with every feature tried only x₁ is used
+    rng = np.random.default_rng(0)
+    X = np.column_stack([np.r_[rng.uniform(0, 1, 60), rng.uniform(2, 3, 60)],
+                         rng.uniform(0, 1, 120)])
+    y = np.repeat([0, 1], 60)
+    every = T.fit(X, y)
+    random = T.fit(X, y, max_features=1, rng=np.random.default_rng(5))
+    again = T.fit(X, y, max_features=1, rng=np.random.default_rng(5))
+    assert set(every.feature[every.feature >= 0]) == {0}
+    assert 1 in random.feature
+    np.testing.assert_array_equal(random.threshold, again.threshold)
+
+
 def test_candidate_gains_equal_a_literal_scan_at_every_node():
     X, y = dataset("blobs", 3, n=120)
     yk = np.unique(y, return_inverse=True)[1]
@@ -214,7 +278,7 @@ def test_regression_tree_matches_scikit_learn():
         G = queries(X, seed)
         np.testing.assert_allclose(ours.predict(G), ref.predict(G), rtol=1e-12)
         assert ours.counts.shape == (ours.n_nodes, 0)
-        with pytest.raises(TypeError):
+        with pytest.raises(TypeError, match="a regression tree has no class probabilities"):
             ours.predict_proba(G)
 
 
@@ -227,6 +291,7 @@ def test_steps_grow_the_finished_tree_one_split_at_a_time():
     assert [s.phase for s in steps] == ["root"] + ["split"] * (len(steps) - 2) + ["done"]
     assert len(steps) - 2 == len(final.leaves) - 1          # a split adds one leaf
     for before, after in zip(steps, steps[1:-1], strict=False):
+        assert after.metrics["splits"] == after.index
         assert after.tree.n_nodes == before.tree.n_nodes + 2
         assert after.node in before.pending and after.node not in after.pending
         assert before.tree.feature[after.node] == -1          # it was a leaf until now
@@ -280,6 +345,11 @@ def test_leaf_boxes_partition_the_plane_and_agree_with_apply():
     assert (inside.sum(1) == 1).all()
     np.testing.assert_array_equal(tree.leaves[inside.argmax(1)], tree.apply(G))
     np.testing.assert_array_equal(tree.box[0], [[-np.inf] * 2, [np.inf] * 2])
+    assert tree.parent[0] == -1 and tree.depth[0] == 0
+    assert (tree.left[tree.leaves] == -1).all() and (tree.right[tree.leaves] == -1).all()
+    assert np.isnan(tree.threshold[tree.leaves]).all()
+    assert tree.criterion == "gini" and T.fit(X, y, T.Params(criterion="entropy")).criterion \
+        == "entropy"
     # children split their parent's counts and their boxes meet at the threshold
     inner = np.flatnonzero(~tree.is_leaf)
     np.testing.assert_array_equal(tree.counts[tree.left[inner]] + tree.counts[tree.right[inner]],
@@ -290,6 +360,48 @@ def test_leaf_boxes_partition_the_plane_and_agree_with_apply():
                                   tree.threshold[inner])
     np.testing.assert_array_equal(tree.box[tree.right[inner], 0, tree.feature[inner]],
                                   tree.threshold[inner])
+
+
+def test_a_random_few_features_are_scanned_at_each_node():
+    X, y = dataset("classification", 2, n=200)      # three informative features
+    spec = T.Spec("gini", T.UNLIMITED, 5, max_features=2)
+    rng = np.random.default_rng(0)
+    yk = np.unique(y, return_inverse=True)[1]
+    for _ in range(10):
+        search = T.search_node(X, yk, np.ones(len(X)), 3, spec, 2 / 3, rng)
+        assert np.isfinite(search.feature_gains).sum() == 2
+        assert search.gain == np.nanmax(search.feature_gains)
+
+
+def test_features_that_tie_go_to_the_first_unless_drawn_at_random():
+    X = np.array([[0.0, 0.0], [1.0, 1.0]])      # both features split the pair alike
+    for seed in range(8):
+        assert T.fit(X, [0, 1], max_features=2, rng=np.random.default_rng(seed)).feature[0] == 0
+    firsts = {T.fit(X, [0, 1], max_features=1, rng=np.random.default_rng(seed)).feature[0]
+              for seed in range(8)}
+    assert firsts == {0, 1}
+
+
+def test_regression_gains_are_the_drop_in_variance():
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(40, 2))
+    target = X[:, 0] ** 2 + 0.1 * rng.normal(size=40)
+    w = rng.uniform(0.5, 2, 40)
+    mean = np.average(target, weights=w)
+    parent = np.average((target - mean) ** 2, weights=w)
+    search = T.search_node(X, target, w, 0, T.Spec(T.REGRESSION, 5, 3), parent, None)
+
+    def variance(mask):
+        m = np.average(target[mask], weights=w[mask])
+        return np.average((target[mask] - m) ** 2, weights=w[mask]), w[mask].sum()
+
+    for threshold, gain in zip(search.thresholds, search.gains, strict=True):
+        left = X[:, search.feature] <= threshold
+        if min(left.sum(), (~left).sum()) < 3:
+            assert np.isnan(gain)
+            continue
+        (vl, wl), (vr, wr) = variance(left), variance(~left)
+        assert gain == pytest.approx(parent - (wl * vl + wr * vr) / w.sum(), abs=1e-12)
 
 
 def test_layout_spreads_leaves_and_centres_parents():
@@ -360,7 +472,7 @@ def test_labels_keep_their_values():
                                               (1e150, -1e160)])
 def test_extreme_but_finite_values_give_the_same_tree(scale, offset):
     X, y = make_blobs(120, centers=3, random_state=4)
-    X = np.round(X, 1)     # a coarse grid, so the scaled values stay distinct
+    X = np.round(10 * X)   # whole numbers: scaling and shifting keep their order and gaps
     base = T.fit(X, y, T.Params(max_depth=6))
     moved = T.fit(X * scale + offset, y, T.Params(max_depth=6))
     np.testing.assert_array_equal(moved.feature, base.feature)
@@ -371,12 +483,15 @@ def test_extreme_but_finite_values_give_the_same_tree(scale, offset):
         assert "nan" not in s.caption and "inf" not in s.caption
 
 
-def test_neighbouring_floats_get_a_threshold_between_them():
-    a = 1.0
+@pytest.mark.parametrize("a", [1.0, np.nextafter(1.0, 2.0)])
+def test_neighbouring_floats_get_a_threshold_between_them(a):
+    # a/2 + b/2 for neighbouring floats is exactly halfway and rounds to the even one: a
+    # itself for a = 1, but b for a = 1 + 1 ulp. A threshold of b would send b left with
+    # a, so the threshold falls back to a (as in scikit-learn).
     b = np.nextafter(a, 2.0)
     X = np.array([[a, 0.0], [b, 0.0]])
     tree = T.fit(X, [0, 1])
-    assert tree.threshold[0] == a   # the midpoint rounds to b: fall back to a, as sklearn
+    assert tree.threshold[0] == a
     np.testing.assert_array_equal(tree.predict(X), [0, 1])
 
 
@@ -407,6 +522,9 @@ def test_unlimited_tree_fits_every_consistent_point(rows):
     (np.zeros((3, 2)), [0, 1], T.Params(), "3 points but 2 labels"),
     (np.zeros((0, 2)), [], T.Params(), "non-empty"),
     (np.zeros(4), [0, 1, 0, 1], T.Params(), "rows × features"),
+    (np.zeros((4, 0)), [0, 1, 0, 1], T.Params(), "rows × features"),
+    (np.array([["a", "b"], ["c", "d"]]), [0, 1], T.Params(), "the features must be numbers"),
+    (np.array([[0, 0], [1, None]]), [0, 1], T.Params(), "NaN"),   # a missing value
     (np.zeros((2, 2)), [0.0, np.nan], T.Params(), "labels contain NaN"),
     (np.zeros((4, 2)), [0, 1, 0, 1], T.Params(max_depth=0), "max_depth must be between"),
     (np.zeros((4, 2)), [0, 1, 0, 1], T.Params(criterion="log"), "criterion must be one of"),

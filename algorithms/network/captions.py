@@ -114,7 +114,7 @@ def _forward(spec, trainer, trace, hl) -> str:
     act = spec.activation(layer).name
     out = (f"Example {trace.example}, {_layer_name(spec, layer)} forward: z = a·W + b"
            + ("" if layer == spec.layers and spec.loss == "cross-entropy" else f", a = {act}(z)")
-           + f". Unit {j + 1}: z = {text} + {num(b[j], 3)} = {num(z)}")
+           + f". Unit {j + 1}: z = {text} + {factor(b[j])} = {num(z)}")
     if layer == spec.layers and spec.loss == "cross-entropy":
         out += f" (a logit; softmax comes with the loss). Logits {vec(trace.z[layer - 1])}."
     else:

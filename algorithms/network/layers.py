@@ -282,16 +282,18 @@ def pass_steps(spec: Spec, ws, bs, x, targets, masks: Masks | None = None,
         work.a[layer - 1] = a
         yield "forward", layer, work
     last = spec.layers - 1
-    work.loss, work.da[last], work.dz[last] = output_gradient(spec, work.z[last], work.a[last],
-                                                              targets)
+    work.loss, work.da[last], out_dz = output_gradient(spec, work.z[last], work.a[last],
+                                                       targets)
     yield "loss", spec.layers, work
     for layer in range(spec.layers, 0, -1):
+        # δ of this layer first, then its weights' gradient, then ∂ℓ/∂a for the layer below
+        work.dz[layer - 1] = out_dz if layer == spec.layers else hidden_delta(
+            spec, layer, work.da[layer - 1], work.z[layer - 1], masks)
         a_prev = x if layer == 1 else work.a[layer - 2]
         work.dw[layer - 1], work.db[layer - 1], da = layer_backward(
             spec, layer, ws[layer - 1], a_prev, work.dz[layer - 1], masks, keep[layer - 1], l2)
         if layer > 1:
             work.da[layer - 2] = da
-            work.dz[layer - 2] = hidden_delta(spec, layer - 1, da, work.z[layer - 2], masks)
         yield "backward", layer, work
 
 

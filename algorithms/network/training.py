@@ -150,9 +150,7 @@ def prepare(X, y, test_fraction: float, standardize: bool,
         take = min(int(round(test_fraction * len(members))), len(members) - 1)
         test.extend(rng.permutation(members)[:take])
     test_index = np.sort(np.array(test, dtype=int))
-    train_index = np.setdiff1d(np.arange(len(X)), test_index)
-    if len(train_index) < 2:
-        raise ValueError(f"too few points to train on: {len(train_index)}")
+    train_index = np.setdiff1d(np.arange(len(X)), test_index)  # ≥ 1 per class, so ≥ 2
     xt = X[train_index]
     shift = xt.mean(0) if standardize else np.zeros(X.shape[1])
     scale = _robust_std(xt - shift) if standardize else np.ones(X.shape[1])

@@ -113,9 +113,10 @@ def categorical_cross_entropy_gradient(p, y) -> np.ndarray:
 
 
 def log_sum_exp(z, axis: int = -1) -> np.ndarray:
-    z = _arr(z)
-    top = z.max(axis=axis, keepdims=True)
-    return (top + np.log(np.exp(z - top).sum(axis=axis, keepdims=True))).squeeze(axis)
+    """log Σ e^z along ``axis``, from the largest z (classes first: see activations.softmax)."""
+    zt = np.ascontiguousarray(np.moveaxis(_arr(z), axis, 0))
+    top = zt.max(axis=0)
+    return top + np.log(np.exp(zt - top).sum(axis=0))
 
 
 def categorical_cross_entropy_logits(z, y) -> np.ndarray:

@@ -166,13 +166,34 @@ def sample_masks(spec: Spec, n: int, unit_rate: float, weight_rate: float,
     return Masks(tuple(units), tuple(weights), unit_rate, weight_rate)
 
 
+# Products of many rows are taken CHUNK rows at a time: below that size OpenBLAS stays on
+# one thread, and its threads stall when the other core is busy (a 40,000 × 16 by 16 × 16
+# product measured 40–50 ms in one piece and 0.4 ms in chunks on our 2-core machines).
+CHUNK = 1024
+
+
+def rows_times(a: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """a @ w, computed CHUNK rows at a time (the same numbers, steadier time)."""
+    if len(a) <= CHUNK:
+        return a @ w
+    out = np.empty((len(a), w.shape[1]))
+    for start in range(0, len(a), CHUNK):
+        np.matmul(a[start:start + CHUNK], w, out=out[start:start + CHUNK])
+    return out
+
+
+# activations that can overwrite their input, for the drawing pass where z is not kept
+IN_PLACE = {"tanh": lambda z: np.tanh(z, out=z), "ReLU": lambda z: np.maximum(z, 0.0, out=z),
+            "linear": lambda z: z}
+
+
 # --- one layer at a time ------------------------------------------------------------------
 
 def layer_forward(spec: Spec, layer: int, w, b, a_prev, masks: Masks):
     """z and a of layer ``layer`` for a batch a_prev (n, d_{l−1}); a includes dropout."""
     wm = masks.weights[layer - 1]
     if wm is None:
-        z = a_prev @ w + b
+        z = rows_times(a_prev, w) + b
     else:
         z = np.einsum("ni,nij->nj", a_prev, w * wm) / (1 - masks.weight_rate) + b
     a = spec.activation(layer)(z)
@@ -204,7 +225,7 @@ def layer_backward(spec: Spec, layer: int, w, a_prev, dz, masks: Masks,
     wm = masks.weights[layer - 1]
     if wm is None:
         dw = a_prev.T @ dz / n
-        da_prev = dz @ w.T
+        da_prev = rows_times(dz, w.T)
     else:
         scale = 1 - masks.weight_rate
         dw = np.einsum("ni,nj,nij->ij", a_prev, dz, wm) / (n * scale)
@@ -344,6 +365,23 @@ class Model:
 
     def predict(self, X) -> np.ndarray:
         return self.classes[self.predict_proba(X).argmax(1)]
+
+    def regions(self, X) -> tuple[np.ndarray, Arrays]:
+        """predict_proba and every hidden layer's activations in one lean pass: what a
+        redraw of the region view and the per-unit maps needs (no z kept, sums in place)."""
+        a = self._inputs(X)
+        hidden = []
+        with np.errstate(all="ignore"):
+            for layer, (w, b) in enumerate(zip(self.weights, self.biases, strict=True), 1):
+                z = rows_times(a, w)
+                z += b
+                if layer < self.spec.layers:
+                    fast = IN_PLACE.get(self.spec.hidden)
+                    a = fast(z) if fast else self.spec.activation(layer)(z)
+                    hidden.append(a)
+            out = self.spec.activation(self.spec.layers)(z)
+        proba = activations.softmax(z) if self.spec.loss == "cross-entropy" else out
+        return proba, tuple(hidden)
 
     def hidden(self, X) -> Arrays:
         """Each hidden layer's activations (n, d_l), for per-unit maps over a grid."""

@@ -1,5 +1,6 @@
 """The stepwise training run: learning, granularity, traces, captions, the model, bad input."""
 
+import dataclasses
 import re
 
 import numpy as np
@@ -176,6 +177,12 @@ def test_model_draws_regions_and_unit_maps_over_a_grid():
     hidden = final.model.hidden(grid)
     assert [h.shape for h in hidden] == [(40_000, 4), (40_000, 3)]
     m = final.model
+    for name in ("tanh", "ReLU", "linear", "ELU"):   # the lean drawing pass agrees
+        twin = dataclasses.replace(m, spec=dataclasses.replace(m.spec, hidden=name))
+        proba, units = twin.regions(grid)
+        np.testing.assert_allclose(proba, twin.predict_proba(grid), atol=1e-15)
+        for u, v in zip(units, twin.hidden(grid), strict=True):
+            np.testing.assert_allclose(u, v, atol=1e-15)
     xs = (grid[:5] - m.shift) / m.scale
     a1 = np.tanh(xs @ m.weights[0] + m.biases[0])
     np.testing.assert_allclose(hidden[0][:5], a1)

@@ -19,7 +19,7 @@ from types import MappingProxyType
 import numpy as np
 
 from algorithms.activations import NAMES
-from algorithms.base import Snapshot, frozen, num, param, validate
+from algorithms.base import Snapshot, frozen, num, param, plural, validate
 from algorithms.network.captions import pct
 from algorithms.network.layers import INITS, Arrays, Model, init_weights
 from algorithms.network.training import History, Params, Trainer, make_spec, prepare
@@ -234,7 +234,7 @@ def _prune_caption(lanes, round_, params, target) -> str:
         if removed:
             cut = (num(lane.cuts[0], 3) if params.scope == "global"
                    else " / ".join(num(c, 3) for c in lane.cuts) + " per layer")
-            lines.append(f"{lane.name}: removed {removed} more weights (|w| ≤ {cut}), "
+            lines.append(f"{lane.name}: removed {plural(removed, 'more weight')} (|w| ≤ {cut}), "
                          f"now {pct(sp)} sparse (target {pct(goal)}); train accuracy right "
                          f"after: {pct(acc)}")
         else:

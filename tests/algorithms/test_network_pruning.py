@@ -66,8 +66,8 @@ def test_ties_go_by_position_and_bad_arguments_are_refused():
 
 def prune_run(scope="global", seed=1, **kw):
     X, y = spirals(120, 2, 0.05, np.random.default_rng(0))
-    params = pruning.PruneParams(scope=scope, pretrain=8, rounds=3, retrain=3,
-                                 hidden="8, 6", sparsity=0.7, **kw)
+    kw = {"pretrain": 8, "rounds": 3, "retrain": 3, "hidden": "8, 6", "sparsity": 0.7, **kw}
+    params = pruning.PruneParams(scope=scope, **kw)
     return list(pruning.run(X, y, params, np.random.default_rng(seed)))
 
 
@@ -178,3 +178,10 @@ def test_compare_run_is_the_same_for_the_same_seed():
     for s, t in zip(a, b, strict=True):
         np.testing.assert_array_equal(s.lanes["DropConnect"].weights[1],
                                       t.lanes["DropConnect"].weights[1])
+
+
+def test_no_retraining_still_ends_with_a_done_step():
+    steps = prune_run(retrain=0)
+    assert [s.phase for s in steps[-4:]] == ["prune", "prune", "prune", "done"]
+    assert "no retraining" in steps[-1].caption
+    assert steps[-1].lanes["iterative"].sparsity == pytest.approx(0.7, abs=0.01)

@@ -225,11 +225,13 @@ def test_a_runaway_learning_rate_stops_with_a_message():
     assert all(np.isfinite(w).all() for w in steps[-1].weights)
 
 
-def test_far_off_data_is_standardised_and_learnt():
+@pytest.mark.parametrize(("scale", "shift"), [(1e-3, 1e8), (1e200, 0.0), (1e-200, 0.0)])
+def test_far_off_data_is_standardised_and_learnt(scale, shift):
     X, y = data("xor", 200)
-    final = steps_of(X * 1e-3 + 1e8, y, Params(hidden="6", epochs=60, granularity="epoch",
-                                              test_fraction=0.0, lr=0.03))[-1]
+    final = steps_of(X * scale + shift, y, Params(hidden="6", epochs=60, granularity="epoch",
+                                                  test_fraction=0.0, lr=0.03))[-1]
     assert final.metrics["train accuracy"] >= 0.95
+    assert (final.model.predict(X * scale + shift) == y).mean() >= 0.95
 
 
 @pytest.mark.parametrize(("X", "y", "params", "message"), [

@@ -32,7 +32,8 @@ from algorithms.network import Params
 from algorithms.network import run as train
 from algorithms.network.data import spirals
 from algorithms.network.layers import init_weights
-from algorithms.network.training import Trainer, make_spec, prepare
+from algorithms.network.trainer import Trainer, prepare
+from algorithms.network.training import make_spec
 from benchmarks import Result
 from benchmarks.kmeans_bench import paired_medians
 

@@ -22,7 +22,8 @@ from algorithms.activations import NAMES
 from algorithms.base import Snapshot, frozen, num, param, plural, validate
 from algorithms.network.captions import pct
 from algorithms.network.layers import INITS, Arrays, Model, init_weights
-from algorithms.network.training import History, Params, Trainer, make_spec, prepare
+from algorithms.network.trainer import History, Trainer, prepare
+from algorithms.network.training import Params, make_spec
 from algorithms.optimizers import OPTIMIZERS, Trail
 
 SCOPES = ("global", "per layer")

@@ -20,7 +20,8 @@ from algorithms.activations import NAMES
 from algorithms.base import Snapshot, num, param, validate
 from algorithms.network.captions import pct
 from algorithms.network.layers import INITS, Arrays, MaybeArrays, Model, init_weights
-from algorithms.network.training import History, Params, Trainer, make_spec, prepare
+from algorithms.network.trainer import History, Trainer, prepare
+from algorithms.network.training import Params, make_spec
 from algorithms.optimizers import OPTIMIZERS
 
 LANES = ("none", "dropout", "DropConnect")

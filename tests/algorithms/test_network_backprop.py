@@ -19,7 +19,7 @@ from algorithms.network.layers import (
     sample_masks,
     total_loss,
 )
-from algorithms.network.training import Trainer, prepare
+from algorithms.network.trainer import Trainer, prepare
 
 
 def random_net(spec: Spec, seed: int):

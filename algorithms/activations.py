@@ -19,10 +19,10 @@ and it never moves, while leaky ReLU keeps a small slope and recovers.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -367,57 +367,55 @@ def run(x, y, params: Params, rng: np.random.Generator) -> Iterator[FitStep]:
     losses = Trail(_loss(act, state.x, x, y))
     limit = 1e6 * max(losses.view()[0], float(np.mean((y - y.mean()) ** 2)), 1e-12)
 
-    def snap(k, phase, caption):
+    def snap(k, phase, describe):
+        """The snapshot after k updates; ``describe`` writes its caption from its fields."""
         w, b, v, c = _unpack(state.x, h)
         z, _, _ = _forward(act, state.x, x)
         active = (act.derivative(z) != 0).sum(0)
-        negative = (z <= 0).all(0)
         parts = v[:, None] * act(grid[None, :] * w[:, None] + b[:, None])
         loss = float(losses.view()[-1])
-        return FitStep(
-            index=k, phase=phase, caption=caption,
-            metrics={"update": k, "loss": loss, "dead units": int((active == 0).sum())},
+        fields = dict(
             update=k, activation=act.name, grid=grid, curve=frozen(c + parts.sum(0)),
             contributions=frozen(parts), w=w, b=b, v=v, c=c,
             gradient={"w": grad[:h], "b": grad[h:2 * h], "v": grad[2 * h:3 * h],
                       "c": grad[3 * h:]},
-            active=frozen(active), dead=frozen(active == 0), negative=frozen(negative),
-            loss=loss, losses=losses.view())
+            active=frozen(active), dead=frozen(active == 0),
+            negative=frozen((z <= 0).all(0)), loss=loss, losses=losses.view())
+        return FitStep(index=k, phase=phase, caption=describe(SimpleNamespace(**fields)),
+                       metrics={"update": k, "loss": loss,
+                                "dead units": int((active == 0).sum())}, **fields)
 
-    first = snap(0, "start", "")
-    yield _with_caption(first, _start_caption(act, first, n))
+    yield snap(0, "start", lambda s: _start_caption(act, s, n))
     for k in range(1, params.updates + 1):
         with np.errstate(all="ignore"):
-            new, update = opt.step(state, lambda _t, g=grad: g)
+            new, _ = opt.step(state, lambda _t, g=grad: g)
             new_loss = _loss(act, new.x, x, y)
         if not (np.isfinite(new.x).all() and math.isfinite(new_loss) and new_loss <= limit):
-            yield _with_caption(snap(k, "diverged", ""), f"Update {k}: the loss blew up to "
-                                f"{num(new_loss)} — the learning rate is too large; stopped.")
+            yield snap(k, "diverged", lambda _s, k=k, bad=new_loss: (
+                f"Update {k}: the loss blew up to {num(bad)} — the learning rate is too "
+                f"large; stopped."))
             return
         state = new
         losses.append(new_loss)
         grad = frozen(_gradient(act, state.x, x, y))
-        step = snap(k, "done" if k == params.updates else "update", "")
-        yield _with_caption(step, _update_caption(act, step, opt.name, params.lr, n,
-                                                   float(losses.view()[-2])))
+        before = float(losses.view()[-2])
+        yield snap(k, "done" if k == params.updates else "update",
+                   lambda s, before=before: _update_caption(act, s, opt.name, params.lr, n,
+                                                            before))
 
 
 def _loss(act, theta, x, y) -> float:
     return float(0.5 * np.mean((_forward(act, theta, x)[2] - y) ** 2))
 
 
-def _with_caption(step: FitStep, caption: str) -> FitStep:
-    return dataclasses.replace(step, caption=caption)  # shares every array
-
-
-def _start_caption(act: Activation, s: FitStep, n: int) -> str:
+def _start_caption(act: Activation, s, n: int) -> str:
     h = len(s.w)
     text = (f"Start: ŷ = c + Σ vⱼ·f(wⱼ·x + bⱼ) with {plural(h, act.name + ' unit')}, "
             f"loss ½·mean((ŷ − y)²) = {num(s.loss)} over {plural(n, 'example')}.")
     return text + _dead_note(act, s, n)
 
 
-def _update_caption(act, s: FitStep, rule, lr, n, before) -> str:
+def _update_caption(act, s, rule, lr, n, before) -> str:
     text = (f"Update {s.update} ({rule}, η = {num(lr)}): loss {num(before)} → {num(s.loss)}.")
     if act.name == "linear":
         slope = float(s.v @ s.w)
@@ -431,7 +429,7 @@ def _update_caption(act, s: FitStep, rule, lr, n, before) -> str:
 LEAKY = ("leaky ReLU", "ELU", "GELU", "GELU (tanh approx.)", "softplus")  # ReLU, not flat
 
 
-def _dead_note(act: Activation, s: FitStep, n: int) -> str:
+def _dead_note(act: Activation, s, n: int) -> str:
     dead = np.flatnonzero(s.dead)
     if len(dead):
         one = len(dead) == 1

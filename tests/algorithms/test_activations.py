@@ -2,6 +2,8 @@
 
 import dataclasses
 import math
+import re
+import warnings
 
 import numpy as np
 import pytest
@@ -135,6 +137,23 @@ def test_softmax_jacobian_and_backward_equal_differences():
                                atol=1e-14)
 
 
+def test_softmax_works_row_by_row_on_a_batch():
+    z = np.array([[1000.0, 999.0, 0.0], [-1000.0, -1001.0, -1003.0], [0.0, 1.0, 2.0]])
+    p = A.softmax(z)
+    np.testing.assert_allclose(p.sum(1), 1.0)
+    for row, q in zip(z, p, strict=True):                   # each row on its own
+        np.testing.assert_allclose(q, A.softmax(row), rtol=1e-14)
+    np.testing.assert_allclose(A.softmax(z.T, axis=0), p.T, rtol=1e-14)
+    g = np.random.default_rng(3).normal(size=z.shape)
+    batch = A.softmax_backward(z, g, 0.5)
+    for i in range(3):
+        np.testing.assert_allclose(batch[i], A.softmax_jacobian(z[i], 0.5).T @ g[i],
+                                   atol=1e-15)
+    # the default temperature is 1
+    np.testing.assert_allclose(A.softmax_jacobian(z[2]), A.softmax_jacobian(z[2], 1.0))
+    np.testing.assert_allclose(A.softmax_backward(z, g), A.softmax_backward(z, g, 1.0))
+
+
 @pytest.mark.parametrize("t", [0.0, -1.0, math.inf, math.nan])
 def test_softmax_rejects_a_bad_temperature(t):
     with pytest.raises(ValueError, match="temperature"):
@@ -155,6 +174,8 @@ def test_registry_and_flat_zones():
     assert 4.3 < edge < 4.42
     dead, saturated = A.flat_zones(A.get("leaky ReLU", slope=0.01), z)
     assert not dead.any() and saturated[z < 0].all()
+    dead, saturated = A.flat_zones(A.get("linear"), z, threshold=1.0)
+    assert not dead.any() and not saturated.any()       # "below" the threshold, strictly
     assert "0.3" in A.get("leaky ReLU", slope=0.3).formula
     assert A.get("ELU", alpha=2.0).derivative_formula.endswith("2·eᶻ")
 
@@ -266,16 +287,27 @@ def test_captions_have_numbers_and_never_nan_or_minus_zero(name):
 
 
 def test_a_huge_learning_rate_stops_with_a_message():
-    params = A.Params(activation="linear", rule="GD", lr=5.0, updates=500)
-    _, _, steps = fit(params, target="line")
-    assert steps[-1].phase == "diverged" and "learning rate is too large" in steps[-1].caption
+    params = A.Params(activation="linear", rule="GD", lr=1.5, updates=500)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # no overflow warning escapes either
+        x, y, steps = fit(params, target="line")
+    last = steps[-1]
+    assert last.phase == "diverged" and last.index == steps[-2].index + 1
+    assert "learning rate is too large" in last.caption
     assert all(np.isfinite(s.loss) for s in steps)
+    # it stops at the first update whose loss passes 10⁶ × the larger of the start loss and
+    # the variance of y, while that loss is still finite
+    limit = 1e6 * max(steps[0].loss, np.var(y))
+    assert max(s.loss for s in steps) <= limit
+    blown = float(re.search(r"blew up to (\S+) —", last.caption)[1].replace("−", "-"))
+    assert limit < blown < 1e300
+    assert last.caption.startswith(f"Update {last.index}: ")
 
 
 @pytest.mark.parametrize(("x", "y", "params", "message"), [
-    (np.zeros(3), np.zeros(2), A.Params(), "same length"),
-    ([0.0, np.nan], [0.0, 1.0], A.Params(), "NaN"),
-    ([1.0, 1.0], [0.0, 1.0], A.Params(), "all x values are equal"),
+    (np.zeros(3), np.zeros(2), A.Params(), "^x and y need the same length"),
+    ([0.0, np.nan], [0.0, 1.0], A.Params(), "^x and y contain NaN or infinite values$"),
+    ([1.0, 1.0], [0.0, 1.0], A.Params(), "^all x values are equal: there is no curve to fit$"),
     ([0.0, 1.0], [0.0, 1.0], A.Params(units=0), "units must be between"),
     ([0.0, 1.0], [0.0, 1.0], A.Params(activation="swish"), "activation must be one of"),
 ])
@@ -291,3 +323,86 @@ def test_extreme_but_finite_data_is_fitted_or_stopped_never_nan():
     steps = list(A.run(x, np.sin(x / 1e8), A.Params(updates=20), np.random.default_rng(0)))
     assert all(math.isfinite(s.loss) for s in steps)
     assert dataclasses.asdict(A.Params())["units"] == 3
+
+
+def test_generated_targets_by_hand():
+    x, y = A.make_data("line", 7, 0.0, np.random.default_rng(0))
+    np.testing.assert_allclose(x, [-3, -2, -1, 0, 1, 2, 3])
+    np.testing.assert_allclose(y, 0.5 * x - 0.25)
+    expected = {"sine": np.sin(1.5 * x), "absolute value": np.abs(x) - 1,
+                "step": [-1, -1, -1, -1, 1, 1, 1],          # x = 0 counts as the low side
+                "parabola": x * x / 3 - 1}
+    for name, want in expected.items():
+        np.testing.assert_allclose(A.make_data(name, 7, 0.0, np.random.default_rng(0))[1], want)
+    _, noisy = A.make_data("line", 7, 0.3, np.random.default_rng(5))
+    np.testing.assert_allclose(noisy - y, 0.3 * np.random.default_rng(5).standard_normal(7))
+    with pytest.raises(ValueError, match="^target must be one of sine, absolute value, step"):
+        A.make_data("zigzag", 5, 0.0, np.random.default_rng(0))
+
+
+def test_random_start_spreads_the_kinks_over_the_data_and_fields_are_labelled():
+    x, y = A.make_data("sine", 40, 0.0, np.random.default_rng(0))
+    kinks = []
+    for seed in range(20):
+        s = next(A.run(x, y, A.Params(activation="ReLU", units=8), np.random.default_rng(seed)))
+        k = -s.b / s.w
+        assert (np.abs(k) <= 3).all()                       # every kink inside the data
+        assert len(np.unique(np.round(k, 12))) == 8         # and all different
+        kinks.extend(k)
+        assert s.c == 0.0 and s.update == 0 and s.activation == "ReLU"
+        assert s.metrics == {"update": 0, "loss": s.loss, "dead units": int(s.dead.sum())}
+    kinks = np.array(kinks)
+    assert (kinks < -2).any() and (kinks > 2).any()         # reaching both ends
+    assert 1.4 < kinks.std() < 2.1                          # uniform on [−3, 3]: std √3
+
+
+def test_grid_units_and_the_negative_flag():
+    x, y = A.make_data("sine", 30, 0.1, np.random.default_rng(0))
+    steps = list(A.run(x, y, A.Params(activation="ELU", alpha=2.0, units=5, updates=30),
+                       np.random.default_rng(2)))
+    s = steps[-1]
+    span = x.max() - x.min()
+    assert len(s.grid) == A.GRID
+    assert s.grid[0] == pytest.approx(x.min() - 0.1 * span)
+    assert s.grid[-1] == pytest.approx(x.max() + 0.1 * span)
+    np.testing.assert_allclose(s.contributions,
+                               s.v[:, None] * A.elu(np.outer(s.w, s.grid) + s.b[:, None], 2.0))
+    for t in steps:
+        z = np.outer(x, t.w) + t.b
+        np.testing.assert_array_equal(t.negative, (z <= 0).all(0))
+        np.testing.assert_array_equal(t.active, (A.elu_derivative(z, 2.0) != 0).sum(0))
+        assert t.update == t.index and t.activation == "ELU"
+    assert "(Adam, η = 0.05)" in steps[1].caption
+
+
+def test_dead_and_recovering_captions_word_by_word():
+    x, y = A.make_data("sine", 12, 0.0, np.random.default_rng(0))
+    one = next(A.run(x, y, A.Params(activation="ReLU", units=1, start=A.STARTS[1]),
+                     np.random.default_rng(0)))
+    assert one.caption.endswith(" ReLU unit 1: f'(w·x + b) = 0 on all 12 examples, so "
+                                "∂L/∂w = ∂L/∂b = 0 exactly — it will never move.")
+    assert "over 12 examples" in one.caption
+    two = next(A.run(x, y, A.Params(activation="ReLU", units=2, start=A.STARTS[1]),
+                     np.random.default_rng(0)))
+    assert two.caption.endswith(" ReLU units 1, 2: f'(w·x + b) = 0 on all 12 examples, so "
+                                "∂L/∂w = ∂L/∂b = 0 exactly — they will never move.")
+    for units in (1, 2):
+        s = next(A.run(x, y, A.Params(activation="leaky ReLU", units=units,
+                                      start=A.STARTS[1]), np.random.default_rng(0)))
+        which = "unit 1" if units == 1 else "units 1, 2"
+        assert s.caption.endswith(f" w·x + b < 0 on every example for {which}, but f' is not "
+                                  f"0 there: unit 1 still gets ∂L/∂b = "
+                                  f"{A.num(s.gradient['b'][0], 3)}, so it can recover.")
+    plain = next(A.run(x, y, A.Params(activation="tanh", units=2), np.random.default_rng(0)))
+    assert plain.caption.endswith("over 12 examples.")
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_the_linear_caption_writes_the_line_it_draws(seed):
+    x, y = A.make_data("line", 20, 0.2, np.random.default_rng(seed))
+    s = list(A.run(x, y, A.Params(activation="linear", units=2, updates=3, rule="GD",
+                                  lr=0.01), np.random.default_rng(seed)))[-1]
+    slope, icept = float(s.v @ s.w), s.c + float(s.v @ s.b)
+    sign = "−" if icept < 0 else "+"
+    assert s.caption.endswith(f"= {A.num(slope, 3)}·x {sign} {A.num(abs(icept), 3)}.")
+    np.testing.assert_allclose(s.curve, slope * s.grid + icept, atol=1e-12)

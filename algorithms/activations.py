@@ -356,6 +356,8 @@ def run(x, y, params: Params, rng: np.random.Generator) -> Iterator[FitStep]:
         raise ValueError("x and y contain NaN or infinite values")
     if np.ptp(x) == 0:
         raise ValueError("all x values are equal: there is no curve to fit")
+    if max(np.abs(x).max(), np.abs(y).max()) > 1e100:
+        raise ValueError("values above 1e100 would overflow the squared loss; rescale the data")
     act = get(params.activation, params.slope, params.alpha)
     h, n = params.units, len(x)
     lo, hi = x.min(), x.max()

@@ -302,12 +302,19 @@ def test_a_huge_learning_rate_stops_with_a_message():
     blown = float(re.search(r"blew up to (\S+) —", last.caption)[1].replace("−", "-"))
     assert limit < blown < 1e300
     assert last.caption.startswith(f"Update {last.index}: ")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # a step so large that it overflows: still silent
+        x = np.linspace(-1, 1, 10) * 1e60
+        steps = list(A.run(x, x, A.Params(activation="linear", rule="GD", lr=5.0),
+                           np.random.default_rng(0)))
+    assert steps[-1].phase == "diverged" and "blew up to ∞" in steps[-1].caption
 
 
 @pytest.mark.parametrize(("x", "y", "params", "message"), [
     (np.zeros(3), np.zeros(2), A.Params(), "^x and y need the same length"),
     ([0.0, np.nan], [0.0, 1.0], A.Params(), "^x and y contain NaN or infinite values$"),
     ([1.0, 1.0], [0.0, 1.0], A.Params(), "^all x values are equal: there is no curve to fit$"),
+    ([0.0, 1.0], [0.0, 1e101], A.Params(), "^values above 1e100 would overflow"),
     ([0.0, 1.0], [0.0, 1.0], A.Params(units=0), "units must be between"),
     ([0.0, 1.0], [0.0, 1.0], A.Params(activation="swish"), "activation must be one of"),
 ])

@@ -265,10 +265,125 @@ def test_a_huge_learning_rate_stops_the_l2_fit_with_a_message():
 
 @pytest.mark.parametrize(("x", "y", "message"), [
     ([1.0, 2.0], [1.0], "same length"),
-    ([1.0, np.nan], [1.0, 2.0], "NaN"),
-    ([3.0, 3.0], [1.0, 2.0], "all x values are equal"),
-    ([0.0, 1e200], [1.0, 2.0], "1e100"),
+    ([1.0, np.nan], [1.0, 2.0], "^x and y contain NaN or infinite values$"),
+    ([3.0, 3.0], [1.0, 2.0], "^all x values are equal, so no line through them has a slope"),
+    ([0.0, 1e200], [1.0, 2.0], "^values above 1e100 would overflow the squared loss; rescale"),
 ])
 def test_bad_input_gets_a_clear_message(x, y, message):
     with pytest.raises(ValueError, match=message):
         next(L.run(x, y, L.Params()))
+
+
+# --- edges the mutation run pointed at ------------------------------------------------------
+
+def test_probabilities_are_clipped_on_both_sides():
+    # p = 1 for a y = 0 example: clipped to 1 − ε, so a large but finite loss and gradient
+    assert L.binary_cross_entropy(1.0, 0.0) == pytest.approx(-math.log(L.EPS), rel=1e-4)
+    assert np.isfinite(L.binary_cross_entropy_gradient(1.0, 0.0))
+    assert np.isfinite(L.binary_cross_entropy_gradient(0.0, 1.0))
+    assert L.binary_cross_entropy_gradient(1.0, 0.0) == pytest.approx(1 / L.EPS, rel=1e-3)
+    # a probability rounded just above 1 still gives a loss of exactly 0, never below
+    p = np.array([1.0 + 4e-16, 0.0])
+    assert L.categorical_cross_entropy(p, np.array([1.0, 0.0])) == 0.0
+    assert L.categorical_cross_entropy_gradient(p, np.array([1.0, 0.0]))[0] == -1.0
+    assert np.isfinite(L.categorical_cross_entropy(np.array([0.0, 1.0]), np.array([1.0, 0.0])))
+
+
+def test_logit_losses_row_by_row_and_with_soft_labels():
+    z = np.array([[1000.0, 999.0], [-1000.0, -1001.0]])
+    y = np.array([[0.0, 1.0], [1.0, 0.0]])
+    expect = [-np.log(np.exp(-1) / (1 + np.exp(-1))), -np.log(1 / (1 + np.exp(-1)))]
+    np.testing.assert_allclose(L.categorical_cross_entropy_logits(z, y), expect, rtol=1e-12)
+    np.testing.assert_allclose(L.log_sum_exp(z), [1000 + np.log1p(np.exp(-1)),
+                                                  -1000 + np.log1p(np.exp(-1))], rtol=1e-15)
+    # labels that do not sum to 1 (two votes): still −Σ y·log softmax(z)
+    zz, two = np.array([0.3, -1.2, 2.0]), np.array([1.0, 0.0, 1.0])
+    assert L.categorical_cross_entropy_logits(zz, two) == pytest.approx(
+        -(two * log_softmax(zz)).sum(), rel=1e-13)
+    np.testing.assert_allclose(L.categorical_cross_entropy_logits_gradient(zz, two),
+                               2 * np.exp(log_softmax(zz)) - two, rtol=1e-13)
+
+
+def test_defaults_and_kinks():
+    assert L.huber(3.0, 0.0) == 2.5 and L.huber_gradient(3.0, 0.0) == 1.0   # δ = 1
+    assert L.hinge_gradient(1.0, 1.0) == 0.0      # margin exactly 1: the flat side
+    assert L.hinge_gradient(0.999, 1.0) == -1.0
+    r = np.linspace(-4, 4, 33)
+    assert L.mean_loss("Huber", r, 2.0) == pytest.approx(scipy_huber(2.0, r).mean())
+
+
+def test_every_curve_matches_its_loss_and_names_its_axis():
+    c = L.curves(delta=1.5)
+    assert list(c) == ["L1", "L2", "Huber", "cross-entropy", "hinge"]
+    r = np.linspace(-3, 3, 13)
+    for name in ("L1", "L2", "Huber"):
+        assert c[name].name == name and c[name].variable == "residual r = ŷ − y"
+        assert "r" in c[name].formula and "r" in c[name].gradient_formula
+        assert c[name].formula != c[name].gradient_formula
+    np.testing.assert_allclose(c["L1"].gradient(r), np.sign(r))
+    np.testing.assert_allclose(c["L2"].value(r), r * r / 2)
+    np.testing.assert_allclose(c["Huber"].value(r), scipy_huber(1.5, r))
+    assert c["cross-entropy"].name == "cross-entropy" and "p" in c["cross-entropy"].formula
+    assert c["hinge"].name == "hinge" and c["hinge"].variable.startswith("score s")
+    np.testing.assert_allclose(c["hinge"].gradient(np.array([0.0, 2.0])), [-1.0, 0.0])
+
+
+def geometric_l2(x, y, lr, start, limit):
+    """Plain gradient descent on ½·mean(r²), by hand: the first update whose loss > limit."""
+    p = np.array(start, float)
+    for k in range(1, 10_000):
+        r = p[0] * x + p[1] - y
+        p = p - lr * np.array([np.mean(r * x), np.mean(r)])
+        if 0.5 * np.mean((p[0] * x + p[1] - y) ** 2) > limit:
+            return k, p
+    raise AssertionError("never diverged")
+
+
+@pytest.mark.parametrize("start", [(8.0, -2.0), (1.9, 0.1)])   # start loss above / below ½·mean(y²)
+def test_a_fit_stops_at_the_first_loss_past_its_limit_and_stays_put(start):
+    x, y = np.linspace(0, 4, 9), 2 * np.linspace(0, 4, 9) + 0.3 * np.sin(np.arange(9))
+    lr = 0.34          # just past stable for this x: the error grows ~1.3× per update
+    steps = list(L.run(x, y, L.Params(lr=lr, decay=False, updates=500, w0=start[0],
+                                      b0=start[1])))
+    l2 = steps[-1].fits["L2"]
+    start_loss = steps[0].fits["L2"].loss
+    limit = L.DIVERGED * max(start_loss, L.mean_loss("L2", y, 1.0))
+    k, _ = geometric_l2(x, y, lr, start, limit)
+    assert l2.diverged_at == k
+    assert "L2: diverged at update" in steps[k].caption and "Huber: w = " in steps[k].caption
+    assert len(steps[k].caption.splitlines()) == 4
+    for s in steps[k:]:
+        np.testing.assert_array_equal(s.fits["L2"].point, steps[k - 1].fits["L2"].point)
+        assert s.fits["L2"].diverged_at == k
+
+
+def test_an_overflowing_step_stays_silent():
+    import warnings
+
+    x = np.linspace(-1, 1, 5) * 1e50
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        steps = list(L.run(x, x, L.Params(lr=5.0, decay=False, updates=20, w0=3.0)))
+    assert steps[-1].fits["L2"].diverged_at is not None
+
+
+def test_run_labels_phases_rates_and_metrics():
+    steps = list(L.run(HAND_X, HAND_Y, L.Params(lr=0.02, updates=4)))
+    assert [s.phase for s in steps] == ["start", "update", "update", "update", "done"]
+    assert steps[0].lr == 0.02 and steps[2].lr == pytest.approx(0.02 / math.sqrt(2))
+    first = steps[0]
+    assert first.caption == ("Start: all three lines at w = 0, b = 0. Mean losses: "
+                             + ", ".join(f"{n} {num(first.fits[n].loss)}" for n in L.FITS)
+                             + ".")
+    for s in steps:
+        assert s.update == s.index
+        assert s.metrics == {f"{n} loss": s.fits[n].loss for n in L.FITS}
+        assert all(s.fits[n].name == n for n in L.FITS)
+    third = steps[3]
+    assert third.caption.startswith(f"Update 3: (w, b) ← (w, b) − η·∂L/∂(w, b), "
+                                    f"η = {num(0.02 / math.sqrt(3), 3)}.\n")
+    v = third.fits["Huber"]
+    far = int(np.argmax(np.abs(v.residuals)))
+    assert (f"Huber: w = {num(v.point[0], 3)}, b = {num(v.point[1], 3)}, loss {num(v.loss)}; "
+            f"the farthest point (residual {num(v.residuals[far], 3)}) pulls with "
+            f"{num(abs(v.pull[far]), 3)}") in third.caption

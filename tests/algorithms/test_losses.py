@@ -323,6 +323,9 @@ def test_every_curve_matches_its_loss_and_names_its_axis():
     np.testing.assert_allclose(c["L1"].gradient(r), np.sign(r))
     np.testing.assert_allclose(c["L2"].value(r), r * r / 2)
     np.testing.assert_allclose(c["Huber"].value(r), scipy_huber(1.5, r))
+    assert c["Huber"].formula.endswith("1.5·(|r| − 0.75)")         # δ·(|r| − δ/2)
+    for curve in c.values():
+        assert curve.formula and curve.gradient_formula and curve.variable
     assert c["cross-entropy"].name == "cross-entropy" and "p" in c["cross-entropy"].formula
     assert c["hinge"].name == "hinge" and c["hinge"].variable.startswith("score s")
     np.testing.assert_allclose(c["hinge"].gradient(np.array([0.0, 2.0])), [-1.0, 0.0])
@@ -360,7 +363,7 @@ def test_a_fit_stops_at_the_first_loss_past_its_limit_and_stays_put(start):
 def test_an_overflowing_step_stays_silent():
     import warnings
 
-    x = np.linspace(-1, 1, 5) * 1e50
+    x = np.linspace(-1, 1, 5) * 1e90      # the second step's residuals overflow to ∞
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         steps = list(L.run(x, x, L.Params(lr=5.0, decay=False, updates=20, w0=3.0)))
@@ -382,6 +385,12 @@ def test_run_labels_phases_rates_and_metrics():
     third = steps[3]
     assert third.caption.startswith(f"Update 3: (w, b) ← (w, b) − η·∂L/∂(w, b), "
                                     f"η = {num(0.02 / math.sqrt(3), 3)}.\n")
+    v = third.fits["L2"]
+    far = int(np.argmax(np.abs(v.residuals)))
+    assert num(v.residuals[far], 4) != num(v.residuals[far], 3)     # so the digits show
+    assert (f"L2: w = {num(v.point[0], 3)}, b = {num(v.point[1], 3)}, loss {num(v.loss)}; "
+            f"the farthest point (residual {num(v.residuals[far], 3)}) pulls with "
+            f"{num(abs(v.pull[far]), 3)}") in third.caption
     v = third.fits["Huber"]
     far = int(np.argmax(np.abs(v.residuals)))
     assert (f"Huber: w = {num(v.point[0], 3)}, b = {num(v.point[1], 3)}, loss {num(v.loss)}; "

@@ -324,6 +324,7 @@ def test_every_curve_matches_its_loss_and_names_its_axis():
     np.testing.assert_allclose(c["L2"].value(r), r * r / 2)
     np.testing.assert_allclose(c["Huber"].value(r), scipy_huber(1.5, r))
     assert c["Huber"].formula.endswith("1.5·(|r| − 0.75)")         # δ·(|r| − δ/2)
+    assert L.curves()["Huber"].value(np.array([3.0]))[0] == 2.5    # default δ = 1
     for curve in c.values():
         assert curve.formula and curve.gradient_formula and curve.variable
     assert c["cross-entropy"].name == "cross-entropy" and "p" in c["cross-entropy"].formula

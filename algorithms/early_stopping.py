@@ -1,6 +1,8 @@
 """Early stopping: gradient descent on a high-degree polynomial, watched on validation points.
 
-Full-batch gradient descent minimises the training MSE, L(w) = mean((Xw − y)²), from w = 0:
+Full-batch gradient descent minimises the training MSE, L(w) = mean((Xw − y)²), starting
+from the flat line at the mean of y (every weight 0 but the intercept, which is ȳ, so a
+large offset in y costs no epochs):
 w ← w − η·∇L with ∇L = 2·Xᵀ(Xw − y)/n. One update is one epoch (every training point is
 used once). Early in training the large, smooth parts of the curve are learnt first; later
 the updates chase the noise and the validation loss turns upward. With patience P, training
@@ -92,7 +94,7 @@ def run(problem: Problem, params: Params,
         rng: np.random.Generator | None = None) -> Iterator[Step]:
     """Yield the start, one step per `every` epochs, the stop, and the restored weights.
 
-    Descent starts from w = 0 and draws no random numbers; ``rng`` is accepted so every
+    Descent starts from the flat line at ȳ and draws no random numbers; ``rng`` is accepted so every
     run is called alike.
     """
     validate(params)
@@ -107,6 +109,7 @@ def run(problem: Problem, params: Params,
     grid_X = problem.grid_features(params.degree)
     converged = frozen(grid_X @ polyfit.lstsq(X, y))
     w = np.zeros(params.degree + 1)
+    w[0] = float(np.mean(y))      # φ₀ = 1, so this is the flat line at the mean
     train, val = Trail(polyfit.mse(X, w, y)), Trail(polyfit.mse(Xv, w, yv))
     history = Trail(w)
     watch = Patience(params.patience)
@@ -130,7 +133,8 @@ def run(problem: Problem, params: Params,
         return step
 
     stable = "stable" if lr < limit else "too large: expect divergence"
-    yield snap("start", 0, f"Degree {params.degree}, all weights 0. Learning rate η = "
+    yield snap("start", 0, f"Degree {params.degree}: the flat line at the mean of y "
+               f"({num(w[0])}), every other weight 0. Learning rate η = "
                f"{num(lr)}, {num(params.lr_share)} × the largest stable one, 1/λmax = "
                f"{num(limit)} ({stable}); "
                f"patience {plural(params.patience, 'epoch')}.", w)

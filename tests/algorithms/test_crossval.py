@@ -165,3 +165,15 @@ def test_high_degree_folds_are_allowed_and_said():
     pr = problem(n=12, seed=6)
     fold = steps_of(pr, folds=3, degree=12, max_degree=3)[1]
     assert "minimum norm" in fold.caption
+
+
+@pytest.mark.parametrize("scale", [1e70, 1e-70])
+def test_extreme_but_accepted_y_scales_keep_every_number_finite(scale):
+    pr = problem(n=40, seed=7)
+    big = pf.from_xy(pr.x, pr.y * scale, np.random.default_rng(0))
+    ref = pf.from_xy(pr.x, pr.y, np.random.default_rng(0))
+    a, b = steps_of(ref, max_degree=6), steps_of(big, max_degree=6)
+    for s, t in zip(a, b, strict=True):
+        assert all(math.isfinite(v) for v in t.metrics.values())
+        assert "∞" not in t.caption
+        np.testing.assert_allclose(t.cv_spreads, s.cv_spreads * scale**2, rtol=1e-6)

@@ -49,16 +49,30 @@ def test_patience_counts_epochs_since_the_best():
 
 
 # --- gradient descent ---------------------------------------------------------------------
-def test_first_epoch_is_the_gradient_step_from_zero():
+def test_first_epoch_is_the_gradient_step_from_the_flat_mean_line():
     pr = problem(seed=1)
     steps = steps_of(pr, degree=5, every=1, max_epochs=3)
     X, y = pr.features(pr.train, 5), pr.y[pr.train]
     start = steps[0]
     lr = start.lr
-    # w₁ = 0 − η·(2/n)·Xᵀ(X·0 − y) = 2η·Xᵀy/n
-    np.testing.assert_allclose(start.weight_history[0], np.zeros(6))
-    np.testing.assert_allclose(steps[1].weights, 2 * lr * X.T @ y / len(y), rtol=1e-12)
+    w0 = np.zeros(6)
+    w0[0] = y.mean()
+    np.testing.assert_allclose(start.weight_history[0], w0)
+    np.testing.assert_allclose(start.curve, y.mean())
+    # w₁ = w₀ − η·(2/n)·Xᵀ(X·w₀ − y)
+    np.testing.assert_allclose(steps[1].weights, w0 - lr * 2 * X.T @ (X @ w0 - y) / len(y),
+                               rtol=1e-12)
     assert steps[1].train_losses[1] == pytest.approx(np.mean((X @ steps[1].weights - y) ** 2))
+
+
+def test_a_large_offset_in_y_changes_nothing_but_the_intercept():
+    pr = problem(seed=8)
+    moved = dataclasses.replace(pr, y=pr.y + 1e8)
+    a, b = steps_of(pr), steps_of(moved)
+    assert [s.phase for s in a] == [s.phase for s in b]
+    # y + 1e8 keeps only about 8 digits after the point; the losses agree to that
+    np.testing.assert_allclose(b[-1].val_losses, a[-1].val_losses, rtol=1e-5)
+    np.testing.assert_allclose(b[-1].weights[1:], a[-1].weights[1:], atol=1e-6)
 
 
 def test_the_learning_rate_is_a_share_of_one_over_the_largest_curvature():
@@ -147,8 +161,10 @@ def test_captions_and_metrics_are_readable():
     pr = problem(seed=7)
     steps = steps_of(pr, patience=1, every=1)
     start = steps[0]
-    assert start.caption.startswith(f"Degree 15, all weights 0. Learning rate η = "
-                                    f"{pf.num(start.lr)}, 0.5 × the largest stable one")
+    assert start.caption.startswith(f"Degree 15: the flat line at the mean of y "
+                                    f"({pf.num(pr.y[pr.train].mean())}), every other weight 0. "
+                                    f"Learning rate η = {pf.num(start.lr)}, 0.5 × the largest "
+                                    "stable one")
     assert "patience 1 epoch." in start.caption
     for s in steps:
         assert not BAD_TEXT.search(s.caption), s.caption

@@ -241,6 +241,7 @@ def test_a_bad_user_function_is_reported(function, message):
     ([], [], "every x value is the same"),
     (list(range(8)), [0, 1e200, 0, 0, 0, 0, 0, 0], "spread over about 1e\\+200.*large.*rescale y"),
     (list(range(8)), [0, 1e-200, 0, 0, 0, 0, 0, 0], "spread over about 1e−200.*small"),
+    (list(range(8)), [0, 1e100, 0, 0, 0, 0, 0, 0], "spread over about 1e\\+100"),
     (list(range(3)), [0.0, 1.0, 2.0], "3 points are too few"),
 ])
 def test_bad_points_get_a_clear_message(x, y, message):

@@ -33,8 +33,8 @@ import numpy as np
 from algorithms.base import Snapshot, frozen, num, param, plural, validate
 
 METHODS = ("svd", "eigen")
-# Squares of numbers outside this range overflow or lose every digit to underflow, so data
-# beyond it are scaled by a power of two (exact in floating point) while they are worked on.
+# A column's sum of squared deviations outside this range may have overflowed or lost its
+# digits to underflow: such data are scaled by powers of two (exact) and centred again.
 SAFE = (1e-100, 1e100)
 
 
@@ -137,11 +137,6 @@ def check_data(X) -> np.ndarray:
         raise ValueError(f"PCA needs at least two rows to measure a spread; there "
                          f"{'is' if n == 1 else 'are'} {n}")
     return X
-
-
-def _power_of_two(size) -> np.ndarray:
-    """2**e with size / 2**e in [0.5, 1): dividing by it is exact."""
-    return np.ldexp(1.0, np.frexp(size)[1])
 
 
 def _centre(Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -434,21 +429,21 @@ def _plane(prep: Prepared, model: Fit, params: Params) -> Iterator[Step]:
                "that its widest spread lies along the first axis.",
                {"PC1 spread": float(np.sqrt(model.variance[0])),
                 "PC2 spread": float(np.sqrt(model.variance[1]))}, scores=scores)
-    yield _rebuild_plane(prep, model, params.k, snap, scores)
+    yield _rebuild_plane(model, params.k, snap, scores)
 
 
-def _rebuild_plane(prep, model, k, snap, scores) -> Step:
+def _rebuild_plane(model, k, snap, scores) -> Step:
     rebuilt = frozen(scores[:, :k] @ model.components[:k])
     errors = frozen(reconstruction_errors(model))
-    direct = float(np.mean(np.sum((prep.Z - rebuilt) ** 2, axis=1)))
+    error = float(errors[k])   # the variance left out; the segments' mean square up to rounding
     if k == 2:
         caption = ("Rebuilt from both components: every point is back where it was "
-                   f"(mean squared error {num(direct, 2)}).")
+                   f"(mean squared error {num(error)}).")
     else:
         caption = (f"Rebuilt from PC1 alone: each point drops onto the PC1 line. The segments "
-                   f"are the errors; their mean square is {num(direct)}, the variance PC2 "
+                   f"are the errors; their mean square is {num(error)}, the variance PC2 "
                    f"carried ({num(model.variance[1])}) × (n − 1)/n.")
-    return snap("reconstruct", caption, {"k": k, "reconstruction error": direct},
+    return snap("reconstruct", caption, {"k": k, "reconstruction error": error},
                 reconstruction=rebuilt, errors=errors)
 
 

@@ -177,3 +177,47 @@ def test_extreme_but_accepted_y_scales_keep_every_number_finite(scale):
         assert all(math.isfinite(v) for v in t.metrics.values())
         assert "∞" not in t.caption
         np.testing.assert_allclose(t.cv_spreads, s.cv_spreads * scale**2, rtol=1e-6)
+
+
+def test_every_step_in_full():
+    pr = problem(n=40, seed=0)
+    steps = steps_of(pr, seed=0, folds=5, degree=3, max_degree=3)
+    pool = np.union1d(pr.train, pr.val)
+    splits = sklearn_splits(pool, 5, True, 0)
+    assert steps[0].metrics == {"folds": 5, "pool": 32}
+    assert steps[0].fold == 0 and steps[0].held_out.size == 0 and steps[0].scores.size == 0
+    assert steps[0].coefficients.size == 0 and steps[0].degree == 3
+    for i, (s, (rest, held)) in enumerate(zip(steps[1:6], splits, strict=True), start=1):
+        ref = legendre_model(pr, 3).fit(pr.x[rest, None], pr.y[rest])
+        score = np.mean((ref.predict(pr.x[held, None]) - pr.y[held]) ** 2)
+        assert s.caption == (f"Fold {i} of 5: held out {len(held)} points, fitted degree 3 on "
+                             f"the other {32 - len(held)}; held-out error {pf.num(score)}.")
+        assert s.metrics == pytest.approx({"fold": i, "held-out error": score})
+        assert s.fold == i
+        np.testing.assert_allclose(s.curve, ref.predict(pr.grid[:, None]), atol=1e-9)
+    scores = steps[5].scores
+    assert steps[6].caption == (f"Degree 3: cross-validated error {pf.num(scores.mean())} ± "
+                                f"{pf.num(scores.std())} over the 5 folds. Every point was held "
+                                "out exactly once.")
+    for d, s in enumerate(steps[7:10], start=1):
+        m, sd = s.cv_means[-1], s.cv_spreads[-1]
+        assert s.caption == (f"Degree {d}: cross-validated error {pf.num(m)} ± {pf.num(sd)} "
+                             "(5 folds refitted).")
+        assert s.metrics == pytest.approx({"degree": d, "mean error": m, "spread": sd})
+        np.testing.assert_array_equal(s.degrees, np.arange(1, d + 1))
+        assert s.best_degree is None
+    final = steps[-1]
+    best = final.best_degree
+    assert final.caption == (f"Degree {best} has the lowest cross-validated error "
+                             f"({pf.num(final.cv_means[best - 1])} ± "
+                             f"{pf.num(final.cv_spreads[best - 1])}); refitted on all 32 points. "
+                             "The test points are still untouched.")
+    assert final.metrics == pytest.approx({"best degree": best,
+                                           "mean error": final.cv_means[best - 1]})
+
+
+def test_cross_validate_equals_the_fold_steps():
+    pr = problem(n=40, seed=1)
+    steps = steps_of(pr, folds=4, degree=2, max_degree=2)
+    np.testing.assert_allclose(crossval.cross_validate(pr, steps[0].folds, 2),
+                               steps[4].scores, rtol=1e-12)

@@ -180,3 +180,81 @@ def test_bad_params_are_refused():
         steps_of(problem(), lr_share=3.0)
     with pytest.raises(ValueError, match="patience must be between"):
         steps_of(problem(), patience=0)
+
+
+def test_every_caption_and_metric_in_full():
+    pr = problem(seed=0)
+    steps = steps_of(pr, patience=20, every=10)
+    X, y = pr.features(pr.train, 15), pr.y[pr.train]
+    limit = len(y) / np.linalg.svd(X, compute_uv=False)[0] ** 2
+    start = steps[0]
+    assert start.caption == (f"Degree 15: the flat line at the mean of y ({pf.num(y.mean())}), "
+                             f"every other weight 0. Learning rate η = {pf.num(0.5 * limit)}, "
+                             f"0.5 × the largest stable one, 1/λmax = {pf.num(limit)} (stable); "
+                             "patience 20 epochs.")
+    final = steps[-1]
+    tl, vl = final.train_losses, final.val_losses
+    for s in steps[:-1]:
+        e = s.epoch
+        best = int(np.argmin(vl[: e + 1]))
+        assert s.metrics == {"epoch": e, "training loss": tl[e], "validation loss": vl[e],
+                             "best epoch": best}
+        assert s.best_epoch == best and s.best_val == vl[best] and s.waited == e - best
+        assert not s.restored
+        if s.phase == "train":
+            assert s.caption == (f"Epoch {e}: training loss {pf.num(tl[e])}, validation loss "
+                                 f"{pf.num(vl[e])}; best validation loss {pf.num(vl[best])} at "
+                                 f"epoch {best} ({e - best} epoch{'s' if e - best != 1 else ''} "
+                                 "ago).")
+            assert s.stopped_at is None
+    stop = steps[-2]
+    best = final.best_epoch
+    assert stop.caption == (f"Epoch {stop.epoch}: 20 epochs without beating the best "
+                            f"validation loss {pf.num(vl[best])} (epoch {best}), so training "
+                            f"stops here. Training loss {pf.num(tl[stop.epoch])}, validation "
+                            f"loss {pf.num(vl[stop.epoch])}.")
+    assert final.metrics == {"epoch": stop.epoch, "training loss": tl[best],
+                             "validation loss": vl[best], "best epoch": best}
+    assert final.caption == (f"Restored the weights of epoch {best}: validation loss "
+                             f"{pf.num(vl[best])} instead of {pf.num(vl[-1])} at epoch "
+                             f"{stop.epoch}.")
+    assert final.stopped_at == stop.epoch and final.restored
+    np.testing.assert_allclose(final.curve, pr.curve(final.weights))
+
+
+def test_without_restoring_the_run_ends_at_the_stop():
+    steps = steps_of(problem(seed=0), patience=20, restore=False)
+    assert steps[-1].phase == "stop" and not steps[-1].restored
+
+
+def test_divergence_caption_in_full():
+    pr = problem(seed=5)
+    steps = steps_of(pr, lr_share=1.4, every=1)
+    last, before = steps[-1], steps[-2]
+    limit = last.lr_limit
+    assert steps[0].caption.endswith(f"1/λmax = {pf.num(limit)} (too large: expect "
+                                     "divergence); patience 100 epochs.")
+    assert last.caption == (f"Epoch {last.epoch + 1}: the training loss exploded — learning "
+                            f"rate {pf.num(1.4 * limit)} is above the stable limit "
+                            f"{pf.num(limit)}. Lower it below 1 × 1/λmax and run again.")
+    np.testing.assert_array_equal(last.weights, before.weights)
+    assert last.epoch == before.epoch
+    # diverged: the training loss grew past 1e8 times its start at the next epoch
+    X, y = pr.features(pr.train, 15), pr.y[pr.train]
+    w = last.weights - last.lr * 2 * X.T @ (X @ last.weights - y) / len(y)
+    assert np.mean((X @ w - y) ** 2) > 1e8 * max(last.train_losses[0], 1.0)
+    assert last.train_losses[-1] <= 1e8 * max(last.train_losses[0], 1.0)
+
+
+def test_limit_caption_in_full():
+    pr = problem(n=200, seed=6, target="cubic", noise=0.0)
+    steps = steps_of(pr, degree=3, lr_share=0.02, patience=10_000, max_epochs=25, every=10)
+    assert [s.epoch for s in steps] == [0, 10, 20, 25, 25]
+    limit = steps[-2]
+    vl = limit.val_losses
+    assert limit.caption == (f"Epoch 25: training loss {pf.num(limit.train_losses[25])}, "
+                             f"validation loss {pf.num(vl[25])}; best validation loss "
+                             f"{pf.num(vl[25])} at epoch 25 (0 epochs ago). Reached the 25 "
+                             "epochs allowed before patience ran out.")
+    assert steps[-1].caption == (f"The last epoch, 25, has the lowest validation loss "
+                                 f"({pf.num(vl[25])}): its weights are kept.")

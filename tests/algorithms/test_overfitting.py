@@ -220,3 +220,66 @@ def test_learning_curve_captions_and_snapshots():
     a, b = grow(pr, seed=3), grow(pr, seed=3)
     np.testing.assert_array_equal(a[-1].order, b[-1].order)
     assert not np.array_equal(a[-1].order, grow(pr, seed=4)[-1].order)
+
+
+# --- every word and metric ------------------------------------------------------------------
+def test_sweep_captions_and_metrics_in_full():
+    pr = problem(n=40, seed=0)
+    steps = sweep(pr, max_degree=6)
+    assert steps[0].caption == ("40 points: 22 for training, 10 for validation, 8 kept back for "
+                                "testing. Fits use only the training points; the validation "
+                                "points judge them.")
+    assert steps[0].metrics == {"training points": 22, "validation points": 10}
+    assert steps[0].best_degree is None and np.isnan(steps[0].test_error)
+    assert steps[0].train_errors.size == steps[0].val_errors.size == steps[0].degrees.size == 0
+    xt, yt = pr.x[pr.train], pr.y[pr.train]
+    for s in steps[1:-1]:
+        ref = Polynomial.fit(xt, yt, s.degree, domain=list(pr.domain))
+        tr = mean_squared_error(yt, ref(xt))
+        va = mean_squared_error(pr.y[pr.val], ref(pr.x[pr.val]))
+        assert s.metrics == pytest.approx({"degree": s.degree, "training error": tr,
+                                           "validation error": va}, rel=1e-8)
+        assert s.phase == "fit" and s.best_degree is None and not s.underdetermined
+        assert s.index == s.degree
+    final = steps[-1]
+    best = final.best_degree
+    assert final.index == 7
+    assert final.metrics == pytest.approx({"best degree": best,
+                                           "validation error": final.val_errors[best - 1],
+                                           "test error": final.test_error})
+    assert final.caption == (f"The validation error is lowest at degree {best} "
+                             f"({pf.num(final.val_errors[best - 1])}). Its error on the test "
+                             f"points, untouched until now and used just this once: "
+                             f"{pf.num(final.test_error)}.")
+    np.testing.assert_array_equal(final.degrees, np.arange(1, 7))
+    np.testing.assert_allclose(final.curve, pr.curve(final.coefficients))
+    noisy = next(s for s in sweep(pr, max_degree=15)[2:-1] if "noise" in s.caption)
+    assert noisy.caption.endswith(" The validation error rose while the training error fell: "
+                                  "the extra freedom is fitting noise.")
+
+
+def test_fit_degree_equals_a_direct_fit():
+    pr = problem(n=50, seed=11)
+    w, tr, va = overfitting.fit_degree(pr, 4)
+    ref = Polynomial.fit(pr.x[pr.train], pr.y[pr.train], 4, domain=list(pr.domain))
+    np.testing.assert_allclose(pr.curve(w), ref(pr.grid), atol=1e-10)
+    assert tr == pytest.approx(np.mean((ref(pr.x[pr.train]) - pr.y[pr.train]) ** 2))
+    assert va == pytest.approx(np.mean((ref(pr.x[pr.val]) - pr.y[pr.val]) ** 2))
+
+
+def test_learning_curve_metrics_in_full():
+    pr = problem(n=60, seed=12)
+    steps = grow(pr, simple=1, complex=5, sizes=4, start=10)
+    for s in steps:
+        assert s.metrics == {"training points": s.size,
+                             "simple validation error": s.simple_val[-1],
+                             "complex validation error": s.complex_val[-1]}
+        used = s.order[: s.size]
+        w, tr, va = learning_curve.errors_at(pr, used, 5)
+        np.testing.assert_array_equal(w, s.complex_coefficients)
+        assert (tr, va) == (s.complex_train[-1], s.complex_val[-1])
+        assert "coefficients but only" not in s.caption
+    assert steps[-1].caption == (
+        f"{len(pr.train)} training points. Degree 1: training {pf.num(steps[-1].simple_train[-1])}"
+        f", validation {pf.num(steps[-1].simple_val[-1])}. Degree 5: training "
+        f"{pf.num(steps[-1].complex_train[-1])}, validation {pf.num(steps[-1].complex_val[-1])}.")

@@ -75,7 +75,7 @@ def test_sign_convention_largest_entry_positive():
     assert np.all(model.components[rows, np.abs(model.components).argmax(1)] > 0)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None, derandomize=True)
 @given(seed=st.integers(0, 10_000), n=st.integers(3, 60), d=st.integers(2, 8))
 def test_eigen_and_svd_routes_agree(seed, n, d):
     X = cloud(n, d, seed)
@@ -169,7 +169,7 @@ def line_gap(a, b):
     return min(gap, 180.0 - gap)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None, derandomize=True)
 @given(angle=st.floats(0.0, 179.9), step=st.sampled_from([0.5, 1.0, 2.0, 5.0, 7.0, 30.0]),
        ratio=st.floats(1.3, 20.0), full=st.booleans())
 def test_the_turning_line_stops_within_one_step_of_pc1(angle, step, ratio, full):
@@ -245,7 +245,7 @@ def test_two_components_rebuild_the_plane_exactly():
     X = ellipse(10.0, 2.0, n=50)
     last = steps_of(X, k=2)[-1]
     np.testing.assert_allclose(last.reconstruction, last.centred, atol=1e-12)
-    assert last.metrics["reconstruction error"] < 1e-20
+    assert last.metrics["reconstruction error"] == 0.0
     assert "back where it was" in last.caption
 
 
@@ -408,3 +408,248 @@ def test_a_large_offset_changes_nothing_but_the_mean():
     np.testing.assert_allclose(moved.components, ref.components, atol=1e-6)
     np.testing.assert_allclose(moved.variance, ref.variance, rtol=1e-7)
     np.testing.assert_allclose(moved.mean, ref.mean + 1e8)
+
+
+# --- every field and every word, against numbers computed independently ------------------
+def expected_pcs(X):
+    """scikit-learn's PCA of X with the components turned to our sign convention."""
+    ref = PCA().fit(X)
+    comps = ref.components_ * np.sign(ref.components_[np.arange(len(ref.components_)),
+                                                       np.abs(ref.components_).argmax(1)])[:, None]
+    return ref, comps
+
+
+def test_two_column_story_field_by_field():
+    X = ellipse(31.234, 2.2, n=120, seed=5)
+    steps = steps_of(X, angle_step=4.0, k=1)
+    ref, comps = expected_pcs(X)
+    var, ratio = ref.explained_variance_, ref.explained_variance_ratio_
+    mean, C = X.mean(0), np.cov(X, rowvar=False)
+    data, centre = steps[0], steps[1]
+    assert data.caption == (f"120 points in 2 columns; the mean of each column is "
+                            f"({pca.num(mean[0], 3)}, {pca.num(mean[1], 3)}).")
+    assert data.metrics == {"points": 120, "columns": 2}
+    assert data.k == 1 and data.scale is None and data.covariance is None
+    assert math.isnan(data.angle) and data.direction is None
+    for name in ("sweep_angles", "sweep_variances", "variance", "ratio", "cumulative", "errors"):
+        assert getattr(data, name).shape == (0,), name
+    assert data.components.shape == (0, 2)
+    assert centre.caption == ("Subtracted each column's mean: the cloud is now centred on the "
+                              f"origin. Total variance {pca.num(var.sum())}.")
+    assert centre.metrics == pytest.approx({"total variance": var.sum()})
+    rotations = [s for s in steps if s.phase == "rotate"]
+    for s in rotations:
+        u = pca.unit(s.angle)
+        v = u @ C @ u
+        assert s.metrics == pytest.approx({"angle": s.angle, "variance": v})
+        np.testing.assert_allclose(s.direction, u)
+        np.testing.assert_allclose(s.covariance, C)
+        assert s.k == 1 and s.components.shape == (0, 2)
+        assert s.centred is centre.centred
+        best = int(np.argmax(s.sweep_variances))
+        assert s.caption == (f"The line at {pca.num(s.angle)}°: its projections have variance "
+                             f"{pca.num(v)} (the largest so far is "
+                             f"{pca.num(s.sweep_variances[best])}, at "
+                             f"{pca.num(s.sweep_angles[best])}°).")
+    first = steps[len(rotations) + 2]
+    exact = math.degrees(math.atan2(comps[0, 1], comps[0, 0])) % 180
+    best_angle = rotations[-1].sweep_angles[np.argmax(rotations[-1].sweep_variances)]
+    assert best_angle == 32.0 and exact == pytest.approx(31.234)
+    assert first.caption == (
+        f"The variance peaked at 32° ({pca.num(rotations[-1].sweep_variances.max())}). The "
+        f"first principal component, the first right-singular vector of the centred table, "
+        f"lies at {pca.num(exact)}° with variance {pca.num(var[0])} — 0.77° from the "
+        f"sweep's best angle.")
+    assert first.metrics == pytest.approx({"PC1 angle": exact, "PC1 variance": var[0],
+                                           "sweep best angle": 32.0})
+    # percentages are said to 3 digits, which here differ from 2 or 4
+    assert len({pca.num(100 * ratio[0], d) for d in (3, 4)}) == 2
+    np.testing.assert_allclose(first.direction, comps[0], atol=1e-12)
+    np.testing.assert_allclose(first.components, comps[:1], atol=1e-12)
+    np.testing.assert_allclose(first.variance, var[:1])
+    np.testing.assert_allclose(first.ratio, ratio[:1])
+    np.testing.assert_allclose(first.cumulative, ratio[:1])
+    assert first.angle == pytest.approx(exact)
+    second = steps[len(rotations) + 3]
+    angle2 = math.degrees(math.atan2(comps[1, 1], comps[1, 0])) % 180
+    assert second.caption == (
+        f"The second component is at right angles, at {pca.num(angle2)}°: variance "
+        f"{pca.num(var[1])}. PC1 explains {pca.num(100 * ratio[0], 3)}% of the variance, PC2 "
+        f"the remaining {pca.num(100 * ratio[1], 3)}%.")
+    assert second.metrics == pytest.approx({"PC2 angle": angle2, "PC2 variance": var[1],
+                                            "PC1 share": ratio[0]})
+    np.testing.assert_allclose(second.direction, comps[1], atol=1e-12)
+    np.testing.assert_allclose(second.variance, var)
+    np.testing.assert_allclose(second.cumulative, np.cumsum(ratio))
+    assert second.angle == pytest.approx(angle2)
+    project, rebuild = steps[-2], steps[-1]
+    assert project.caption == ("Each point's coordinates on PC1 and PC2: the same cloud turned "
+                               "so that its widest spread lies along the first axis.")
+    assert project.metrics == pytest.approx({"PC1 spread": np.sqrt(var[0]),
+                                             "PC2 spread": np.sqrt(var[1])})
+    error = var[1] * 119 / 120
+    assert rebuild.caption == (
+        f"Rebuilt from PC1 alone: each point drops onto the PC1 line. The segments are the "
+        f"errors; their mean square is {pca.num(error)}, the variance PC2 carried "
+        f"({pca.num(var[1])}) × (n − 1)/n.")
+    assert rebuild.metrics == pytest.approx({"k": 1, "reconstruction error": error})
+    np.testing.assert_allclose(rebuild.errors, [var.sum() * 119 / 120, error, 0.0], atol=1e-12)
+    for s in steps[2:]:
+        np.testing.assert_allclose(s.covariance, C)
+        assert s.k == 1
+    both = steps_of(X, angle_step=4.0, k=2, method="eigen")
+    assert both[-1].caption == ("Rebuilt from both components: every point is back where it "
+                                "was (mean squared error 0).")
+    assert "the top eigenvector of the covariance matrix, lies at" in \
+        next(s for s in both if s.phase == "first").caption
+
+
+def test_table_story_field_by_field():
+    X = cloud(90, 7, 22)   # its percentages read differently at 3 and 4 digits
+    steps = steps_of(X, method="eigen", k=3)
+    ref, comps = expected_pcs(X)
+    var, ratio = ref.explained_variance_, ref.explained_variance_ratio_
+    mean, C = X.mean(0), np.cov(X, rowvar=False)
+    shown = ", ".join(pca.num(v, 3) for v in mean[:6])
+    assert steps[0].caption == f"90 points in 7 columns; the mean of each column is ({shown}, …)."
+    cov = steps[2]
+    assert cov.caption == ("The 7 × 7 covariance matrix C = ZᵀZ / (n − 1): its diagonal holds "
+                           "each column's variance, the rest how pairs of columns vary together.")
+    assert cov.metrics == pytest.approx({"trace": np.trace(C)})
+    decompose = steps[3]
+    need = int(np.argmax(np.cumsum(ratio) >= 0.9)) + 1
+    assert decompose.caption == (f"Eigenvectors of C are the 7 components. PC1 explains "
+                                 f"{pca.num(100 * ratio[0], 3)}% of the variance; "
+                                 f"{need} components together explain 90%.")
+    assert decompose.metrics == pytest.approx({"PC1 share": ratio[0], "components for 90%": need})
+    np.testing.assert_allclose(decompose.covariance, C)
+    np.testing.assert_allclose(decompose.variance, var)
+    np.testing.assert_allclose(decompose.components, comps, atol=1e-9)
+    project = steps[4]
+    share = ratio[:2].sum()
+    assert len({pca.num(100 * share, d) for d in (3, 4)}) == 2
+    assert all(len({pca.num(100 * ratio[:k].sum(), d) for d in (3, 4)}) == 2 for k in (1, 2, 3))
+    assert project.caption == (f"Every row projected on PC1 and PC2 ({pca.num(100 * share, 3)}% "
+                               "of the variance). The arrows show how much each column moves "
+                               "along each component.")
+    assert project.metrics == pytest.approx({"PC1+PC2 share": share})
+    for k, s in enumerate(steps[5:], start=1):
+        ref_k = PCA(n_components=k).fit(X)
+        error = np.mean(np.sum((X - ref_k.inverse_transform(ref_k.transform(X))) ** 2, 1))
+        kept = ratio[:k].sum()
+        caption = (f"Rebuilt from {k} component{'s' if k > 1 else ''}: mean squared error "
+                   f"{pca.num(error)} ({pca.num(100 * kept, 3)}% of the variance kept).")
+        if k == 7:   # rebuilt exactly: the error is 0 by the formula, rounding aside
+            caption = ("Rebuilt from 7 components: mean squared error 0 (100% of the variance "
+                       "kept). Every component is used, so the table is rebuilt exactly.")
+        caption += " This is the k = 3 you chose." if k == 3 else ""
+        assert s.caption == caption
+        assert s.metrics == pytest.approx({"k": k, "reconstruction error": error,
+                                           "variance kept": kept}, abs=1e-12)
+        assert len(s.errors) == k + 1
+    assert all(s.k == 3 for s in steps)
+    svd = steps_of(X, method="svd")
+    assert svd[2].caption.startswith("The SVD of the centred table, Z = U·S·Vᵀ: the rows of Vᵀ "
+                                     "are the 7 components.")
+    np.testing.assert_allclose(svd[2].covariance, C)
+
+
+def test_standardised_story_says_so_and_carries_the_scale():
+    X = cloud(50, 3, 22) * [1, 10, 100]
+    steps = steps_of(X, standardize=True)
+    np.testing.assert_allclose(steps[0].scale, X.std(0))
+    assert steps[1].caption == ("Subtracted each column's mean and divided by its standard "
+                                "deviation: every column now has mean 0 and spread 1. Total "
+                                f"variance {pca.num(3 * 50 / 49)}.")   # sample variance, ddof 1
+
+
+def test_full_turn_with_a_whole_step_tries_every_angle_once():
+    steps = steps_of(ellipse(50.0, 2.0), angle_step=1.0, full_turn=True)
+    last = [s for s in steps if s.phase == "rotate"][-1]
+    np.testing.assert_array_equal(last.sweep_angles, np.arange(180.0))
+    steps = steps_of(ellipse(50.0, 2.0), angle_step=7.0, full_turn=True)
+    last = [s for s in steps if s.phase == "rotate"][-1]
+    np.testing.assert_array_equal(last.sweep_angles, np.arange(0.0, 180.0, 7.0))
+
+
+@pytest.mark.parametrize(("angle", "step", "turns"), [(2.0, 2.0, 3), (4.0, 2.0, 4),
+                                                      (44.0, 4.0, 13), (0.0, 2.0, 90)])
+def test_the_sweep_stops_one_step_after_the_peak(angle, step, turns):
+    # a peak at 0° is only known to be one after the whole half-turn
+    steps = steps_of(ellipse(angle, 3.0), angle_step=step)
+    rotations = [s for s in steps if s.phase == "rotate"]
+    assert len(rotations) == turns
+
+
+def test_the_gap_to_pc1_is_measured_around_the_half_turn():
+    # PC1 at 179.5°: the sweep's best line is 0° (the same line as 180°), 0.5° away
+    steps = steps_of(ellipse(179.5, 3.0), angle_step=2.0)
+    first = next(s for s in steps if s.phase == "first")
+    assert first.metrics["sweep best angle"] == 0.0
+    assert first.caption.endswith("— 0.5° from the sweep's best angle.")
+
+
+def test_nearly_equal_spreads_are_said_at_any_scale():
+    X = ellipse(10.0, 1.0 + 1e-12) * 1e6
+    first = next(s for s in steps_of(X) if s.phase == "first")
+    assert first.caption.startswith("The variance peaked at")
+    assert first.caption.endswith(" Every direction spreads the points equally here, so any "
+                                  "line is a first component.")
+    X = ellipse(10.0, 1.0 + 1e-6) * 1e-6
+    first = next(s for s in steps_of(X) if s.phase == "first")
+    assert "any line" not in first.caption
+
+
+def test_the_sweep_works_on_scaled_data_and_scales_its_variances():
+    X = ellipse(25.0, 2.0, n=80)
+    small, big = steps_of(X), steps_of(X * 1e120)
+    a = [s for s in small if s.phase == "rotate"][-1]
+    b = [s for s in big if s.phase == "rotate"][-1]
+    np.testing.assert_allclose(b.sweep_variances, a.sweep_variances * 1e240, rtol=1e-12)
+    prep = pca.prepare(X * 1e120)
+    assert prep.factor != 1.0
+    u = pca.unit(25.0)
+    assert pca.projection_variance(prep.Zs, u, prep.factor) == pytest.approx(
+        u @ np.cov(X * 1e120, rowvar=False) @ u, rel=1e-12)
+
+
+def test_more_than_five_constant_columns_are_counted():
+    X = np.column_stack([np.arange(6.0)] + [np.full(6, float(i)) for i in range(7)])
+    with pytest.raises(ValueError, match=r"columns 2, 3, 4, 5, 6 and 2 more are constant"):
+        next(pca.run(X, pca.Params(standardize=True)))
+    with pytest.raises(ValueError, match=r"column 'b' is constant"):
+        next(pca.run(np.c_[np.arange(4.0), np.ones(4)], pca.Params(standardize=True),
+                     columns=["a", "b"]))
+
+
+def test_angles_just_below_the_half_turn_are_kept():
+    assert pca.angle_of(pca.unit(179.5)) == pytest.approx(179.5)
+    assert pca.angle_of(pca.unit(179.0)) == pytest.approx(179.0)
+
+
+def test_six_columns_show_every_mean_and_five_constant_columns_are_all_named():
+    X = cloud(30, 6, 23)
+    assert steps_of(X)[0].caption.endswith(
+        "(" + ", ".join(pca.num(v, 3) for v in X.mean(0)) + ").")
+    five = np.column_stack([np.arange(6.0)] + [np.full(6, float(i)) for i in range(5)])
+    with pytest.raises(ValueError, match=r"^columns 2, 3, 4, 5, 6 are constant"):
+        pca.fit(five, standardize=True)
+    six = np.column_stack([np.arange(6.0)] + [np.full(6, float(i)) for i in range(6)])
+    with pytest.raises(ValueError, match=r"^columns 2, 3, 4, 5, 6 and 1 more are constant"):
+        pca.fit(six, standardize=True)
+
+
+def test_covariance_of_scaled_data_in_both_stories():
+    for X in (ellipse(20.0, 2.0, n=50) * 1e120, cloud(40, 3, 24) * 1e-120):
+        steps = steps_of(X, method="eigen")
+        C = np.cov(X, rowvar=False)
+        shown = [s.covariance for s in steps if s.covariance is not None]
+        assert shown
+        for cov in shown:
+            np.testing.assert_allclose(cov, C, rtol=1e-10)
+
+
+def test_a_peak_just_after_the_start_is_found_by_the_first_rise():
+    # PC1 at 1.5°, step 2: 0° < 2° > 4° — the rise to 2° and the fall after it stop the turn
+    steps = steps_of(ellipse(1.5, 3.0), angle_step=2.0)
+    assert len([s for s in steps if s.phase == "rotate"]) == 3

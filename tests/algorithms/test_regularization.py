@@ -351,3 +351,107 @@ def test_a_flat_target_has_an_all_zero_path():
     coefs = rg.lasso_path(X, np.full(len(X), 2.0), [0.1, 1.0])
     np.testing.assert_allclose(coefs[:, 0], 2.0)
     assert np.all(coefs[:, 1:] == 0)
+
+
+# --- every word and metric ------------------------------------------------------------------
+def test_lasso_captions_and_metrics_in_full():
+    pr = problem(n=40, seed=0)
+    lam = 0.05
+    steps = steps_of(pr, lam=lam, degree=12, update="coordinate", max_sweeps=2)
+    X, y = train_xy(pr, 12)
+    Xv, yv = pr.features(pr.val, 12), pr.y[pr.val]
+    ls = np.linalg.lstsq(X, y, rcond=None)[0]
+    assert steps[0].caption == (f"Degree 12 without a penalty: training error "
+                                f"{pf.num(np.mean((X @ ls - y) ** 2))}, validation error "
+                                f"{pf.num(np.mean((Xv @ ls - yv) ** 2))}; the largest "
+                                f"coefficient is {pf.num(np.abs(ls[1:]).max())}.")
+    for s in steps:
+        w = s.coefficients
+        r = y - X @ w
+        assert s.metrics == pytest.approx({
+            "training error": np.mean(r**2), "validation error": np.mean((Xv @ w - yv) ** 2),
+            "zero coefficients": int(np.sum(w[1:] == 0)),
+            "objective": r @ r / (2 * len(y)) + lam * np.abs(w[1:]).sum()})
+        assert s.penalty == "lasso" and s.lam == lam and s.degree == 12
+        np.testing.assert_allclose(s.curve, pr.curve(w))
+    updates = [s for s in steps if s.phase == "update"]
+    for before, s in zip([steps[1], *updates], updates, strict=False):
+        j = s.coordinate
+        old, new = before.coefficients[j], s.coefficients[j]
+        if abs(s.rho) <= lam:
+            why = (f"|ρ| = {pf.num(abs(s.rho))} ≤ λ = 0.05, so soft-thresholding sets it to "
+                   "exactly 0")
+            assert new == 0.0
+        else:
+            why = (f"|ρ| = {pf.num(abs(s.rho))} > λ = 0.05, so it becomes "
+                   f"(ρ {'−' if s.rho > 0 else '+'} λ)/z = {pf.num(new)}")
+        assert s.caption == f"Sweep {s.sweep}, coefficient {j}: {why} (was {pf.num(old)})."
+    assert {s.sweep for s in updates} == {1, 2}
+    limit = steps[-2]
+    zeros = int(limit.zeros.sum())
+    moved = max(abs(a.coefficients[a.coordinate] - b.coefficients[a.coordinate])
+                for a, b in zip(updates[12:], [updates[11], *updates[12:]], strict=False))
+    assert limit.caption == (f"Sweep 2: every coefficient updated once; the largest change was "
+                             f"{pf.num(moved)}; {zeros} of the 12 penalised coefficients "
+                             f"{'is' if zeros == 1 else 'are'} exactly 0. Stopped at the limit "
+                             "of 2 sweeps.")
+    assert limit.coordinate == 0 and np.isnan(limit.rho) and limit.sweep == 2
+    path = steps[-1]
+    best = int(np.argmin(path.path_val))
+    assert path.caption == (f"The coefficients over 30 values of λ, from "
+                            f"{pf.num(path.path_lams[0])} to {pf.num(path.path_lams[-1])}: as λ "
+                            f"grows they shrink and drop to 0 one by one. The validation error "
+                            f"is lowest at λ ≈ {pf.num(path.path_lams[best])} "
+                            f"({pf.num(path.path_val[best])}).")
+    np.testing.assert_allclose(path.path_train, [np.mean((X @ c - y) ** 2)
+                                                 for c in path.path_coefficients])
+
+
+def test_converged_caption_and_ridge_captions_in_full():
+    pr = problem(n=100, seed=1)
+    steps = steps_of(pr, lam=0.02, degree=6, tol=1e-9)
+    done = steps[-2]
+    assert done.phase == "converged"
+    assert done.caption.startswith(f"Sweep {done.sweep}: every coefficient updated once; ")
+    assert done.caption.endswith(" Nothing moves any more: converged.")
+    assert [s.sweep for s in steps[2:-1]] == list(range(1, done.sweep + 1))
+    ridge = steps_of(pr, penalty="ridge", lam=3.0, degree=6)
+    X, y = train_xy(pr, 6)
+    Xv, yv = pr.features(pr.val, 6), pr.y[pr.val]
+    w = Ridge(alpha=3.0).fit(X[:, 1:], y)
+    coef = np.concatenate([[w.intercept_], w.coef_])
+    ls = np.linalg.lstsq(X, y, rcond=None)[0]
+    shrink = np.linalg.norm(coef[1:]) / np.linalg.norm(ls[1:])
+    assert ridge[1].caption == (f"Ridge with λ = 3: w = (XᵀX + λD)⁻¹Xᵀy in one solve. The "
+                                f"coefficients shrank to {pf.num(100 * shrink, 3)}% of their "
+                                f"length; none is exactly 0. Validation error "
+                                f"{pf.num(np.mean((Xv @ coef - yv) ** 2))}.")
+    r = y - X @ coef
+    assert ridge[1].metrics["objective"] == pytest.approx(r @ r + 3.0 * np.sum(coef[1:] ** 2))
+    assert ridge[2].caption.startswith("The coefficients over 30 values of λ, from ")
+    assert "as λ grows they shrink. The validation error" in ridge[2].caption
+    assert ridge[1].sweep == 0 and ridge[1].coordinate == 0
+
+
+def test_objective_by_hand():
+    X = np.array([[1.0, 2.0], [1.0, -1.0], [1.0, 0.0]])
+    y = np.array([1.0, 0.0, 2.0])
+    w = np.array([0.5, 1.5])
+    # residuals 1 − 3.5, 0 + 1, 2 − 0.5 = −2.5, 1, 1.5; squares 6.25 + 1 + 2.25 = 9.5
+    assert rg.objective("ridge", X, y, w, 2.0) == pytest.approx(9.5 + 2.0 * 1.5**2)
+    assert rg.objective("lasso", X, y, w, 2.0) == pytest.approx(9.5 / 6 + 2.0 * 1.5)
+
+
+def test_picture_levels_are_spaced_around_the_touching_contour():
+    pic = rg.picture(problem(seed=3), "ridge", 20.0)
+    F, yc = rg.two_features(problem(seed=3))
+    floor = np.mean((yc - F @ pic.least_squares) ** 2)
+    rise = pic.touch - floor
+    np.testing.assert_allclose(pic.levels, floor + rise * np.array([0.25, 1, 2.25, 4, 6.25, 9]))
+    flat = rg.picture(problem(seed=3), "ridge", 0.0)
+    step = (flat.loss.max() - flat.touch) / 16
+    np.testing.assert_allclose(flat.levels, flat.touch + step * np.arange(1, 9) ** 2 / 4,
+                               rtol=1e-9)
+    assert len(pic.boundary) == 129 and len(pic.trail) == 2
+    np.testing.assert_allclose(pic.trail, [[0, 0], pic.solution])
+    assert pic.penalty == "ridge" and pic.lam == 20.0 and pic.loss.shape == (121, 121)

@@ -108,7 +108,8 @@ def scaled(x, domain) -> np.ndarray:
     """Map x linearly so that the domain (lo, hi) becomes [−1, 1] (halves avoid overflow)."""
     lo, hi = domain
     mid, half = lo / 2 + hi / 2, hi / 2 - lo / 2
-    return (np.asarray(x, dtype=float) - mid) / half
+    with np.errstate(all="ignore"):  # a domain too wide is refused by the caller, in words
+        return (np.asarray(x, dtype=float) - mid) / half
 
 
 def design(t, degree: int) -> np.ndarray:

@@ -31,6 +31,8 @@ def parse(argv):
     p.add_argument("--export", metavar="GIF|MP4",
                    help="write the animation of --steps N, no window")
     p.add_argument("--presentation", action="store_true", help="start in presentation mode")
+    p.add_argument("--session", metavar="FILE",
+                   help="open a saved session (File ▸ Save session…): panel, data, step")
     args = p.parse_args(argv)
     if args.steps < 0:
         p.error("--steps must be 0 or more")
@@ -99,6 +101,10 @@ def main(argv=None) -> int:
     from visualizer.main_window import MainWindow
 
     window = MainWindow(args.panel, seed=args.seed, settings=None if batch else settings())
+    if args.session and not window.open_session(args.session):
+        said = window.banner.text.text().lstrip("⚠ ")
+        close(app, window)
+        return fail(said)
     try:
         return run_window(app, window, args, batch)
     finally:

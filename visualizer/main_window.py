@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from pathlib import Path
 
 import shiboken6
@@ -24,6 +25,7 @@ KEYS = {  # action name → shortcuts; clickers send Page Up / Page Down
     "bigger": ["Ctrl+=", "Ctrl++"], "smaller": ["Ctrl+-"], "export": ["Ctrl+S"],
     "open": ["Ctrl+O"], "quit": ["Ctrl+Q"], "leave": ["Esc"],
     "undo": ["Ctrl+Z"], "redo": ["Ctrl+Shift+Z", "Ctrl+Y"], "numbers": ["N"],
+    "save_session": ["Ctrl+Shift+S"], "open_session": ["Ctrl+Shift+O"],
 }
 
 
@@ -135,6 +137,9 @@ class MainWindow(QtWidgets.QMainWindow):
         file = bar.addMenu("&File")
         self._action("open", "&Open data…", self.open_data, file)
         file.addSeparator()
+        self._action("open_session", "Open &session…", self.open_session_dialog, file)
+        self._action("save_session", "Save s&ession…", self.save_session_dialog, file)
+        file.addSeparator()
         self._action("export", "&Export…", lambda: self.export_dialog("png"), file)
         self._action("export_gif", "Export run as &GIF…", lambda: self.export_dialog("gif"), file)
         self._action("export_mp4", "Export run as &MP4…", lambda: self.export_dialog("mp4"), file)
@@ -172,7 +177,8 @@ class MainWindow(QtWidgets.QMainWindow):
             view.addAction(dock.toggleViewAction())
 
     # --- panels -------------------------------------------------------------------------
-    def open_panel(self, panel_id: str) -> None:
+    def open_panel(self, panel_id: str, state: dict | None = None) -> None:
+        """Open a panel as it was left (or as `state`, a session's, says)."""
         panel_cls = registry.panel_class(panel_id)
         if self.session is not None:
             old = self.session
@@ -183,6 +189,8 @@ class MainWindow(QtWidgets.QMainWindow):
             old.setParent(None)  # nothing holds it now: it goes as soon as Python drops it
             old.deleteLater()
         controls = self._controls(panel_cls)
+        if state is not None:
+            controls.apply(state, panel_cls)
         self.session = session = Session(panel_cls, seed=self.seed, parent=self,
                                          **controls.initial())
         panel = session.panel
@@ -204,6 +212,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.transport.bind(session.player)
         self.banner.hide()
         self._keep_room()
+        # A panel that needed more room squeezed the docks; the next one gives it back.
+        narrow = [(d, w) for d, w in ((self.sidebar_dock, 250), (self.params_dock, 300))
+                  if d.isVisible() and d.width() < w]
+        if narrow:
+            self.resizeDocks([d for d, _ in narrow], [w for _, w in narrow],
+                             QtCore.Qt.Horizontal)
         self._show_text(session.player.current)
         self.sidebar.select(panel_id)
         if self.settings is not None:
@@ -216,6 +230,13 @@ class MainWindow(QtWidgets.QMainWindow):
             controls.said.connect(self.banner.say)
             self.panel_controls[panel_cls.id] = controls
             self.trees.addWidget(controls.tree)
+            saved = self.settings.value(f"panels/{panel_cls.id}") if self.settings else None
+            if saved:  # as the panel was left in the last run of the app
+                try:
+                    controls.apply(json.loads(saved), panel_cls)
+                except (ValueError, TypeError, KeyError) as err:
+                    self.banner.say("info", f"The {panel_cls.title} panel starts afresh: its "
+                                            f"saved state could not be used ({err}).")
         return self.panel_controls[panel_cls.id]
 
     def _details_toggled(self, _on: bool) -> None:
@@ -366,6 +387,54 @@ class MainWindow(QtWidgets.QMainWindow):
         except ValueError as err:
             self.banner.say("error", str(err))
 
+    # --- sessions -----------------------------------------------------------------------
+    def save_session(self, path: str) -> None:
+        from visualizer import sessions
+
+        try:
+            panel = self.session.panel
+            state = sessions.capture(panel, self.session.player.position + 1, self.seed)
+            sessions.save(path, state)
+            self.banner.say("info", f"Saved the session to {path}.")
+        except ValueError as err:
+            self.banner.say("error", str(err))
+
+    def open_session(self, path: str) -> bool:
+        """Put a saved lesson back: its panel, parameters, data, points, seed and step.
+        A file that cannot be used leaves everything as it was."""
+        from visualizer import sessions
+
+        try:
+            state = sessions.read(path)
+            panel_cls = registry.panel_class(state["panel"])
+            # Checked before anything changes: the values must fit the panel.
+            sessions.decode_params(panel_cls.Params, state.get("params"))
+            sessions.decode_params(panel_cls.Data, state.get("data_params"))
+            sessions.decode_source(state.get("source") or {})
+        except (ValueError, KeyError, TypeError) as err:
+            message = err.args[0] if isinstance(err, KeyError) else str(err)
+            self.banner.say("error", f"{message} — nothing was changed.")
+            return False
+        self.seed = int(state.get("seed", self.seed))
+        self.open_panel(state["panel"], state)
+        self.session.advance(int(state.get("step", 0)))
+        self.banner.say("info", f"Opened the session {Path(path).name}.")
+        return True
+
+    def save_session_dialog(self) -> None:
+        start = Path(self.export_folder()) / f"{self.session.panel.id}.stepwise.json"
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save session", str(start),
+                                                        "Stepwise sessions (*.json)")
+        if path:
+            self.save_session(path)
+
+    def open_session_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open session",
+                                                        self.export_folder(),
+                                                        "Stepwise sessions (*.json)")
+        if path:
+            self.open_session(path)
+
     # --- view ---------------------------------------------------------------------------
     def set_presentation(self, on: bool) -> None:
         self.actions["presentation"].setChecked(on)
@@ -440,6 +509,18 @@ class MainWindow(QtWidgets.QMainWindow):
             self.restoreState(state)
         STYLE.set_scale(float(self.settings.value("font_scale", 1.0)))
 
+    SETTINGS_ROWS = 5_000  # a bigger table is remembered by its path, not its values
+
+    def _remember_panels(self) -> None:
+        """Each panel's values, data and hand-made points, for the next run of the app."""
+        for panel_id, controls in self.panel_controls.items():
+            open_now = self.session is not None and self.session.panel.id == panel_id
+            state = controls.state(self.session.panel if open_now else None)
+            data = state["source"].get("data")
+            if data and len(next(iter(data.values()))) > self.SETTINGS_ROWS:
+                state["source"] = {"kind": "generated"}  # too big for the settings file
+            self.settings.setValue(f"panels/{panel_id}", json.dumps(state))
+
     def closeEvent(self, event) -> None:
         with contextlib.suppress(RuntimeError):  # a second close finds it gone already
             STYLE.changed.disconnect(self.restyle)  # a closed window restyles nothing
@@ -450,6 +531,7 @@ class MainWindow(QtWidgets.QMainWindow):
             # (they are not QObjects): take them out so Python owns and frees them.
             controls.tree.clear()
         if self.settings is not None:
+            self._remember_panels()
             self.settings.setValue("geometry", self.saveGeometry())
             self.settings.setValue("state", self.saveState())
             self.settings.setValue("font_scale", STYLE.scale)

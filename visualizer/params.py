@@ -176,6 +176,31 @@ class PanelControls(QtCore.QObject):
         self.source = None if isinstance(panel.source, Generated) else panel.source
         self.hand_made = panel.hand_made()
 
+    def state(self, panel=None) -> dict:
+        """What these controls hold (and `panel`, when open) as a session dictionary."""
+        from visualizer import sessions
+
+        if panel is not None:
+            self.remember(panel)
+        return {"stepwise_session": sessions.VERSION,
+                "params": sessions.encode_params(self.algorithm.value()),
+                "data_params": sessions.encode_params(self.data.value() if self.data
+                                                      else None),
+                "source": sessions.encode_source(self.source), "hand_made": self.hand_made}
+
+    def apply(self, state: dict, panel_cls) -> None:
+        """Take a session's values for this panel (raises ValueError if they do not fit)."""
+        from visualizer import sessions
+
+        params = sessions.decode_params(panel_cls.Params, state.get("params"))
+        data_params = sessions.decode_params(panel_cls.Data, state.get("data_params"))
+        source = sessions.decode_source(state.get("source") or {})
+        if params is not None:
+            self.algorithm.set(params)
+        if data_params is not None and self.data is not None:
+            self.data.set(data_params)
+        self.source, self.hand_made = source, dict(state.get("hand_made") or {})
+
     def bring_back(self, panel) -> str:
         """Give a panel opened again what it had: its file, then what was made by hand."""
         if self.source is not None:

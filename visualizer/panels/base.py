@@ -9,6 +9,7 @@ fresh step generator. See docs/ARCHITECTURE.md for a worked example.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pyqtgraph as pg
+import shiboken6
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from visualizer.background import Background
@@ -45,6 +47,12 @@ class Canvas(pg.GraphicsLayoutWidget):
     being destroyed still emit geometry and range signals into Python (a status box that
     re-places itself, region shading that asks for the view range), reaching objects half
     torn down: a segfault now and then. So every item falls silent first."""
+
+    resized = QtCore.Signal()
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self.resized.emit()
 
     def close(self):
         scene = self.scene()
@@ -102,6 +110,8 @@ class AlgorithmPanel(QtCore.QObject):
         self.setParent(self.canvas)  # owned by its canvas: they go together
         self.setup(self.canvas)
         self.canvas.scene().sigMouseClicked.connect(self._on_scene_click)
+        # Legends take as many columns as fit, once the layout has settled after a resize.
+        self.canvas.resized.connect(lambda: QtCore.QTimer.singleShot(0, self._reflow))
         self.restyle()  # later style changes arrive through the window, which owns the canvas
         self.start()
 
@@ -213,6 +223,7 @@ class AlgorithmPanel(QtCore.QObject):
         """Apply the current font scale and presentation mode to every plot."""
         tick_font = STYLE.font(STYLE.tick_px)
         for plot in self.plots():
+            plot.hideButtons()  # the auto-range "A" is noise on a projector
             for name in ("left", "bottom", "right", "top"):
                 axis = plot.getAxis(name)
                 axis.setStyle(tickFont=tick_font, tickTextOffset=max(3, STYLE.tick_px // 3))
@@ -230,12 +241,9 @@ class AlgorithmPanel(QtCore.QObject):
         """The canvas asks its window for the room its plots need at this text size, so the
         docks shrink before the plots are cut off. Given the `width` it can have at most,
         titles too wide for their share of it wrap onto a second line instead."""
-        from visualizer.panels.overlays import Legend
-
         layout = self.canvas.ci.layout
         columns = max(1, layout.columnCount())
-        for legend in [v for v in vars(self).values() if isinstance(v, Legend)]:
-            legend.reflow(width - 40 if width and legend.width is not None else None)
+        self._reflow(width - 40 if width else None)
         for plot in self.plots():
             title = plot.titleLabel
             title.item.setTextWidth(-1)
@@ -250,6 +258,16 @@ class AlgorithmPanel(QtCore.QObject):
         if width:
             need_width = min(need_width, int(width))
         self.canvas.setMinimumSize(need_width, int(need.height()) + 4)
+
+    def _reflow(self, width: float | None = None) -> None:
+        from visualizer.panels.overlays import Legend
+
+        if not shiboken6.isValid(self.canvas):
+            return
+        # A resize can arrive while the canvas is being taken down: nothing to reflow then.
+        with contextlib.suppress(RuntimeError):
+            for legend in [v for v in vars(self).values() if isinstance(v, Legend)]:
+                legend.reflow(width if legend.width is not None else None)
 
     @staticmethod
     def set_title(plot: pg.PlotItem, text: str) -> None:

@@ -6,10 +6,11 @@ frame re-lays out the whole canvas and repaints every axis, which halved the fra
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import pyqtgraph as pg
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from visualizer.style import INK, STYLE
 
@@ -71,13 +72,17 @@ def marker_sample(symbol: str = "o", brush=None, pen=INK, width: float = 1.5,
 
 
 class Legend:
-    """A legend filled from (sample, text) pairs, rebuilt only when its content changes
-    (rebuilding costs ~15 ms: too much for every frame or restart). Given the width it
-    may use, it takes as many columns as fit, so large text reflows instead of clipping."""
+    """A legend filled from (sample, text) pairs, rebuilt only when its content or its
+    number of columns changes (rebuilding costs ~15 ms: too much for every frame). Given
+    the width it may use, it takes as many columns as fit, so large text reflows instead of
+    clipping. The columns are decided before the entries go in: a grid re-arranged after
+    the fact kept the sizes of its earlier layouts, so the same legend came out differently
+    in two windows."""
 
     def __init__(self, legend: pg.LegendItem, width=None):
         self.legend = legend
         self.width = width          # a callable: the pixels the legend may span, or None
+        self.entries: list = []
         self._key = None
 
     @property
@@ -91,24 +96,37 @@ class Legend:
                tuple(text for _, text in entries)) if key is not None else None
         if key is not None and key == self._key:
             return
-        self._key = key
+        self._key, self.entries = key, entries
+        self._build(self._columns())
+
+    def _columns(self, width: float | None = None) -> int:
+        if width is None and self.width is not None:
+            width = self.width()
+        if not width or not self.entries:
+            return self.legend.columnCount
+        metrics = QtGui.QFontMetrics(STYLE.font(STYLE.tick_px))
+        widest = max(metrics.horizontalAdvance(re.sub(r"<[^>]+>", "", text))
+                     for _, text in self.entries)
+        spacing = self.legend.layout.horizontalSpacing() + 48  # the sample and the gaps
+        return max(1, min(len(self.entries), int(width // (widest + spacing))))
+
+    def _build(self, columns: int) -> None:
         self.legend.clear()
-        for sample, text in entries:
+        self.legend.columnCount = columns
+        self.legend.rowCount = 1
+        for sample, text in self.entries:
             self.legend.addItem(sample, text)
         for sample, label in self.legend.items:
             label.setText(label.text, size=f"{STYLE.tick_px}px")
             sample.setCacheMode(CACHED)  # repainted with the canvas, rebuilt rarely
             label.setCacheMode(CACHED)
-        self.reflow()
+        self.legend.updateSize()
+        offset = self.legend.opts.get("offset")
+        if offset is not None and self.legend.parentItem() is not None:
+            self.legend.setOffset(offset)  # anchored by its new size
 
     def reflow(self, width: float | None = None) -> None:
         """As many columns as the widest entry allows in the width available."""
-        if width is None and self.width is not None:
-            width = self.width()
-        if not width or not self.legend.items:
-            return
-        spacing = self.legend.layout.horizontalSpacing() + 40  # sample and gaps
-        widest = max(label.item.boundingRect().width() for _, label in self.legend.items)
-        columns = max(1, min(len(self.legend.items), int(width // (widest + spacing))))
-        if columns != self.legend.columnCount:
-            self.legend.setColumnCount(columns)
+        columns = self._columns(width)
+        if self.entries and columns != self.legend.columnCount:
+            self._build(columns)

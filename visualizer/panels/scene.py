@@ -194,6 +194,9 @@ class Scene2D:
             item.setZValue(z)
             plot.addItem(item)
         self.frame = DisplayFrame()
+        self.framed = None          # the data box the view was fitted to, until the user pans
+        plot.vb.sigResized.connect(self._refit)
+        plot.vb.sigRangeChangedManually.connect(self._let_go)
         self.restyle()
 
     def restyle(self) -> None:
@@ -235,9 +238,20 @@ class Scene2D:
         self.plot.setLabel("left", y + suffix)
 
     def fit(self, pad: float = 0.06) -> tuple[np.ndarray, np.ndarray]:
-        """Frame the view tightly on the points; returns the (low, high) corners."""
+        """Frame the view tightly on the points; returns the (low, high) corners. The view
+        stays fitted through resizes (the same picture at the same size, however the window
+        got there) until the user pans or zooms."""
         lo, hi = self.X[:, :2].min(0), self.X[:, :2].max(0)
         margin = np.maximum((hi - lo) * pad, np.maximum(np.abs(hi), 1.0) * 1e-3)
         lo, hi = lo - margin, hi + margin
-        self.plot.setRange(xRange=(lo[0], hi[0]), yRange=(lo[1], hi[1]), padding=0)
+        self.framed = (lo, hi)
+        self._refit()
         return lo, hi
+
+    def _refit(self, *_):
+        if self.framed is not None:
+            (x0, y0), (x1, y1) = self.framed
+            self.plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+
+    def _let_go(self, *_):
+        self.framed = None

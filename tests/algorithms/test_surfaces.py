@@ -1,7 +1,5 @@
 """Analytic gradients against central differences; the custom-formula whitelist."""
 
-import time
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -55,15 +53,12 @@ def test_two_minima_global_first():
     np.testing.assert_allclose(p, (lx, ly), atol=1e-6)
 
 
-def test_grid_orientation_shape_and_speed():
+def test_grid_orientation_and_shape():
     surface = make("Rosenbrock")
-    surface.grid(50)  # warm up
-    t0 = time.perf_counter()
     xs, ys, z = surface.grid(400, 300)
-    elapsed = time.perf_counter() - t0
     assert xs.shape == (400,) and ys.shape == (300,) and z.shape == (300, 400)
+    assert (xs[0], xs[-1], ys[0], ys[-1]) == surface.region
     assert z[120, 33] == pytest.approx(surface.value((xs[33], ys[120])))
-    assert elapsed < 0.1
 
 
 def test_constant_custom_formula_fills_the_grid():

@@ -2,6 +2,7 @@
 
 import dataclasses
 import math
+import re
 
 import numpy as np
 import pytest
@@ -160,17 +161,24 @@ def test_zero_momentum_is_plain_descent(cls):
         np.testing.assert_allclose(b.x, a.x, rtol=1e-14)
 
 
-def test_step_is_pure_and_update_terms_consistent():
+def test_step_is_pure_and_the_update_records_the_move():
     opt = Adam(0.1)
     s0 = opt.init((1.0, -2.0))
     s1, u1 = opt.step(s0, quad_grad)
     s1_again, _ = opt.step(s0, quad_grad)
     np.testing.assert_array_equal(s0.x, [1.0, -2.0])          # the input state is untouched
+    np.testing.assert_array_equal(s0.slots["m"], [0.0, 0.0])
     np.testing.assert_array_equal(s1.x, s1_again.x)
-    np.testing.assert_allclose(s1.x, u1.x + u1.delta)
+    # By hand: Adam's first bias-corrected step is −η·g/|g| per coordinate (ε aside), so
+    # from (1, −2), where g = (2, −12), it moves by (−0.1, 0.1) to (0.9, −1.9).
+    np.testing.assert_array_equal(u1.x, [1.0, -2.0])
+    np.testing.assert_array_equal(u1.g, [2.0, -12.0])
+    np.testing.assert_allclose(u1.delta, [-0.1, 0.1], rtol=1e-7)
+    np.testing.assert_allclose(s1.x, [0.9, -1.9], rtol=1e-7)
     assert s1.t == u1.t == 1
-    with pytest.raises(ValueError):
-        s1.x[0] = 5.0
+    for arr in (s1.x, u1.x, u1.g, u1.delta, *s1.slots.values(), *u1.terms.values()):
+        with pytest.raises(ValueError):
+            arr[0] = 5.0
 
 
 def test_describe_and_registry():
@@ -226,7 +234,10 @@ def test_one_optimizer_diverges_while_the_other_continues():
     last = snaps[-1]
     gd, adam = last.runners["GD"], last.runners["Adam"]
     n = gd.diverged_at
-    assert n is not None and 1 < n < 60
+    # By hand: at η = 0.5 the steep axis (curvature 10) multiplies y by 1 − 5 = −4 each
+    # step: y = 2 → −8 → 32 → −128. The region is [−3, 3] (span 6); escaping means more
+    # than 10 spans (60) outside it, |y| > 63, which first happens at step 3.
+    assert n == 3
     assert f"diverged at step {n} — learning rate too large?" in gd.caption
     assert f"diverged at step {n}" in last.caption
     assert len(gd.path) == n and np.isfinite(gd.path).all()      # the bad point is not drawn
@@ -252,12 +263,29 @@ def test_snapshot_contents_metrics_and_start():
     assert first.runners["GD"].gradient is None
     mom = third.runners["Momentum"]
     assert mom.path.shape == (4, 2) and mom.losses.shape == (4,)
-    np.testing.assert_allclose(mom.losses[-1], surface.value(mom.point))
-    np.testing.assert_allclose(mom.velocity, -mom.update)       # heavy ball: x ← x − v
+    x, y = mom.path.T
+    np.testing.assert_allclose(mom.losses, 0.5 * (x**2 + 10 * y**2), rtol=1e-12)
+    # Unrolled, the heavy ball's velocity is η times a γ-discounted sum of every gradient
+    # so far, each taken where the ball was: v₃ = η·(γ²·g₀ + γ·g₁ + g₂), g = (x, 10y).
+    grads = np.column_stack([x[:3], 10 * y[:3]])
+    np.testing.assert_allclose(mom.velocity, 0.05 * (0.81 * grads[0] + 0.9 * grads[1]
+                                                     + grads[2]), rtol=1e-12)
+    np.testing.assert_allclose(mom.gradient, grads[2], rtol=1e-12)
     assert third.runners["GD"].velocity is None
-    assert third.metrics["GD loss"] == pytest.approx(third.runners["GD"].losses[-1])
-    assert third.metrics["GD distance"] == pytest.approx(np.linalg.norm(third.runners["GD"].point))
-    assert third.caption.splitlines()[0].startswith("Momentum: g=(")
+    # GD on ½(x² + 10y²) at η = 0.05 scales x by 0.95 and y by 0.5 each step:
+    # after 3 steps (2·0.95³, 0.5³) = (1.71475, 0.125), f = ½(1.71475² + 10·0.125²)
+    gd = third.runners["GD"]
+    np.testing.assert_allclose(gd.point, [1.71475, 0.125], rtol=1e-12)
+    assert third.metrics["GD loss"] == pytest.approx(1.54830878125, rel=1e-12)
+    assert third.metrics["GD distance"] == pytest.approx(np.hypot(1.71475, 0.125), rel=1e-12)
+    # its caption gives the gradient at (2·0.95², 0.5²) = (1.805, 0.25), i.e. (1.805, 2.5),
+    # and the step −0.05 times that, to three significant digits
+    assert third.caption.splitlines()[1] == "GD: g=(1.8, 2.5), step=(-0.0902, -0.125)"
+    # Momentum's line names its own gradient at (x₂, y₂) in the same way
+    line = third.caption.splitlines()[0]
+    numbers = [float(v) for v in re.findall(r"-?\d+\.?\d*(?:e-?\d+)?", line)]
+    np.testing.assert_allclose(numbers[:2], grads[2], rtol=5e-3)
+    np.testing.assert_allclose(numbers[2:4], mom.velocity, rtol=5e-3)
 
 
 def test_snapshots_are_read_only_and_never_change():
@@ -296,8 +324,14 @@ def test_a_crowded_race_gets_a_short_caption():
     assert len(lines) == 3
     assert lines[0] == running[best].caption + "  (lowest loss)"
     assert lines[1] == last.runners["GD"].caption and "diverged at step" in lines[1]
-    lengths = [f"{n} {np.linalg.norm(r.update):.2g}" for n, r in running.items() if n != best]
-    assert lines[2] == "step lengths: " + " · ".join(lengths)
+    # The summary names every other running optimizer with the length of its last move,
+    # measured here from the drawn path rather than from the update it recorded.
+    assert lines[2].startswith("step lengths: ")
+    shown = dict(part.split(" ") for part in lines[2].removeprefix("step lengths: ").split(" · "))
+    assert set(shown) == set(running) - {best}
+    for name, text in shown.items():
+        moved = np.linalg.norm(running[name].path[-1] - running[name].path[-2])
+        assert float(text) == pytest.approx(moved, rel=0.05), name
     few = list(race(bowl(10.0), {n: opts[n] for n in ("GD", "Adam")}, steps=3))[-1]
     assert few.caption.splitlines() == [r.caption for r in few.runners.values()]
 

@@ -6,6 +6,7 @@ from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs, make_moons
 
 from algorithms import kmeans
+from algorithms.base import num
 
 
 def datasets():
@@ -172,3 +173,151 @@ def test_identical_rows_converge_at_once():
     last = kmeans.final(np.full((30, 2), 7.0), kmeans.Params(k=3), np.random.default_rng(0))
     assert last.phase == "converged" and last.inertia == 0.0
     np.testing.assert_array_equal(last.centers, np.full((3, 2), 7.0))
+
+
+# --- k-means++ samples by squared distance --------------------------------------------
+
+def test_kmeans_plus_plus_picks_with_probability_proportional_to_squared_distance():
+    """Four points whose distances are 1, 3 and 7 apart (and one off the line). Each pick
+    after the first is drawn with probability d²/Σd², d being the distance to the nearest
+    seed so far. The exact law of the (first, second, third) picks is worked out here from
+    that sentence, and 8,000 seeded draws must match every cell within 4 standard errors
+    (a pick ∝ d instead of d², or ∝ the distance to the farthest seed, is far outside)."""
+    X = np.array([[0.0, 0.0], [1.0, 0.0], [4.0, 0.0], [0.0, 7.0]])
+    d2 = ((X[:, None] - X[None]) ** 2).sum(-1)
+    expected = np.zeros((4, 4, 4))
+    for i in range(4):
+        for j in range(4):
+            p_j = d2[i, j] / d2[i].sum()
+            nearest = np.minimum(d2[i], d2[j])
+            for m in range(4):
+                if nearest.sum() > 0:
+                    expected[i, j, m] = 0.25 * p_j * nearest[m] / nearest.sum()
+    assert expected.sum() == pytest.approx(1.0)
+
+    rng, n = np.random.default_rng(20240601), 8000
+    counts = np.zeros((4, 4, 4))
+    distances = np.sqrt(d2)
+    for _ in range(n):
+        (a, d_a), (b, d_b), (c, d_c) = kmeans.kmeans_plus_plus(X, 3, rng)
+        counts[a, b, c] += 1
+        # the distance reported with each pick: to the nearest seed picked before it
+        assert (d_a, d_b) == (0.0, distances[a, b])
+        assert d_c == min(distances[a, c], distances[b, c])
+    freq = counts / n
+    tolerance = 4 * np.sqrt(expected * (1 - expected) / n) + 1e-12
+    assert np.all(np.abs(freq - expected) <= tolerance)
+    assert counts[expected == 0].sum() == 0          # a seed is never picked twice
+
+
+def test_kmeans_plus_plus_with_fewer_distinct_points_than_k_still_seeds():
+    X = np.array([[0.0, 0.0], [0.0, 0.0], [2.0, 0.0], [2.0, 0.0]])
+    for seed in range(20):
+        draws = list(kmeans.kmeans_plus_plus(X, 3, np.random.default_rng(seed)))
+        assert len(draws) == 3
+        first, second = X[draws[0][0]], X[draws[1][0]]
+        assert not np.array_equal(first, second)     # the second is the other location
+        assert draws[1][1] == 2.0 and draws[2][1] == 0.0
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e200, 1e-300])
+def test_kmeans_plus_plus_caption_states_the_distance_in_the_users_units(scale):
+    """Two points 5 apart (a 3-4-5 triangle): the second centre must be the other point,
+    and the caption says how far it is, whatever the scale of the data."""
+    X = np.array([[0.0, 0.0], [3.0, 4.0]]) * scale
+    second = [s for s in kmeans.run(X, kmeans.Params(k=2), np.random.default_rng(0))
+              if s.phase == "init"][1]
+    assert f"this one is {num(5 * scale, 3)} away" in second.caption
+    assert second.caption.startswith("k-means++: centre 2 of 2 drawn")
+    assert sorted(map(tuple, second.centers)) == sorted(map(tuple, X))
+
+
+# --- assignment, on few and on many coordinates ---------------------------------------
+
+@pytest.mark.parametrize("d", [1, 2, 3, 4, 5, 8])
+def test_assign_equals_a_brute_force_nearest_centre(d):
+    """Up to 4 coordinates assign sums squared differences column by column; from 5 on it
+    uses one matrix product. Both must equal the plain definition."""
+    rng = np.random.default_rng(d)
+    X, centers = rng.normal(size=(300, d)), rng.normal(size=(6, d))
+    brute = ((X[:, None, :] - centers[None, :, :]) ** 2).sum(-1)
+    labels, inertia = kmeans.assign(X, centers)
+    np.testing.assert_array_equal(labels, brute.argmin(1))
+    assert inertia == pytest.approx(brute.min(1).sum(), rel=1e-12)
+    np.testing.assert_allclose(kmeans.squared_distances(X, centers), brute, atol=1e-12)
+
+
+def test_squared_distances_are_never_negative():
+    X = np.full((3, 2), 1e4) + np.array([[0.0, 0.0], [1e-9, 0.0], [0.0, 1e-9]])
+    assert (kmeans.squared_distances(X, X) >= 0).all()
+
+
+@pytest.mark.parametrize("name", SCALINGS)
+def test_normalised_points_fill_the_unit_box_exactly(name):
+    """(X − centre)·2⁻ᵉ reaches into [½, 1]: scaled by a power of two, so the largest
+    coordinate is as big as it can be without passing 1; the centre is the box's middle."""
+    X = SCALINGS[name](make_blobs(50, centers=2, random_state=1)[0])
+    centre, exponent = kmeans.normalising(X)
+    ulps = 4 * np.spacing(np.abs(X).max())             # rounding of the centre itself
+    np.testing.assert_allclose(centre - X.min(0), X.max(0) - centre, rtol=1e-12, atol=ulps)
+    reach = np.abs(np.ldexp(X - centre, -exponent)).max()
+    assert 0.5 <= reach <= 1.0
+
+
+def test_normalising_identical_points_is_the_identity_scale():
+    centre, exponent = kmeans.normalising(np.full((4, 3), -2.5))
+    np.testing.assert_array_equal(centre, [-2.5, -2.5, -2.5])
+    assert exponent == 0
+
+
+# --- stopping, against scikit-learn ---------------------------------------------------
+
+@pytest.mark.parametrize(("tol", "max_iter"), [(1e-1, 300), (1e-2, 300), (1e-3, 300),
+                                               (0.0, 1), (0.0, 2), (0.0, 3)])
+def test_stops_in_the_same_iteration_as_scikit_learn(tol, max_iter):
+    """tol is relative to the data's mean variance, as in scikit-learn, and the iteration
+    limit counts the same way: both stop after the same number of iterations, with the
+    same labels, centres and inertia."""
+    X = make_blobs(500, centers=5, cluster_std=2.5, random_state=0)[0]
+    start = X[np.random.default_rng(0).choice(len(X), 5, replace=False)]
+    ours = kmeans.final(X, kmeans.Params(k=5, init="manual", tol=tol, max_iter=max_iter),
+                        np.random.default_rng(0), init_centers=start)
+    ref = KMeans(5, init=start, n_init=1, algorithm="lloyd", tol=tol,
+                 max_iter=max_iter).fit(X)
+    assert ours.iteration == ref.n_iter_
+    np.testing.assert_array_equal(ours.labels, ref.labels_)
+    np.testing.assert_allclose(ours.centers, ref.cluster_centers_, atol=1e-9)
+    assert ours.inertia == pytest.approx(ref.inertia_, rel=1e-9)
+    if max_iter < 5:
+        assert ours.caption.startswith(f"Stopped at the iteration limit ({max_iter})")
+    else:
+        assert "moved less than the tolerance" in ours.caption
+
+
+# --- captions say the numbers of their own step ---------------------------------------
+
+def test_captions_give_the_steps_own_numbers():
+    X = make_blobs(300, centers=4, cluster_std=2.0, random_state=3)[0]
+    steps = list(kmeans.run(X, kmeans.Params(k=4, init="random", tol=0.0),
+                            np.random.default_rng(5)))
+    for before, step in zip(steps, steps[1:], strict=False):
+        text = step.caption
+        assert "nan" not in text and "−0" not in text and " 1 points" not in text
+        if step.phase == "assign" and step.iteration > 1:
+            moved = int((before.labels != step.labels).sum())
+            assert text.startswith(f"Assign: {moved:,} point{'s' * (moved != 1)} changed")
+        if step.phase in ("assign", "converged"):
+            # inertia recomputed from scratch: squared distances to the own centre
+            inertia = ((X - step.centers[step.labels]) ** 2).sum()
+            assert step.inertia == pytest.approx(inertia, rel=1e-9)
+            assert f"(inertia {num(inertia)})" in text
+        if step.phase == "update":
+            move = np.sqrt(((step.trail[-1] - step.trail[-2]) ** 2).sum(1)).max()
+            assert f"(largest move {num(move, 3)})" in text
+            inertia = ((X - step.centers[step.labels]) ** 2).sum()
+            assert step.inertia == pytest.approx(inertia, rel=1e-9)
+    assert steps[-1].phase == "converged"
+    assert steps[-1].caption.startswith(f"Converged in iteration {steps[-1].iteration}: no "
+                                        "point changed cluster")
+    np.testing.assert_array_equal(steps[-1].inertias, [s.inertia for s in steps
+                                                       if s.phase != "init"])

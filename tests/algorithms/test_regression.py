@@ -231,3 +231,39 @@ def test_data_that_cannot_be_fitted_is_refused_in_one_sentence(x, y, message):
     with pytest.raises(ValueError, match=message):
         list(regression.run(np.array(x), np.array(y), regression.Params(),
                             np.random.default_rng(0), task))
+
+
+# --- SGD and mini-batch draw a fresh order every epoch -------------------------------
+
+def epoch_orders(n, epochs, seed, batch_size=None):
+    """The examples each SGD (or mini-batch) epoch used, in the order it used them."""
+    x, y = linear_problem(n=n, seed=seed)
+    key = "sgd" if batch_size is None else "minibatch"
+    per_epoch = n if batch_size is None else -(-n // batch_size)
+    params = Params(batch=False, sgd=key == "sgd", minibatch=key == "minibatch",
+                    batch_size=batch_size or 8, lr=0.01, updates=epochs * per_epoch)
+    used = [s.methods[key].indices for s in run(x, y, params, np.random.default_rng(seed))][1:]
+    return [np.concatenate(used[e * per_epoch:(e + 1) * per_epoch]) for e in range(epochs)]
+
+
+def test_sgd_reshuffles_every_epoch():
+    """Each epoch visits every example once, in a new random order: over 600 epochs of 6
+    examples every example comes first about 100 times (a fixed or once-drawn order puts
+    one example first every time), and consecutive epochs rarely repeat an order (1 in 720)."""
+    orders = epoch_orders(6, 600, seed=1)
+    assert all(sorted(o) == list(range(6)) for o in orders)
+    firsts = np.bincount([o[0] for o in orders], minlength=6)
+    assert firsts.min() > 100 - 4 * np.sqrt(600 * (1 / 6) * (5 / 6))   # within 4 σ of 100
+    repeats = sum(np.array_equal(a, b) for a, b in zip(orders, orders[1:], strict=False))
+    assert repeats <= 3
+
+
+def test_mini_batches_are_redrawn_every_epoch():
+    """10 examples in batches of 4, 4 and 2: the first batch of an epoch is a fresh random
+    4-subset each time (210 possible), not the same one."""
+    orders = epoch_orders(10, 40, seed=2, batch_size=4)
+    assert all(sorted(o) == list(range(10)) for o in orders)
+    first_batches = {tuple(sorted(o[:4])) for o in orders}
+    assert len(first_batches) > 30
+    # within a batch the examples are listed in ascending order (the caption lists them)
+    assert all(list(o[:4]) == sorted(o[:4]) for o in orders)

@@ -1,12 +1,23 @@
 """Analytic gradients against central differences; the custom-formula whitelist."""
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import brentq
 
-from algorithms.surfaces import SURFACES, bowl, custom, make, parse_formula, two_minima
+from algorithms import surfaces
+from algorithms.surfaces import (
+    SURFACES,
+    Surface,
+    bowl,
+    custom,
+    make,
+    parse_formula,
+    two_minima,
+)
 
 NAMED = [name for name in SURFACES if name != "Custom"]
 unit = st.floats(0.0, 1.0)
@@ -85,6 +96,18 @@ def test_gradient_at_known_points(name, point, gradient):
     np.testing.assert_allclose(make(name).gradient(point), gradient, rtol=1e-12, atol=1e-12)
 
 
+def test_how_many_minima_each_surface_knows():
+    counts = {name: len(make(name).minima) for name in NAMED}
+    assert counts == {"Quadratic bowl": 1, "Rosenbrock": 1, "Himmelblau": 4, "Beale": 1,
+                      "Saddle": 0, "Local and global minimum": 2, "Plateau": 1}
+
+
+@pytest.mark.parametrize("name", NAMED)
+def test_gradients_are_float_arrays_even_at_integer_points(name):
+    g = make(name).gradient((1, 2))
+    assert g.dtype == np.float64 and g.shape == (2,)
+
+
 def test_every_known_minimum_is_a_minimum():
     """f there is the lowest value of its neighbourhood, and the global one (listed first)
     is the lowest of all; Himmelblau's four minima are all zeros."""
@@ -103,7 +126,7 @@ def test_every_known_minimum_is_a_minimum():
 def test_turned_bowl_has_curvature_1_and_kappa_along_its_axes():
     """Turned by θ, the bowl's u axis points along (cos θ, sin θ) and its w axis along
     (−sin θ, cos θ): one unit along them costs ½ and κ/2."""
-    for kappa, angle in [(9.0, 30.0), (4.0, 90.0), (2.5, -45.0)]:
+    for kappa, angle in [(9.0, 30.0), (4.0, 90.0), (2.5, -45.0), (0.5, 10.0)]:
         surface = bowl(kappa, angle)
         t = np.radians(angle)
         assert surface.value((np.cos(t), np.sin(t))) == pytest.approx(0.5)
@@ -165,6 +188,63 @@ def test_plain_descent_at_the_hinted_rate_never_climbs(name):
         values.append(surface.value(p))
     assert np.isfinite(values).all()
     assert np.all(np.diff(values) <= 1e-12)
+
+
+def test_the_hinted_rate_brings_the_bowl_to_its_minimum():
+    for kappa in (0.5, 1.0, 10.0, 40.0):
+        surface = bowl(kappa, angle=35.0)
+        p = np.array(surface.start, float)
+        for _ in range(3000):
+            p = p - surface.lr_hint * surface.gradient(p)
+        assert np.hypot(*p) < 1e-6, kappa
+
+
+def test_the_saddle_run_nears_the_saddle_point_then_slides_off():
+    """Started almost on the ridge y = 0, plain descent first rolls towards the saddle
+    point (0, 0), then the tiny y grows (×1.2 a step at the hinted rate) until it leaves."""
+    surface = make("Saddle")
+    p, closest = np.array(surface.start, float), np.inf
+    xmin, xmax, ymin, ymax = surface.region
+    for _ in range(200):
+        p = p - surface.lr_hint * surface.gradient(p)
+        closest = min(closest, np.hypot(*p))
+        if not (xmin <= p[0] <= xmax and ymin <= p[1] <= ymax):
+            break
+    assert closest < 0.2
+    assert abs(p[1]) > ymax
+
+
+@pytest.mark.parametrize("tilt", [0.3, -0.3])
+def test_the_global_minimum_is_listed_first_whichever_way_the_well_tilts(tilt, monkeypatch):
+    monkeypatch.setattr(surfaces, "_TILT", tilt)
+    surface = two_minima()
+    (gx, _), (lx, _) = surface.minima
+    assert surface.value((gx, 0.0)) < surface.value((lx, 0.0))
+    assert np.sign(gx) == -np.sign(tilt)
+
+
+def test_the_plateau_start_is_on_the_flat():
+    """The lesson: tiny gradients far from the basin stall plain descent, so the start
+    sits where the slope is below 0.01 and 300 steps at the hinted rate barely move f."""
+    surface = make("Plateau")
+    assert np.hypot(*surface.gradient(surface.start)) < 0.01
+    p = np.array(surface.start, float)
+    for _ in range(300):
+        p = p - surface.lr_hint * surface.gradient(p)
+    assert surface.value(p) > 0.99
+
+
+def test_evaluating_outside_the_domain_is_silent():
+    """A heat map over a region where f is undefined (log of a negative) or overflows gets
+    nan/inf, without a RuntimeWarning per frame."""
+    raw = Surface("raw", "", lambda x, y: np.log(x) + np.exp(800 * y), None,
+                  (-1.0, 1.0, -1.0, 1.0), (0.5, 0.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _, _, z = raw.grid(11)
+        assert np.isnan(z).any() and np.isinf(z).any()
+        assert np.isnan(parse_formula("log(x)")(-1.0, 0.0))
+        assert np.isnan(custom("log(x) + y").gradient((-2.0, 0.0))[0])
 
 
 def test_distance_to_the_nearest_known_minimum():
@@ -258,6 +338,8 @@ def test_formula_accepted_and_evaluated(text, reference):
     ("x +", "not a valid formula"),
     ("", "empty"),
     ("x % 2", r"only \+ - \* / and \*\*"),
+    ("max(x, y)", "use one of sin, cos, tan, exp, log, sqrt, abs, tanh"),
+    ("x" + "+x" * 100, "201 characters long"),
 ])
 def test_formula_rejected(text, message):
     with pytest.raises(ValueError, match=message):
@@ -280,13 +362,14 @@ def test_custom_surface_gradient_and_start():
     assert logged.start == pytest.approx((0.15, 1.5), abs=1e-12)
     assert custom("sqrt(-y) + x", region=(0, 4, 0, 8)).start == pytest.approx((1.0, 0.0))
     assert custom("x", start=(0.5, 0.25)).start == (0.5, 0.25)
+    assert custom("x").name == "Custom"
 
 
 def test_custom_gradient_stays_accurate_far_from_the_origin():
     """Central differences are exact for a quadratic up to rounding; a step relative to the
     coordinate keeps that rounding small at 1e4 (a fixed 1e-5 step would lose 6 digits)."""
     surface = custom("x**2 + 3*y**2", region=(-3e4, 3e4, -3e4, 3e4))
-    for p in [(1e4, -2e4), (0.0, 0.0), (-3.0, 0.5)]:
+    for p in [(1e4, -2e4), (0.0, 0.0), (-3.0, 0.5), (1.0, -1.0)]:
         np.testing.assert_allclose(surface.gradient(p), (2 * p[0], 6 * p[1]), rtol=1e-9,
                                    atol=1e-9)
 
@@ -297,6 +380,11 @@ def test_custom_values_broadcast_like_the_named_surfaces():
     assert surface.f(1.0, np.zeros((2, 1))).shape == (2, 1)
     np.testing.assert_array_equal(surface.f(np.arange(3.0)[None, :], np.zeros((2, 1))),
                                   [[0.0, 1.0, 2.0]] * 2)
+
+
+def test_a_formula_of_the_longest_allowed_length_is_accepted():
+    exact = "1" + "+1" * 98 + "+10"    # 200 characters: 99 ones and a ten
+    assert len(exact) == 200 and parse_formula(exact)(0.0, 0.0) == 109.0
 
 
 def test_custom_overflow_is_inf_not_an_exception():

@@ -199,6 +199,15 @@ def test_the_hinted_rate_brings_the_bowl_to_its_minimum():
         assert np.hypot(*p) < 1e-6, kappa
 
 
+def test_the_bowls_hinted_rate_settles_the_steep_axis_in_one_step():
+    """lr_hint = 1/L: along the steepest axis (curvature L) one step multiplies the
+    coordinate by 1 − L·(1/L) = 0, the fastest rate that does not overshoot."""
+    for kappa in (2.0, 10.0, 250.0):
+        surface = bowl(kappa)
+        p = np.array(surface.start) - surface.lr_hint * surface.gradient(surface.start)
+        assert p[1] == 0.0 and p[0] == pytest.approx(surface.start[0] * (1 - 1 / kappa))
+
+
 def test_the_saddle_run_nears_the_saddle_point_then_slides_off():
     """Started almost on the ridge y = 0, plain descent first rolls towards the saddle
     point (0, 0), then the tiny y grows (×1.2 a step at the hinted rate) until it leaves."""
@@ -380,6 +389,12 @@ def test_custom_values_broadcast_like_the_named_surfaces():
     assert surface.f(1.0, np.zeros((2, 1))).shape == (2, 1)
     np.testing.assert_array_equal(surface.f(np.arange(3.0)[None, :], np.zeros((2, 1))),
                                   [[0.0, 1.0, 2.0]] * 2)
+
+
+@pytest.mark.parametrize("thing", [3, None, b"x"])
+def test_a_formula_must_be_text(thing):
+    with pytest.raises(ValueError, match="the formula must be text"):
+        parse_formula(thing)
 
 
 def test_a_formula_of_the_longest_allowed_length_is_accepted():

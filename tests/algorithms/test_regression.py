@@ -267,3 +267,131 @@ def test_mini_batches_are_redrawn_every_epoch():
     assert len(first_batches) > 30
     # within a batch the examples are listed in ascending order (the caption lists them)
     assert all(list(o[:4]) == sorted(o[:4]) for o in orders)
+
+
+# --- the generated data ----------------------------------------------------------------
+
+def test_linear_data_follows_its_line_with_the_stated_noise():
+    """x ~ U(0, 4), y = 1.5·x − 1 + noise·N(0, 1): a least-squares line through 4,000
+    points recovers the line, and the residuals' spread is the noise."""
+    x, y = make_data("linear", 4000, 0.5, np.random.default_rng(3))
+    assert 0 <= x.min() < 0.01 and 3.99 < x.max() < 4
+    slope, intercept = np.polyfit(x[:, 0], y, 1)
+    assert (slope, intercept) == (pytest.approx(1.5, abs=0.03), pytest.approx(-1.0, abs=0.06))
+    residuals = y - (slope * x[:, 0] + intercept)
+    assert np.std(residuals) == pytest.approx(0.5, rel=0.05)
+
+
+def test_logistic_data_labels_are_floats_and_need_noise():
+    x, y = make_data("logistic", 50, 0.5, np.random.default_rng(0))
+    assert y.dtype == np.float64 and x.shape == (50, 1)
+    with pytest.raises(ValueError, match="logistic data needs noise > 0"):
+        make_data("logistic", 50, 0.0, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="task must be one of linear, logistic, got 'probit'"):
+        make_data("probit", 50, 0.5, np.random.default_rng(0))
+
+
+# --- what is accepted and refused -------------------------------------------------------
+
+def test_boundary_data_is_accepted():
+    regression.check_data([1.0], [2.0], "linear")               # one example is enough
+    regression.check_data([1e100, 0.0], [1.0, 2.0], "linear")   # the largest allowed value
+    with pytest.raises(ValueError, match="same, non-zero length, got 0 and 0"):
+        regression.check_data([], [], "linear")
+    with pytest.raises(ValueError, match="values as large as 3.1e\\+200 overflow"):
+        regression.check_data([3.14159e200], [1.0], "linear")
+
+
+def test_features_takes_one_column_and_standardises_only_what_varies():
+    with pytest.raises(ValueError, match="single feature column, got shape \\(5, 2\\)"):
+        features(np.zeros((5, 2)), Params())
+    with pytest.raises(ValueError, match="all equal"):
+        features(np.full((4, 1), 3.0), Params(standardize=True))
+    xs, scaling = features(np.array([[-1.0], [1.0]]), Params(standardize=True))  # std is 1
+    assert scaling == (0.0, 1.0) and list(xs) == [-1.0, 1.0]
+
+
+# --- the best fit the panel marks ------------------------------------------------------
+
+def test_linear_best_fit_is_the_least_squares_line():
+    x, y = linear_problem(n=30, seed=8)
+    np.testing.assert_allclose(best_fit("linear", x, y), np.polyfit(x[:, 0], y, 1),
+                               rtol=1e-10)
+
+
+@pytest.mark.parametrize(("x", "y"), [
+    ([0.0, 1.0, 2.0, 3.0], [1.0, 0.0, 1.0, 1.0]),    # a single 0 among the 1s
+    ([0.0, 1.0, 2.0, 3.0], [0.0, 1.0, 0.0, 0.0]),    # a single 1 among the 0s
+    ([0.0, 1.0, 2.0, 3.0, 4.0], [0.0, 1.0, 0.0, 1.0, 1.0]),
+])
+def test_logistic_best_fit_matches_scikit_learn_on_overlapping_classes(x, y):
+    old = tuple(int(p) for p in sklearn.__version__.split(".")[:2]) < (1, 8)
+    model = LogisticRegression(**({"penalty": None} if old else {"C": np.inf}), tol=1e-12,
+                               max_iter=10_000).fit(np.array(x)[:, None], y)
+    np.testing.assert_allclose(best_fit("logistic", np.array(x), np.array(y)),
+                               [model.coef_[0, 0], model.intercept_[0]], atol=1e-5)
+
+
+@pytest.mark.parametrize(("x", "y", "direction"), [
+    ([0.0, 1.0, 2.0], [1.0, 1.0, 1.0], (0.0, 3.0)),              # one class only
+    ([0.0, 1.0, 2.0, 3.0], [0.0, 0.0, 1.0, 1.0], (3.0, -4.5)),   # a gap at x = 1.5
+    ([0.0, 1.0, 1.0, 2.0], [0.0, 0.0, 1.0, 1.0], (3.0, -3.0)),   # touching: both at x = 1
+    ([0.0, 1.0, 1.0, 2.0], [1.0, 1.0, 0.0, 0.0], (-3.0, 3.0)),
+])
+def test_logistic_best_fit_is_none_when_a_threshold_splits_the_classes(x, y, direction):
+    """A threshold splits the classes (ties at it allowed): then along the direction that
+    puts the threshold there the loss keeps falling for ever, so no best fit exists."""
+    x, y, p = np.array(x), np.array(y), np.array(direction)
+    assert loss("logistic", 2 * p, x, y) < loss("logistic", p, x, y) < loss("logistic", 0 * p,
+                                                                              x, y)
+    assert best_fit("logistic", x, y) is None
+
+
+def test_contour_region_frames_the_start_and_the_fit():
+    """Noise-free y = 1.5x − 1: the fit is (1.5, −1); with the start (−2, 3) the box spans
+    w ∈ [−2, 1.5] and b ∈ [−1, 3], padded by 40% of that (1.4 and 1.6)."""
+    x = np.arange(40.0) / 10
+    region = regression.contour_region("linear", x, 1.5 * x - 1, (-2.0, 3.0))
+    np.testing.assert_allclose(region, (-3.4, 2.9, -2.6, 4.6), rtol=1e-12)
+    # separable classes have no fit: the start alone, padded by the minimum of 1
+    region = regression.contour_region("logistic", np.array([0.0, 1.0, 2.0, 3.0]),
+                                       np.array([0.0, 0.0, 1.0, 1.0]), (-2.0, 3.0))
+    assert region == (-3.0, -1.0, 2.0, 4.0)
+    # a fit beyond 1,000 is left out of the frame rather than shrinking everything
+    region = regression.contour_region("linear", x, 2000 * x, (0.0, 0.0))
+    assert region == (-1.0, 1.0, -1.0, 1.0)
+
+
+# --- the update rule and the captions ---------------------------------------------------
+
+def test_momentum_and_adam_rules_take_their_own_first_steps():
+    """Batch updates on a tiny problem, worked from the gradient of ½·mean(r²):
+    g = (mean(r·x), mean(r)) with r = w·x + b − y."""
+    x, y = np.array([0.0, 1.0, 2.0]), np.array([1.0, 2.0, 4.0])
+
+    def g(p):
+        r = p[0] * x + p[1] - y
+        return np.array([np.mean(r * x), np.mean(r)])
+
+    base = dict(sgd=False, minibatch=False, w0=-2.0, b0=3.0, lr=0.1, updates=2)
+    path = last(x[:, None], y, Params(rule="momentum", momentum=0.5, **base)).methods[
+        "batch"].path
+    p0 = np.array([-2.0, 3.0])
+    v1 = 0.1 * g(p0)
+    p1 = p0 - v1
+    v2 = 0.5 * v1 + 0.1 * g(p1)
+    np.testing.assert_allclose(path, [p0, p1, p1 - v2], rtol=1e-12)
+    # Adam's first step is η·sign(g) per coordinate (m̂/√v̂ = g/|g|)
+    path = last(x[:, None], y, Params(rule="adam", **base)).methods["batch"].path
+    np.testing.assert_allclose(path[1], p0 - 0.1 * np.sign(g(p0)), rtol=1e-7)
+
+
+@pytest.mark.parametrize(("size", "listed", "more"), [(16, 10, ", … (+6 more)"), (10, 10, ""),
+                                                      (4, 4, "")])
+def test_a_long_batch_lists_ten_examples_and_counts_the_rest(size, listed, more):
+    x, y = linear_problem(n=40)
+    snap = list(run(x, y, Params(batch=False, sgd=False, batch_size=size, updates=1),
+                    np.random.default_rng(0)))[1]
+    m = snap.methods["minibatch"]
+    shown = ", ".join(str(i) for i in m.indices[:listed])
+    assert m.caption.startswith(f"mini-batch: examples {shown}{more} (epoch 1, update 1 of ")

@@ -528,6 +528,10 @@ def test_race_start_step_and_names():
     assert [s.step for s in snaps] == [0, 1, 2, 3]
     assert {s.surface for s in snaps} == {"Quadratic bowl"}
     assert snaps[1].runners["fast GD"].caption.startswith("fast GD: g=(2, 10)")
+    # the runner carries its last update's terms for the panel: v₁ = η·g₀ = 0.05·(2, 10)
+    heavy = list(race(bowl(10.0), {"M": Momentum(0.05)}, start=(2.0, 1.0), steps=1))
+    assert dict(heavy[0].runners["M"].terms) == {}
+    np.testing.assert_allclose(heavy[1].runners["M"].terms["v"], [0.1, 0.5], rtol=1e-12)
 
 
 def test_log_gaps_are_measured_from_the_lowest_minimum():

@@ -153,6 +153,7 @@ SCALINGS = {
 }
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")   # an infinite inertia is said quietly
 @pytest.mark.parametrize("name", SCALINGS)
 def test_extreme_values_cluster_like_their_moderate_original(name):
     """Shifting or scaling every point alike cannot change k-means: the labels must equal
@@ -321,3 +322,146 @@ def test_captions_give_the_steps_own_numbers():
                                         "point changed cluster")
     np.testing.assert_array_equal(steps[-1].inertias, [s.inertia for s in steps
                                                        if s.phase != "init"])
+
+
+def test_tolerance_uses_the_mean_of_the_column_variances():
+    """scikit-learn scales tol by the mean of the per-column variances, not the variance
+    of all values pooled (which counts the gaps between column means too). A skewed
+    column makes the two differ fivefold; the run must stop when scikit-learn's does."""
+    X = make_blobs(500, centers=5, cluster_std=2.5, random_state=3)[0]
+    X[:, 1] = np.exp(X[:, 1] / 4)
+    start = X[np.random.default_rng(3).choice(len(X), 5, replace=False)]
+    ours = kmeans.final(X, kmeans.Params(k=5, init="manual", tol=1e-2),
+                        np.random.default_rng(0), init_centers=start)
+    ref = KMeans(5, init=start, n_init=1, algorithm="lloyd", tol=1e-2).fit(X)
+    assert ours.iteration == ref.n_iter_ == 11
+
+
+# --- the init steps, for each way of choosing the first centres -----------------------
+
+def check_init_step(step, k, n):
+    assert step.phase == "init" and step.iteration == 0
+    assert step.labels.shape == (n,) and (step.labels == -1).all()
+    assert step.changed.dtype == bool and not step.changed.any()
+    assert np.isnan(step.inertia) and len(step.inertias) == 0
+    assert step.metrics == {"iteration": 0, "changed": 0}
+    assert step.centers.dtype == np.float64
+
+
+def test_init_steps_for_each_way_of_choosing_centres():
+    X = make_blobs(60, centers=3, random_state=4)[0]
+    given = [[0, 0], [1, 1], [2, 2]]                           # integers, on purpose
+    manual = next(kmeans.run(X, kmeans.Params(k=3, init="manual"),
+                             np.random.default_rng(0), init_centers=given))
+    check_init_step(manual, 3, 60)
+    assert manual.caption == "You placed the 3 starting centres by hand."
+    np.testing.assert_array_equal(manual.centers, given)
+
+    random_init = next(kmeans.run(X, kmeans.Params(k=3, init="random"),
+                                  np.random.default_rng(0)))
+    check_init_step(random_init, 3, 60)
+    assert random_init.caption == "Chose 3 data points at random as the starting centres."
+    assert all((c == X).all(1).any() for c in random_init.centers)
+
+    plus = [s for s in kmeans.run(X, kmeans.Params(k=3), np.random.default_rng(0))
+            if s.phase == "init"]
+    for step in plus:
+        check_init_step(step, 3, 60)
+    assert plus[0].caption == ("k-means++: the first centre is a data point picked uniformly "
+                               "at random.")
+    assert plus[2].caption.startswith("k-means++: centre 3 of 3 drawn with probability ∝ "
+                                      "squared distance to the nearest centre (this one is ")
+
+
+def test_random_init_never_picks_a_point_twice():
+    X = np.arange(8.0).reshape(4, 2)
+    for seed in range(30):
+        first = next(kmeans.run(X, kmeans.Params(k=4, init="random"),
+                                np.random.default_rng(seed)))
+        assert len({tuple(c) for c in first.centers}) == 4
+
+
+def test_kmeans_plus_plus_never_repeats_a_seed_at_a_tiny_scale():
+    """Squared distances far below 1 (points 0.001 apart) still decide the draw: with
+    three distinct points the three seeds are the three points."""
+    X = np.array([[0.0, 0.0], [1e-3, 0.0], [0.0, 2e-3]])
+    for seed in range(40):
+        picks = [p for p, _ in kmeans.kmeans_plus_plus(X, 3, np.random.default_rng(seed))]
+        assert sorted(picks) == [0, 1, 2]
+
+
+def test_manual_init_messages():
+    X = np.zeros((5, 2))
+    with pytest.raises(ValueError, match=r"place 2 centres \(0 placed so far\)"):
+        next(kmeans.run(X, kmeans.Params(k=2, init="manual"), np.random.default_rng(0)))
+    with pytest.raises(ValueError, match="the hand-placed centres must be finite numbers"):
+        next(kmeans.run(X, kmeans.Params(k=2, init="manual"), np.random.default_rng(0),
+                        init_centers=[[0.0, 0.0], [np.nan, 1.0]]))
+
+
+# --- assign, update and stop -----------------------------------------------------------
+
+def test_assign_and_update_steps_carry_their_iteration_and_inertia():
+    X = make_blobs(200, centers=3, cluster_std=2.0, random_state=6)[0]
+    steps = list(kmeans.run(X, kmeans.Params(k=3, init="random", tol=0.0),
+                            np.random.default_rng(2)))
+    lloyd = [s for s in steps if s.phase in ("assign", "update")]
+    assert [s.iteration for s in lloyd] == [1 + i // 2 for i in range(len(lloyd))]
+    first = lloyd[0]
+    assert first.caption.startswith("Assign: every point joins its nearest centre (inertia ")
+    assert first.changed.dtype == bool and not first.changed.any()
+    assert first.metrics["changed"] == 0
+    for s in steps[1:]:
+        assert s.metrics["iteration"] == s.iteration
+        assert s.metrics["inertia"] == s.inertia
+    assert all(s.caption.startswith("Update: each centre moved to the mean of its points")
+               for s in lloyd if s.phase == "update")
+
+
+def test_no_change_in_the_second_assignment_stops_there():
+    """Two tight pairs, each started on one of its points: the first update moves the
+    centres to the pair means, the second assignment changes nothing, and the run stops
+    in iteration 2 for that reason."""
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [10.0, 0.0], [10.0, 1.0]])
+    steps = list(kmeans.run(X, kmeans.Params(k=2, init="manual", tol=0.0),
+                            np.random.default_rng(0), init_centers=X[[0, 2]]))
+    assert [s.phase for s in steps] == ["init", "assign", "update", "assign", "converged"]
+    assert steps[-1].caption == ("Converged in iteration 2: no point changed cluster, so the "
+                                 "centres cannot move again (inertia 1).")
+
+
+def test_identical_rows_stop_by_tolerance_in_the_first_iteration():
+    last = kmeans.final(np.full((30, 2), 7.0), kmeans.Params(k=3, tol=0.0),
+                        np.random.default_rng(0))
+    assert last.iteration == 1 and "moved less than the tolerance" in last.caption
+
+
+def test_two_empty_clusters_are_named_together():
+    X = np.array([[0.0, 0.0], [0.1, 0.0], [10.0, 0.0]])
+    start = np.array([[0.0, 0.0], [50.0, 50.0], [60.0, 60.0]])
+    update = next(s for s in kmeans.run(X, kmeans.Params(k=3, init="manual"),
+                                        np.random.default_rng(0), init_centers=start)
+                  if s.phase == "update")
+    assert update.caption.startswith("Update: each centre moved to the mean of its points")
+    assert update.caption.endswith(" Cluster 2, 3 have no points, so their centres stay put.")
+    np.testing.assert_array_equal(update.centers[1:], start[1:])
+
+
+# --- the elbow ---------------------------------------------------------------------------
+
+def test_elbow_defaults_to_a_fixed_seed_and_honours_a_given_one():
+    X = np.random.default_rng(3).uniform(size=(120, 2))
+    ks = range(3, 8)
+    np.testing.assert_array_equal(kmeans.elbow(X, ks), kmeans.elbow(X, ks))
+    seeded = [kmeans.elbow(X, ks, np.random.default_rng(s)) for s in (1, 2, 3)]
+    assert not all(np.array_equal(seeded[0], other) for other in seeded[1:])
+
+
+def test_elbow_is_nan_where_k_exceeds_the_points_and_honours_init():
+    X = np.array([[0.0, 0.0], [1.0, 0.0], [5.0, 0.0]])
+    curve = kmeans.elbow(X, range(1, 6), np.random.default_rng(0))
+    # k = 1: squared distances to the mean 2 are 4 + 1 + 9 = 14; k = 2: {0, 1} and {5}: 0.5
+    np.testing.assert_allclose(curve[:3], [14.0, 0.5, 0.0], atol=1e-12)
+    assert np.isnan(curve[3:]).all()
+    with pytest.raises(ValueError, match="init must be one of"):
+        kmeans.elbow(X, range(1, 3), init="furthest")

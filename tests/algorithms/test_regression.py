@@ -197,7 +197,7 @@ def test_params_are_validated():
         next(run(x, y, Params(rule="rmsprop"), np.random.default_rng(0)))
     with pytest.raises(ValueError, match="labels 0 and 1"):
         next(run(x, y, Params(), np.random.default_rng(0), task="logistic"))
-    with pytest.raises(ValueError, match="task must be one of"):
+    with pytest.raises(ValueError, match="task must be one of linear, logistic, got 'poisson'"):
         next(run(x, y, Params(), np.random.default_rng(0), task="poisson"))
 
 
@@ -395,3 +395,70 @@ def test_a_long_batch_lists_ten_examples_and_counts_the_rest(size, listed, more)
     m = snap.methods["minibatch"]
     shown = ", ".join(str(i) for i in m.indices[:listed])
     assert m.caption.startswith(f"mini-batch: examples {shown}{more} (epoch 1, update 1 of ")
+
+
+# --- divergence, worked independently ----------------------------------------------------
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")   # the run handles overflow quietly
+def test_divergence_is_declared_at_a_millionfold_loss():
+    """Batch descent on three points is simulated here from the textbook gradient; the run
+    must call it diverged at the first update whose loss is a million times the larger of
+    the start loss (0.83) and the loss at w = b = 0 (24.8): at η = 0.4 that is update 47
+    (taking the loss at (1, 0) or (0, 1) as the scale instead gives 45 or 46)."""
+    x, y = np.array([1.0, 2.0, 3.0]), np.array([6.0, 7.0, 8.0])
+
+    def full_loss(p):
+        return 0.5 * np.mean((p[0] * x + p[1] - y) ** 2)
+
+    p, k = np.array([2.0, 2.0]), 0
+    scale = max(full_loss(p), full_loss((0.0, 0.0)))
+    while full_loss(p) <= 1e6 * scale:
+        r = p[0] * x + p[1] - y
+        p, k = p - 0.4 * np.array([np.mean(r * x), np.mean(r)]), k + 1
+    assert k == 47
+    snaps = list(run(x[:, None], y, Params(sgd=False, minibatch=False, lr=0.4, w0=2.0, b0=2.0,
+                                           updates=3000), np.random.default_rng(0)))
+    batch = snaps[-1].methods["batch"]
+    assert batch.diverged_at == k and snaps[-1].index == k
+    np.testing.assert_array_equal(batch.indices, [0, 1, 2])       # what the bad step used
+    before = snaps[-2].methods["batch"].point
+    r = before[0] * x + before[1] - y
+    np.testing.assert_allclose(batch.gradient, [np.mean(r * x), np.mean(r)], rtol=1e-12)
+
+
+# --- what each snapshot says about each method ----------------------------------------
+
+def test_start_snapshot():
+    x, y = linear_problem(n=12)
+    start = next(run(x, y, Params(batch_size=5), np.random.default_rng(0), "linear"))
+    assert (start.index, start.update, start.phase, start.task) == (0, 0, "start", "linear")
+    for key, label, per_epoch in (("batch", "batch", 1), ("sgd", "SGD", 12),
+                                  ("minibatch", "mini-batch", 3)):
+        m = start.methods[key]
+        assert (m.name, m.label, m.updates_per_epoch) == (key, label, per_epoch)
+        assert m.caption == f"{label}: ready"
+        assert m.indices.size == 0 and m.indices.dtype.kind == "i"
+        assert m.gradient is None and m.epoch == 0
+        first_loss = 0.5 * np.mean((-2.0 * x[:, 0] + 3.0 - y) ** 2)   # at (w0, b0) = (−2, 3)
+        np.testing.assert_allclose([m.losses[0], m.epoch_losses[0]], first_loss, rtol=1e-12)
+
+
+def test_update_snapshots_carry_gradient_epoch_losses_and_scaling():
+    x, y = linear_problem(n=10)
+    params = Params(batch_size=4, updates=7, standardize=True)
+    snaps = list(run(x, y, params, np.random.default_rng(3)))
+    xs = (x[:, 0] - x.mean()) / x.std()
+    assert [s.phase for s in snaps] == ["start"] + ["update"] * 6 + ["done"]
+    assert [s.update for s in snaps] == list(range(8))
+    assert {s.scaling for s in snaps} == {snaps[0].scaling} and snaps[0].scaling is not None
+    for before, snap in zip(snaps, snaps[1:], strict=False):
+        m = snap.methods["minibatch"]
+        w, b = before.methods["minibatch"].point
+        r = w * xs[m.indices] + b - y[m.indices]
+        np.testing.assert_allclose(m.gradient, [np.mean(r * xs[m.indices]), np.mean(r)],
+                                   rtol=1e-12)
+        ends_epoch = m.update_in_epoch == 3
+        assert m.caption.endswith(f"; epoch {m.epoch} done") is ends_epoch
+    mb = snaps[-1].methods["minibatch"]
+    # the loss at the start and at the end of each finished epoch (updates 3 and 6)
+    np.testing.assert_allclose(mb.epoch_losses, mb.losses[[0, 3, 6]], rtol=1e-12)

@@ -102,12 +102,18 @@ def test_snapshots_are_never_mutated_by_later_steps():
 
 
 def test_trail_records_every_centre_position():
+    """Row 0 of the trail is the starting centres (data points); row i + 1 is, for each
+    cluster, the mean of the points the i-th assignment gave it, recomputed here."""
     X = make_blobs(300, centers=3, random_state=0)[0]
     steps = list(kmeans.run(X, kmeans.Params(k=3, init="random"), np.random.default_rng(1)))
-    last = steps[-1]
+    assigns = [s for s in steps if s.phase == "assign"]
     updates = [s for s in steps if s.phase == "update"]
-    assert len(last.trail) == len(updates) + 1
-    np.testing.assert_array_equal(last.trail[-1], updates[-1].centers)
+    trail = steps[-1].trail
+    assert len(trail) == len(updates) + 1
+    assert all((c == X).all(1).any() for c in trail[0])
+    for i, assign in enumerate(assigns[:len(updates)]):
+        means = [X[assign.labels == j].mean(0) for j in range(3)]
+        np.testing.assert_allclose(trail[i + 1], means, rtol=1e-12, atol=1e-12)
 
 
 def test_elbow_falls_with_k_and_matches_scikit_learn_at_true_k():
@@ -339,7 +345,7 @@ def test_tolerance_uses_the_mean_of_the_column_variances():
 
 # --- the init steps, for each way of choosing the first centres -----------------------
 
-def check_init_step(step, k, n):
+def check_init_step(step, n):
     assert step.phase == "init" and step.iteration == 0
     assert step.labels.shape == (n,) and (step.labels == -1).all()
     assert step.changed.dtype == bool and not step.changed.any()
@@ -353,20 +359,20 @@ def test_init_steps_for_each_way_of_choosing_centres():
     given = [[0, 0], [1, 1], [2, 2]]                           # integers, on purpose
     manual = next(kmeans.run(X, kmeans.Params(k=3, init="manual"),
                              np.random.default_rng(0), init_centers=given))
-    check_init_step(manual, 3, 60)
+    check_init_step(manual, 60)
     assert manual.caption == "You placed the 3 starting centres by hand."
     np.testing.assert_array_equal(manual.centers, given)
 
     random_init = next(kmeans.run(X, kmeans.Params(k=3, init="random"),
                                   np.random.default_rng(0)))
-    check_init_step(random_init, 3, 60)
+    check_init_step(random_init, 60)
     assert random_init.caption == "Chose 3 data points at random as the starting centres."
     assert all((c == X).all(1).any() for c in random_init.centers)
 
     plus = [s for s in kmeans.run(X, kmeans.Params(k=3), np.random.default_rng(0))
             if s.phase == "init"]
     for step in plus:
-        check_init_step(step, 3, 60)
+        check_init_step(step, 60)
     assert plus[0].caption == ("k-means++: the first centre is a data point picked uniformly "
                                "at random.")
     assert plus[2].caption.startswith("k-means++: centre 3 of 3 drawn with probability ∝ "

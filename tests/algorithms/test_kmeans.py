@@ -147,7 +147,7 @@ def test_empty_cluster_keeps_its_centre_and_says_so():
                             init_centers=start))
     update = next(s for s in steps if s.phase == "update")
     np.testing.assert_array_equal(update.centers[2], [50.0, 50.0])
-    assert "Cluster 3 has no points" in update.caption
+    assert update.caption.endswith(" Cluster 3 has no points, so its centre stays put.")
 
 
 SCALINGS = {
@@ -295,6 +295,7 @@ def test_stops_in_the_same_iteration_as_scikit_learn(tol, max_iter):
     np.testing.assert_array_equal(ours.labels, ref.labels_)
     np.testing.assert_allclose(ours.centers, ref.cluster_centers_, atol=1e-9)
     assert ours.inertia == pytest.approx(ref.inertia_, rel=1e-9)
+    assert ours.phase == "converged"
     if max_iter < 5:
         assert ours.caption.startswith(f"Stopped at the iteration limit ({max_iter})")
     else:

@@ -458,7 +458,19 @@ def test_update_snapshots_carry_gradient_epoch_losses_and_scaling():
         np.testing.assert_allclose(m.gradient, [np.mean(r * xs[m.indices]), np.mean(r)],
                                    rtol=1e-12)
         ends_epoch = m.update_in_epoch == 3
-        assert m.caption.endswith(f"; epoch {m.epoch} done") is ends_epoch
+        loss_text = f"loss {m.losses[-1]:.4g}"
+        assert m.caption.endswith(f"{loss_text}; epoch {m.epoch} done" if ends_epoch
+                                  else loss_text)
     mb = snaps[-1].methods["minibatch"]
     # the loss at the start and at the end of each finished epoch (updates 3 and 6)
     np.testing.assert_allclose(mb.epoch_losses, mb.losses[[0, 3, 6]], rtol=1e-12)
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_an_overflowing_step_is_a_quiet_divergence():
+    """x = ±1e100 is accepted, but from w = −2 the first gradient (about 2e200) throws w
+    to about −2e200, whose loss overflows: diverged at update 1, without a warning."""
+    final = last(np.array([[1e100], [-1e100]]), np.array([0.0, 0.0]),
+                 Params(sgd=False, minibatch=False, lr=1.0, updates=5))
+    batch = final.methods["batch"]
+    assert batch.diverged_at == 1 and np.isfinite(batch.path).all()

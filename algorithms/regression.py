@@ -170,7 +170,7 @@ def best_fit(task: str, x, y) -> np.ndarray | None:
     if task == "linear":
         return np.linalg.lstsq(design, y, rcond=None)[0]
     zeros, ones = x[y == 0], x[y == 1]
-    if len(zeros) == 0 or len(ones) == 0 or zeros.max() < ones.min() or ones.max() < zeros.min():
+    if len(zeros) == 0 or len(ones) == 0 or zeros.max() <= ones.min() or ones.max() <= zeros.min():
         return None  # a threshold splits the classes: the loss keeps falling as |w| grows
     p = np.zeros(2)
     for _ in range(100):  # Newton's method: the log loss is convex and smooth

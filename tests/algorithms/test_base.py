@@ -1,5 +1,6 @@
 """The algorithm contract's small helpers: parameter checks and caption wording."""
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -21,6 +22,31 @@ def test_validate_names_the_field_out_of_its_limits_or_choices():
         validate(Knobs(k=6))
     with pytest.raises(ValueError, match="mode must be one of a, b, got 'c'"):
         validate(Knobs(mode="c"))
+
+
+def test_limits_are_inclusive():
+    validate(Knobs(k=1))
+    validate(Knobs(k=5))
+    with pytest.raises(ValueError, match="got 0"):
+        validate(Knobs(k=0))
+
+
+def test_param_keeps_every_given_option_and_only_those():
+    """The parameter tree is generated from this metadata: each option under its own name,
+    unset options absent (so the tree can tell 'not given' from a value)."""
+    @dataclass(frozen=True)
+    class Everything:
+        rate: float = param(0.5, tip="how fast", limits=(0.0, 1.0), step=0.1, live=True,
+                            label="rate η", when=("mode", ("a",)))
+        mode: str = param("a", values=("a", "b"))
+        plain: int = param(7)
+
+    rate, mode, plain = dataclasses.fields(Everything)
+    assert dict(rate.metadata) == {"tip": "how fast", "limits": (0.0, 1.0), "step": 0.1,
+                                   "live": True, "label": "rate η", "when": ("mode", ("a",))}
+    assert dict(mode.metadata) == {"tip": "", "values": ("a", "b"), "live": False}
+    assert dict(plain.metadata) == {"tip": "", "live": False}
+    assert Everything() == Everything(0.5, "a", 7)
 
 
 def test_frozen_is_a_read_only_copy():

@@ -220,3 +220,108 @@ def test_smiley_has_two_eyes_above_a_mouth():
     ends = m[np.abs(m[:, 0]) > 4, 1].mean()
     middle = m[np.abs(m[:, 0]) < 1, 1].mean()
     assert ends > middle + 1
+
+
+# --- where the blob centres go ----------------------------------------------------------
+
+def test_blob_centres_are_evenly_spaced_on_a_ring_with_a_random_turn():
+    """k centres sit 2π/k apart in angle, at radii between ¾ and 1 of BLOB_RING, each its
+    own; the turn of the whole ring is uniform over the circle (1,000 seeds, quarter
+    circles within 4 standard errors)."""
+    turns, radii = [], []
+    for seed in range(1000):
+        k = 2 + seed % 5
+        c = datasets.blob_centres(k, np.random.default_rng(seed))
+        angles = np.arctan2(c[:, 1], c[:, 0])
+        steps = np.diff(np.unwrap(angles))
+        np.testing.assert_allclose(np.abs(steps), 2 * np.pi / k, rtol=1e-9)
+        r = np.hypot(c[:, 0], c[:, 1])
+        assert len(set(r)) == k                        # each centre draws its own radius
+        radii.extend(r)
+        turns.append(angles[0] % (2 * np.pi))
+    ring = datasets.BLOB_RING
+    assert 0.75 * ring <= min(radii) < 0.76 * ring and 0.99 * ring < max(radii) <= ring
+    quarters = np.bincount((np.array(turns) // (np.pi / 2)).astype(int), minlength=4)
+    assert np.all(np.abs(quarters - 250) < 4 * np.sqrt(1000 * 0.25 * 0.75))
+
+
+def test_a_single_blob_is_centred_anywhere_in_the_middle_square():
+    centres = np.array([datasets.blob_centres(1, np.random.default_rng(s))[0]
+                        for s in range(300)])
+    assert np.abs(centres).max() <= 3.0
+    assert (centres.min(0) < -2.8).all() and (centres.max(0) > 2.8).all()
+
+
+# --- moons, rings and the smiley, drawn without noise -----------------------------------
+
+def test_moons_are_centred_in_the_view():
+    X, _ = make("moons", n_points=2000, noise=0.0)
+    np.testing.assert_allclose((X.min(0) + X.max(0)) / 2, 0.0, atol=0.01)
+
+
+def test_ring_points_go_all_the_way_round():
+    """Each ring's points are spread evenly over the full circle: eight equal sectors get
+    an eighth each (within 4 standard errors)."""
+    X, y = make("circles", n_points=6000, n_clusters=3, noise=0.0)
+    for ring in range(3):
+        angles = np.arctan2(X[y == ring, 1], X[y == ring, 0]) % (2 * np.pi)
+        sectors = np.bincount((angles // (np.pi / 4)).astype(int), minlength=8)
+        assert np.all(np.abs(sectors - 250) < 4 * np.sqrt(2000 / 8 * 7 / 8))
+
+
+def test_circle_noise_means_what_scikit_learn_means():
+    """noise is the spread around the ring in units of the outer radius, as in
+    make_circles: measured about each ring's own fitted circle, both agree within 10%."""
+    def spread(X, y, outer):
+        return np.mean([np.std(np.linalg.norm(X[y == i] - fit_circle(X[y == i])[0], axis=1))
+                        for i in (0, 1)]) / outer
+
+    X_ref, y_ref = make_circles(n_samples=6000, noise=0.03, factor=0.5, random_state=0)
+    X, y = make("circles", n_points=6000, n_clusters=2, noise=0.03)
+    assert spread(X, y, datasets.RING_RADIUS) == pytest.approx(spread(X_ref, y_ref, 1.0),
+                                                               rel=0.1)
+
+
+def test_smiley_eyes_are_filled_discs():
+    """Eyes: discs of radius 1.3 at (∓3.5, 3.5), filled evenly by area, so half the points
+    lie within radius 1.3/√2, and in every direction from the centre."""
+    X, y = make("smiley", n_points=5000, noise=0.0)
+    for label, centre in ((0, (-3.5, 3.5)), (1, (3.5, 3.5))):
+        eye = X[y == label] - centre
+        r = np.hypot(eye[:, 0], eye[:, 1])
+        assert r.max() <= 1.3 and r.max() > 1.29
+        inner = (r < 1.3 / np.sqrt(2)).mean()
+        assert abs(inner - 0.5) < 4 * np.sqrt(0.25 / len(r))
+        np.testing.assert_allclose(eye.mean(0), 0.0, atol=0.06)
+        sectors = np.bincount((np.arctan2(eye[:, 1], eye[:, 0]) % (2 * np.pi)
+                               // (np.pi / 2)).astype(int), minlength=4)
+        assert np.all(np.abs(sectors - len(r) / 4) < 4 * np.sqrt(len(r) * 3 / 16))
+
+
+def test_smiley_mouth_is_an_arc_symmetric_about_straight_down():
+    """The mouth lies on a circle of radius 6.5 about (0, 1.5) and spans 130° centred on
+    270° (straight down), so its two ends are level."""
+    X, y = make("smiley", n_points=5000, noise=0.0)
+    mouth = X[y == 2]
+    centre, radius = fit_circle(mouth)
+    np.testing.assert_allclose(centre, (0.0, 1.5), atol=1e-9)
+    assert radius == pytest.approx(6.5, rel=1e-12)
+    degrees = np.degrees(np.arctan2(mouth[:, 1] - 1.5, mouth[:, 0])) % 360
+    assert degrees.min() + degrees.max() == pytest.approx(540, abs=0.5)
+    assert degrees.max() - degrees.min() == pytest.approx(130, abs=0.5)
+
+
+def test_smiley_noise_is_in_tenths_of_the_face():
+    """The face spans about 13 units, so noise 0.05 spreads the mouth 0.065 either side of
+    its arc (measured about the noise-free circle)."""
+    X, y = make("smiley", n_points=10000, noise=0.05)
+    mouth = X[y == 2]
+    off = np.hypot(mouth[:, 0], mouth[:, 1] - 1.5) - 6.5
+    assert np.std(off) == pytest.approx(1.3 * 0.05, rel=0.05)
+
+
+@pytest.mark.parametrize(("n", "counts"), [(301, [61, 60, 180]), (302, [61, 61, 180])])
+def test_smiley_eyes_take_the_first_two_fifths(n, counts):
+    # split(n, 5) gives the extra points to the earlier fifths: the eyes are fifths 1 and 2
+    _, y = make("smiley", n_points=n)
+    assert np.bincount(y).tolist() == counts

@@ -2,6 +2,8 @@
 
 import dataclasses
 import math
+import re
+import warnings
 
 import numpy as np
 import pytest
@@ -21,7 +23,7 @@ from algorithms.optimizers import (
     race,
     run,
 )
-from algorithms.surfaces import bowl, rosenbrock
+from algorithms.surfaces import bowl, custom, make, rosenbrock
 
 
 def quad_grad(p):
@@ -160,17 +162,24 @@ def test_zero_momentum_is_plain_descent(cls):
         np.testing.assert_allclose(b.x, a.x, rtol=1e-14)
 
 
-def test_step_is_pure_and_update_terms_consistent():
+def test_step_is_pure_and_the_update_records_the_move():
     opt = Adam(0.1)
     s0 = opt.init((1.0, -2.0))
     s1, u1 = opt.step(s0, quad_grad)
     s1_again, _ = opt.step(s0, quad_grad)
     np.testing.assert_array_equal(s0.x, [1.0, -2.0])          # the input state is untouched
+    np.testing.assert_array_equal(s0.slots["m"], [0.0, 0.0])
     np.testing.assert_array_equal(s1.x, s1_again.x)
-    np.testing.assert_allclose(s1.x, u1.x + u1.delta)
+    # By hand: Adam's first bias-corrected step is −η·g/|g| per coordinate (ε aside), so
+    # from (1, −2), where g = (2, −12), it moves by (−0.1, 0.1) to (0.9, −1.9).
+    np.testing.assert_array_equal(u1.x, [1.0, -2.0])
+    np.testing.assert_array_equal(u1.g, [2.0, -12.0])
+    np.testing.assert_allclose(u1.delta, [-0.1, 0.1], rtol=1e-7)
+    np.testing.assert_allclose(s1.x, [0.9, -1.9], rtol=1e-7)
     assert s1.t == u1.t == 1
-    with pytest.raises(ValueError):
-        s1.x[0] = 5.0
+    for arr in (s1.x, u1.x, u1.g, u1.delta, *s1.slots.values(), *u1.terms.values()):
+        with pytest.raises(ValueError):
+            arr[0] = 5.0
 
 
 def test_describe_and_registry():
@@ -182,13 +191,6 @@ def test_describe_and_registry():
     assert text.startswith("Adam: g=(2, -12), m=(0.2, -1.2), v=(0.004, 0.144)")
     assert text.endswith("step=(-0.1, 0.1)")
     assert "m_hat" not in text and "v_hat" not in text    # they stay in update.terms
-
-
-@pytest.mark.parametrize("bad", [lambda: GradientDescent(0.0), lambda: Momentum(0.1, gamma=1.0),
-                                 lambda: Adam(0.1, beta2=1.5), lambda: RMSProp(0.1, eps=-1.0)])
-def test_bad_hyperparameters_rejected(bad):
-    with pytest.raises(ValueError):
-        bad()
 
 
 # --- stability of plain descent on the quadratic bowl ---
@@ -226,7 +228,10 @@ def test_one_optimizer_diverges_while_the_other_continues():
     last = snaps[-1]
     gd, adam = last.runners["GD"], last.runners["Adam"]
     n = gd.diverged_at
-    assert n is not None and 1 < n < 60
+    # By hand: at η = 0.5 the steep axis (curvature 10) multiplies y by 1 − 5 = −4 each
+    # step: y = 2 → −8 → 32 → −128. The region is [−3, 3] (span 6); escaping means more
+    # than 10 spans (60) outside it, |y| > 63, which first happens at step 3.
+    assert n == 3
     assert f"diverged at step {n} — learning rate too large?" in gd.caption
     assert f"diverged at step {n}" in last.caption
     assert len(gd.path) == n and np.isfinite(gd.path).all()      # the bad point is not drawn
@@ -236,6 +241,7 @@ def test_one_optimizer_diverges_while_the_other_continues():
     assert adam.losses[-1] < adam.losses[n] < adam.losses[0]
 
 
+@pytest.mark.filterwarnings("error")   # overflow is expected here, and handled quietly
 def test_overflow_stops_at_first_step():
     snaps = list(race(rosenbrock(), {"GD": GradientDescent(1e300)}, steps=10))
     assert snaps[-1].runners["GD"].diverged_at == 1
@@ -252,12 +258,29 @@ def test_snapshot_contents_metrics_and_start():
     assert first.runners["GD"].gradient is None
     mom = third.runners["Momentum"]
     assert mom.path.shape == (4, 2) and mom.losses.shape == (4,)
-    np.testing.assert_allclose(mom.losses[-1], surface.value(mom.point))
-    np.testing.assert_allclose(mom.velocity, -mom.update)       # heavy ball: x ← x − v
+    x, y = mom.path.T
+    np.testing.assert_allclose(mom.losses, 0.5 * (x**2 + 10 * y**2), rtol=1e-12)
+    # Unrolled, the heavy ball's velocity is η times a γ-discounted sum of every gradient
+    # so far, each taken where the ball was: v₃ = η·(γ²·g₀ + γ·g₁ + g₂), g = (x, 10y).
+    grads = np.column_stack([x[:3], 10 * y[:3]])
+    np.testing.assert_allclose(mom.velocity, 0.05 * (0.81 * grads[0] + 0.9 * grads[1]
+                                                     + grads[2]), rtol=1e-12)
+    np.testing.assert_allclose(mom.gradient, grads[2], rtol=1e-12)
     assert third.runners["GD"].velocity is None
-    assert third.metrics["GD loss"] == pytest.approx(third.runners["GD"].losses[-1])
-    assert third.metrics["GD distance"] == pytest.approx(np.linalg.norm(third.runners["GD"].point))
-    assert third.caption.splitlines()[0].startswith("Momentum: g=(")
+    # GD on ½(x² + 10y²) at η = 0.05 scales x by 0.95 and y by 0.5 each step:
+    # after 3 steps (2·0.95³, 0.5³) = (1.71475, 0.125), f = ½(1.71475² + 10·0.125²)
+    gd = third.runners["GD"]
+    np.testing.assert_allclose(gd.point, [1.71475, 0.125], rtol=1e-12)
+    assert third.metrics["GD loss"] == pytest.approx(1.54830878125, rel=1e-12)
+    assert third.metrics["GD distance"] == pytest.approx(np.hypot(1.71475, 0.125), rel=1e-12)
+    # its caption gives the gradient at (2·0.95², 0.5²) = (1.805, 0.25), i.e. (1.805, 2.5),
+    # and the step −0.05 times that, to three significant digits
+    assert third.caption.splitlines()[1] == "GD: g=(1.8, 2.5), step=(-0.0902, -0.125)"
+    # Momentum's line names its own gradient at (x₂, y₂) in the same way
+    line = third.caption.splitlines()[0]
+    numbers = [float(v) for v in re.findall(r"-?\d+\.?\d*(?:e-?\d+)?", line)]
+    np.testing.assert_allclose(numbers[:2], grads[2], rtol=5e-3)
+    np.testing.assert_allclose(numbers[2:4], mom.velocity, rtol=5e-3)
 
 
 def test_snapshots_are_read_only_and_never_change():
@@ -296,8 +319,14 @@ def test_a_crowded_race_gets_a_short_caption():
     assert len(lines) == 3
     assert lines[0] == running[best].caption + "  (lowest loss)"
     assert lines[1] == last.runners["GD"].caption and "diverged at step" in lines[1]
-    lengths = [f"{n} {np.linalg.norm(r.update):.2g}" for n, r in running.items() if n != best]
-    assert lines[2] == "step lengths: " + " · ".join(lengths)
+    # The summary names every other running optimizer with the length of its last move,
+    # measured here from the drawn path rather than from the update it recorded.
+    assert lines[2].startswith("step lengths: ")
+    shown = dict(part.split(" ") for part in lines[2].removeprefix("step lengths: ").split(" · "))
+    assert set(shown) == set(running) - {best}
+    for name, text in shown.items():
+        moved = np.linalg.norm(running[name].path[-1] - running[name].path[-2])
+        assert float(text) == pytest.approx(moved, rel=0.05), name
     few = list(race(bowl(10.0), {n: opts[n] for n in ("GD", "Adam")}, steps=3))[-1]
     assert few.caption.splitlines() == [r.caption for r in few.runners.values()]
 
@@ -326,6 +355,7 @@ def test_every_optimizer_gets_its_own_rates():
     assert opts["RMSProp"].rho == 0.7 and opts["RMSProp"].eps == 1e-6
     adam = opts["Adam"]
     assert (adam.beta1, adam.beta2, adam.bias_correction, adam.eps) == (0.8, 0.95, False, 1e-6)
+    assert opts["AdaGrad"].eps == 1e-6
 
 
 def test_default_race_is_stable_on_the_default_surface():
@@ -362,3 +392,212 @@ def test_log_gaps_and_distances_follow_the_path():
     np.testing.assert_allclose(runner.log_gaps, np.log10(np.maximum(gap, 1e-12)), atol=1e-9)
     np.testing.assert_allclose(runner.log_distances,
                                np.log10(np.maximum(np.hypot(x - 1, y - 1), 1e-12)), atol=1e-9)
+
+
+# --- what the panel reads from each update --------------------------------------------
+
+def test_each_rule_names_its_terms_with_the_hand_worked_values():
+    """The second update of the hand examples above (f = x² + 3y², lr = 0.1): the panel
+    shows these terms by name, so the names and the numbers both matter."""
+    def second(opt, start):
+        state, _ = opt.step(opt.init(start), quad_grad)
+        return opt.step(state, quad_grad)[1].terms
+
+    assert set(second(GradientDescent(0.1), (1, 1))) == set()
+    terms = second(Momentum(0.1, gamma=0.9), (1, 1))
+    assert set(terms) == {"v"}
+    np.testing.assert_allclose(terms["v"], [0.34, 0.78], rtol=1e-12)
+    terms = second(Nesterov(0.1, gamma=0.9), (1, 1))
+    assert set(terms) == {"look-ahead", "v"}
+    np.testing.assert_allclose(terms["look-ahead"], [0.62, -0.14], rtol=1e-12)
+    np.testing.assert_allclose(terms["v"], [0.304, 0.456], rtol=1e-12)
+    terms = second(AdaGrad(0.1), (1, -2))
+    assert set(terms) == {"G"}
+    np.testing.assert_allclose(terms["G"], [7.24, 273.96], rtol=1e-8)   # ε nudges x₁
+    terms = second(RMSProp(0.1, rho=0.9), (1, -2))
+    assert set(terms) == {"s"}
+    np.testing.assert_allclose(terms["s"], [0.54701779, 23.16632017], rtol=1e-7)
+    assert set(second(Adam(0.1), (1, -2))) == {"m", "v", "m_hat", "v_hat"}
+
+
+def test_points_and_gradients_are_floats_whatever_comes_in():
+    opt = Momentum(0.1)
+    state = opt.init((1, -2))
+    assert state.x.dtype == np.float64
+    _, update = opt.step(state, lambda p: (1, 2))          # a gradient given as integers
+    assert update.g.dtype == np.float64
+    _, update = Nesterov(0.1).step(Nesterov(0.1).init((1, 2)), lambda p: (1, 2))
+    assert update.g.dtype == np.float64
+
+
+@pytest.mark.parametrize("cls", [AdaGrad, RMSProp, Adam])
+def test_eps_zero_and_no_gradient_yet_is_a_quiet_zero_step(cls):
+    """0/0 on a coordinate never pushed is no step, computed without a RuntimeWarning."""
+    opt = cls(0.1, eps=0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        state, update = opt.step(opt.init((1.0, 0.0)), quad_grad)
+    assert update.delta[1] == 0.0 and state.x[1] == 0.0
+    assert update.delta[0] < 0
+
+
+@pytest.mark.parametrize(("make_it", "message"), [
+    (lambda: GradientDescent(0.0), "GD: the learning rate must be positive, got 0.0"),
+    (lambda: Momentum(0.1, gamma=1.0), r"Momentum: gamma must be in \[0, 1\), got 1.0"),
+    (lambda: Nesterov(0.1, gamma=-0.1), r"Nesterov: gamma must be in \[0, 1\)"),
+    (lambda: RMSProp(0.1, rho=1.0), r"RMSProp: rho must be in \[0, 1\)"),
+    (lambda: RMSProp(0.1, eps=-1.0), "RMSProp: eps must be zero or positive"),
+    (lambda: AdaGrad(0.1, eps=-1e-9), "AdaGrad: eps must be zero or positive"),
+    (lambda: Adam(0.1, beta1=1.0), r"Adam: beta1 must be in \[0, 1\)"),
+    (lambda: Adam(0.1, beta2=1.5), r"Adam: beta2 must be in \[0, 1\)"),
+    (lambda: Adam(0.1, eps=float("nan")), "Adam: eps must be zero or positive"),
+])
+def test_bad_hyperparameters_are_refused_naming_the_optimizer(make_it, message):
+    with pytest.raises(ValueError, match=message):
+        make_it()
+
+
+def test_a_zero_coordinate_is_shown_as_0_not_minus_0():
+    _, update = GradientDescent(0.1).step(GradientDescent(0.1).init((1.0, 0.0)), quad_grad)
+    assert update.delta[1] == 0.0 and np.signbit(update.delta[1])   # the step really is −0
+    assert GradientDescent(0.1).describe(update) == "GD: g=(2, 0), step=(-0.2, 0)"
+
+
+# --- why a run stops ------------------------------------------------------------------
+
+def test_leaving_the_plot_is_measured_in_spans_of_the_region_on_every_side():
+    """More than `escape` spans outside, each axis by its own span; exactly `escape` spans
+    out is still in. Region 10 wide and 2 high."""
+    wide = custom("x + y", region=(0.0, 10.0, 0.0, 2.0))
+    cases = [((5, 1), 0.0, False), ((-10.5, 1), 1.0, True), ((-10, 1), 1.0, False),
+             ((-9.5, 1), 1.0, False), ((20.5, 1), 1.0, True), ((19.5, 1), 1.0, False),
+             ((5, -2.1), 1.0, True), ((5, -1.9), 1.0, False), ((5, 4.1), 1.0, True),
+             ((5, 3.9), 1.0, False), ((-9.5, 3.9), 1.0, False), ((25, -3), 1.0, True)]
+    for point, escape, out in cases:
+        assert optimizers._escaped(wide, point, escape) is out, (point, escape)
+
+
+def test_the_default_escape_is_ten_spans():
+    """GD at η = 0.3 on the bowl multiplies y by 1 − 3 = −2 each step: 2, −4, 8, −16, 32,
+    −64. The region is [−3, 3], 6 wide; ten spans out means |y| > 63: step 5."""
+    last = list(race(bowl(10.0), {"GD": GradientDescent(0.3)}, steps=20))[-1]
+    assert last.runners["GD"].diverged_at == 5 and last.index == 5 and last.phase == "done"
+
+
+def test_the_saddle_run_leaves_the_plot_and_says_why():
+    """On x² − y² at η = 0.1 y grows ×1.2 a step from 0.01; ten spans (40) outside the
+    region [−2, 2] means |y| > 42: 0.01·1.2ᵏ > 42 first at k = 46 (ln 4200 / ln 1.2 = 45.8)."""
+    last = list(race(make("Saddle"), {"GD": GradientDescent(0.1)}, steps=100))[-1]
+    runner = last.runners["GD"]
+    assert runner.diverged_at == 46
+    assert runner.caption == "GD: left the plot at step 46: this surface has no minimum to " \
+                             "settle in"
+    assert runner.log_gaps is None and runner.log_distances is None
+    assert "GD distance" not in last.metrics
+
+
+def test_an_undefined_surface_stops_the_run_and_says_where():
+    """√x has no gradient at x = 0 (the difference reaches x < 0): the run stops there,
+    in the region, and says so; far outside the region the same is a divergence."""
+    stopped = list(race(custom("sqrt(x) + y**2"), {"GD": GradientDescent(0.1)},
+                        start=(0.0, 1.0), steps=5))[-1].runners["GD"]
+    assert stopped.caption == "GD: stopped at step 1: the surface is undefined near (0, 1)"
+    far = list(race(custom("exp(exp(x)) + y**2"), {"GD": GradientDescent(0.1)},
+                    start=(10.0, 0.0), steps=5))[-1].runners["GD"]
+    assert far.caption == "GD: diverged at step 1 — learning rate too large?"
+
+
+def test_a_point_where_f_is_undefined_is_never_drawn():
+    """From x = 0.01 a step of 0.1·(0.5/√0.01) = 0.5 lands at x = −0.49, where √x is
+    undefined: the run stops before that point, and every drawn loss is a number."""
+    runner = list(race(custom("sqrt(x) + y**2"), {"GD": GradientDescent(0.1)},
+                       start=(0.01, 1.0), steps=5))[-1].runners["GD"]
+    assert runner.diverged_at == 1 and len(runner.path) == 1
+    assert np.isfinite(runner.losses).all()
+
+
+# --- the race's own record --------------------------------------------------------------
+
+def test_race_start_step_and_names():
+    snaps = list(race(bowl(10.0), {"fast GD": GradientDescent(0.05)}, start=(2.0, 1.0),
+                      steps=3))
+    # f = ½(2² + 10·1²) = 7 at the start
+    assert snaps[0].caption == "All start at (2, 1), f = 7"
+    assert snaps[0].runners["fast GD"].caption == "fast GD: starts at (2, 1)"
+    assert [s.phase for s in snaps] == ["start", "step", "step", "done"]
+    assert [s.step for s in snaps] == [0, 1, 2, 3]
+    assert {s.surface for s in snaps} == {"Quadratic bowl"}
+    assert snaps[1].runners["fast GD"].caption.startswith("fast GD: g=(2, 10)")
+    # the runner carries its last update's terms for the panel: v₁ = η·g₀ = 0.05·(2, 10)
+    heavy = list(race(bowl(10.0), {"M": Momentum(0.05)}, start=(2.0, 1.0), steps=1))
+    assert dict(heavy[0].runners["M"].terms) == {}
+    np.testing.assert_allclose(heavy[1].runners["M"].terms["v"], [0.1, 0.5], rtol=1e-12)
+
+
+def test_log_gaps_are_measured_from_the_lowest_minimum():
+    """On the tilted double well f* is negative (−0.3054…): the gap f − f* must use it,
+    and a start exactly at the minimum sits on the floor, quietly."""
+    surface = make("Local and global minimum")
+    runner = list(race(surface, {"GD": GradientDescent(0.05)}, steps=30))[-1].runners["GD"]
+    x, y = runner.path.T
+    f_star = surface.value(surface.minima[0])
+    assert f_star < -0.3
+    gaps = (x**2 - 1) ** 2 + 0.3 * x + y**2 - f_star
+    np.testing.assert_allclose(runner.log_gaps, np.log10(gaps), rtol=1e-9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        at_min = list(race(rosenbrock(), {"GD": GradientDescent(0.001)}, start=(1.0, 1.0),
+                           steps=2))[-1].runners["GD"]
+    assert list(at_min.log_gaps) == [optimizers.LOG_FLOOR] * 3
+    assert list(at_min.log_distances) == [optimizers.LOG_FLOOR] * 3
+
+
+def test_distances_go_to_the_nearest_of_several_minima():
+    surface = make("Himmelblau")
+    last = list(race(surface, {"GD": GradientDescent(0.01)}, start=(0.0, 0.0), steps=3))[-1]
+    p = last.runners["GD"].point
+    nearest = min(np.hypot(p[0] - mx, p[1] - my) for mx, my in surface.minima)
+    assert last.metrics["GD distance"] == pytest.approx(nearest, rel=1e-12)
+    assert last.runners["GD"].log_distances[-1] == pytest.approx(np.log10(nearest))
+
+
+def test_three_runners_still_get_a_line_each_and_all_stopped_has_no_leader_mark():
+    three = {"GD": GradientDescent(0.01), "Momentum": Momentum(0.01), "Adam": Adam(0.1)}
+    last = list(race(bowl(10.0), three, steps=3))[-1]
+    assert last.caption.splitlines() == [r.caption for r in last.runners.values()]
+    # four runners that all diverge: the summary keeps the lowest one, unmarked
+    wild = {f"GD {lr}": GradientDescent(lr) for lr in (0.3, 0.4, 0.5, 0.6)}
+    last = list(race(bowl(10.0), wild, steps=50))[-1]
+    assert all(r.diverged_at is not None for r in last.runners.values())
+    lines = last.caption.splitlines()
+    assert "(lowest loss)" not in last.caption and len(lines) == 4
+    lowest = min(last.runners.values(), key=lambda r: r.losses[-1])
+    assert lines[0] == lowest.caption
+
+
+def test_the_leader_is_the_lowest_loss_now_not_earlier():
+    """Adam starts fast and GD catches up: the '(lowest loss)' mark goes to whoever is
+    lowest at this step, checked against the losses recomputed from the path."""
+    opts = {"GD": GradientDescent(0.09), "Momentum": Momentum(0.01, gamma=0.5),
+            "AdaGrad": AdaGrad(0.05), "Adam": Adam(0.3)}
+    surface = bowl(10.0)
+    for snap in race(surface, opts, steps=40):
+        if snap.index < 2:
+            continue
+        losses = {n: surface.value(r.point) for n, r in snap.runners.items()}
+        leader = min(losses, key=losses.get)
+        assert snap.caption.splitlines()[0].startswith(f"{leader}: "), snap.index
+
+
+def test_controls_show_only_while_their_optimizer_is_ticked():
+    fields = {f.name: f for f in dataclasses.fields(RaceParams)}
+    for flag in ("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"):
+        assert fields[f"{flag}_lr"].metadata["when"] == (flag, (True,))
+    assert fields["condition"].metadata["when"] == ("surface", ("Quadratic bowl",))
+
+
+def test_make_surface_passes_the_formula_and_the_turn():
+    custom_params = RaceParams(surface="Custom", formula="x*y + 1")
+    assert make_surface(custom_params).value((2.0, 3.0)) == 7.0
+    turned = make_surface(RaceParams(surface="Quadratic bowl", condition=4.0, angle=90.0))
+    assert turned.value((1.0, 0.0)) == pytest.approx(2.0)     # x is now the steep axis

@@ -197,7 +197,7 @@ def test_params_are_validated():
         next(run(x, y, Params(rule="rmsprop"), np.random.default_rng(0)))
     with pytest.raises(ValueError, match="labels 0 and 1"):
         next(run(x, y, Params(), np.random.default_rng(0), task="logistic"))
-    with pytest.raises(ValueError, match="task must be one of"):
+    with pytest.raises(ValueError, match="task must be one of linear, logistic, got 'poisson'"):
         next(run(x, y, Params(), np.random.default_rng(0), task="poisson"))
 
 
@@ -231,3 +231,246 @@ def test_data_that_cannot_be_fitted_is_refused_in_one_sentence(x, y, message):
     with pytest.raises(ValueError, match=message):
         list(regression.run(np.array(x), np.array(y), regression.Params(),
                             np.random.default_rng(0), task))
+
+
+# --- SGD and mini-batch draw a fresh order every epoch -------------------------------
+
+def epoch_orders(n, epochs, seed, batch_size=None):
+    """The examples each SGD (or mini-batch) epoch used, in the order it used them."""
+    x, y = linear_problem(n=n, seed=seed)
+    key = "sgd" if batch_size is None else "minibatch"
+    per_epoch = n if batch_size is None else -(-n // batch_size)
+    params = Params(batch=False, sgd=key == "sgd", minibatch=key == "minibatch",
+                    batch_size=batch_size or 8, lr=0.01, updates=epochs * per_epoch)
+    used = [s.methods[key].indices for s in run(x, y, params, np.random.default_rng(seed))][1:]
+    return [np.concatenate(used[e * per_epoch:(e + 1) * per_epoch]) for e in range(epochs)]
+
+
+def test_sgd_reshuffles_every_epoch():
+    """Each epoch visits every example once, in a new random order: over 600 epochs of 6
+    examples every example comes first about 100 times (a fixed or once-drawn order puts
+    one example first every time), and consecutive epochs rarely repeat an order (1 in 720)."""
+    orders = epoch_orders(6, 600, seed=1)
+    assert all(sorted(o) == list(range(6)) for o in orders)
+    firsts = np.bincount([o[0] for o in orders], minlength=6)
+    assert firsts.min() > 100 - 4 * np.sqrt(600 * (1 / 6) * (5 / 6))   # within 4 σ of 100
+    repeats = sum(np.array_equal(a, b) for a, b in zip(orders, orders[1:], strict=False))
+    assert repeats <= 3
+
+
+def test_mini_batches_are_redrawn_every_epoch():
+    """10 examples in batches of 4, 4 and 2: the first batch of an epoch is a fresh random
+    4-subset each time (210 possible), not the same one."""
+    orders = epoch_orders(10, 40, seed=2, batch_size=4)
+    assert all(sorted(o) == list(range(10)) for o in orders)
+    first_batches = {tuple(sorted(o[:4])) for o in orders}
+    assert len(first_batches) > 30
+    # within a batch the examples are listed in ascending order (the caption lists them)
+    assert all(list(o[:4]) == sorted(o[:4]) for o in orders)
+
+
+# --- the generated data ----------------------------------------------------------------
+
+def test_linear_data_follows_its_line_with_the_stated_noise():
+    """x ~ U(0, 4), y = 1.5·x − 1 + noise·N(0, 1): a least-squares line through 4,000
+    points recovers the line, and the residuals' spread is the noise."""
+    x, y = make_data("linear", 4000, 0.5, np.random.default_rng(3))
+    assert 0 <= x.min() < 0.01 and 3.99 < x.max() < 4
+    slope, intercept = np.polyfit(x[:, 0], y, 1)
+    assert (slope, intercept) == (pytest.approx(1.5, abs=0.03), pytest.approx(-1.0, abs=0.06))
+    residuals = y - (slope * x[:, 0] + intercept)
+    assert np.std(residuals) == pytest.approx(0.5, rel=0.05)
+
+
+def test_logistic_data_labels_are_floats_and_need_noise():
+    x, y = make_data("logistic", 50, 0.5, np.random.default_rng(0))
+    assert y.dtype == np.float64 and x.shape == (50, 1)
+    with pytest.raises(ValueError, match="logistic data needs noise > 0"):
+        make_data("logistic", 50, 0.0, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="task must be one of linear, logistic, got 'probit'"):
+        make_data("probit", 50, 0.5, np.random.default_rng(0))
+
+
+# --- what is accepted and refused -------------------------------------------------------
+
+def test_boundary_data_is_accepted():
+    regression.check_data([1.0], [2.0], "linear")               # one example is enough
+    regression.check_data([1e100, 0.0], [1.0, 2.0], "linear")   # the largest allowed value
+    with pytest.raises(ValueError, match="same, non-zero length, got 0 and 0"):
+        regression.check_data([], [], "linear")
+    with pytest.raises(ValueError, match="values as large as 3.1e\\+200 overflow"):
+        regression.check_data([3.14159e200], [1.0], "linear")
+
+
+def test_features_takes_one_column_and_standardises_only_what_varies():
+    with pytest.raises(ValueError, match="single feature column, got shape \\(5, 2\\)"):
+        features(np.zeros((5, 2)), Params())
+    with pytest.raises(ValueError, match="all equal"):
+        features(np.full((4, 1), 3.0), Params(standardize=True))
+    xs, scaling = features(np.array([[-1.0], [1.0]]), Params(standardize=True))  # std is 1
+    assert scaling == (0.0, 1.0) and list(xs) == [-1.0, 1.0]
+
+
+# --- the best fit the panel marks ------------------------------------------------------
+
+def test_linear_best_fit_is_the_least_squares_line():
+    x, y = linear_problem(n=30, seed=8)
+    np.testing.assert_allclose(best_fit("linear", x, y), np.polyfit(x[:, 0], y, 1),
+                               rtol=1e-10)
+
+
+@pytest.mark.parametrize(("x", "y"), [
+    ([0.0, 1.0, 2.0, 3.0], [1.0, 0.0, 1.0, 1.0]),    # a single 0 among the 1s
+    ([0.0, 1.0, 2.0, 3.0], [0.0, 1.0, 0.0, 0.0]),    # a single 1 among the 0s
+    ([0.0, 1.0, 2.0, 3.0, 4.0], [0.0, 1.0, 0.0, 1.0, 1.0]),
+])
+def test_logistic_best_fit_matches_scikit_learn_on_overlapping_classes(x, y):
+    old = tuple(int(p) for p in sklearn.__version__.split(".")[:2]) < (1, 8)
+    model = LogisticRegression(**({"penalty": None} if old else {"C": np.inf}), tol=1e-12,
+                               max_iter=10_000).fit(np.array(x)[:, None], y)
+    np.testing.assert_allclose(best_fit("logistic", np.array(x), np.array(y)),
+                               [model.coef_[0, 0], model.intercept_[0]], atol=1e-5)
+
+
+@pytest.mark.parametrize(("x", "y", "direction"), [
+    ([0.0, 1.0, 2.0], [1.0, 1.0, 1.0], (0.0, 3.0)),              # one class only
+    ([0.0, 1.0, 2.0, 3.0], [0.0, 0.0, 1.0, 1.0], (3.0, -4.5)),   # a gap at x = 1.5
+    ([0.0, 1.0, 1.0, 2.0], [0.0, 0.0, 1.0, 1.0], (3.0, -3.0)),   # touching: both at x = 1
+    ([0.0, 1.0, 1.0, 2.0], [1.0, 1.0, 0.0, 0.0], (-3.0, 3.0)),
+])
+def test_logistic_best_fit_is_none_when_a_threshold_splits_the_classes(x, y, direction):
+    """A threshold splits the classes (ties at it allowed): then along the direction that
+    puts the threshold there the loss keeps falling for ever, so no best fit exists."""
+    x, y, p = np.array(x), np.array(y), np.array(direction)
+    assert loss("logistic", 2 * p, x, y) < loss("logistic", p, x, y) < loss("logistic", 0 * p,
+                                                                              x, y)
+    assert best_fit("logistic", x, y) is None
+
+
+def test_contour_region_frames_the_start_and_the_fit():
+    """Noise-free y = 1.5x − 1: the fit is (1.5, −1); with the start (−2, 3) the box spans
+    w ∈ [−2, 1.5] and b ∈ [−1, 3], padded by 40% of that (1.4 and 1.6)."""
+    x = np.arange(40.0) / 10
+    region = regression.contour_region("linear", x, 1.5 * x - 1, (-2.0, 3.0))
+    np.testing.assert_allclose(region, (-3.4, 2.9, -2.6, 4.6), rtol=1e-12)
+    # separable classes have no fit: the start alone, padded by the minimum of 1
+    region = regression.contour_region("logistic", np.array([0.0, 1.0, 2.0, 3.0]),
+                                       np.array([0.0, 0.0, 1.0, 1.0]), (-2.0, 3.0))
+    assert region == (-3.0, -1.0, 2.0, 4.0)
+    # a fit beyond 1,000 is left out of the frame rather than shrinking everything
+    region = regression.contour_region("linear", x, 2000 * x, (0.0, 0.0))
+    assert region == (-1.0, 1.0, -1.0, 1.0)
+
+
+# --- the update rule and the captions ---------------------------------------------------
+
+def test_momentum_and_adam_rules_take_their_own_first_steps():
+    """Batch updates on a tiny problem, worked from the gradient of ½·mean(r²):
+    g = (mean(r·x), mean(r)) with r = w·x + b − y."""
+    x, y = np.array([0.0, 1.0, 2.0]), np.array([1.0, 2.0, 4.0])
+
+    def g(p):
+        r = p[0] * x + p[1] - y
+        return np.array([np.mean(r * x), np.mean(r)])
+
+    base = dict(sgd=False, minibatch=False, w0=-2.0, b0=3.0, lr=0.1, updates=2)
+    path = last(x[:, None], y, Params(rule="momentum", momentum=0.5, **base)).methods[
+        "batch"].path
+    p0 = np.array([-2.0, 3.0])
+    v1 = 0.1 * g(p0)
+    p1 = p0 - v1
+    v2 = 0.5 * v1 + 0.1 * g(p1)
+    np.testing.assert_allclose(path, [p0, p1, p1 - v2], rtol=1e-12)
+    # Adam's first step is η·sign(g) per coordinate (m̂/√v̂ = g/|g|)
+    path = last(x[:, None], y, Params(rule="adam", **base)).methods["batch"].path
+    np.testing.assert_allclose(path[1], p0 - 0.1 * np.sign(g(p0)), rtol=1e-7)
+
+
+@pytest.mark.parametrize(("size", "listed", "more"), [(16, 10, ", … (+6 more)"), (10, 10, ""),
+                                                      (4, 4, "")])
+def test_a_long_batch_lists_ten_examples_and_counts_the_rest(size, listed, more):
+    x, y = linear_problem(n=40)
+    snap = list(run(x, y, Params(batch=False, sgd=False, batch_size=size, updates=1),
+                    np.random.default_rng(0)))[1]
+    m = snap.methods["minibatch"]
+    shown = ", ".join(str(i) for i in m.indices[:listed])
+    assert m.caption.startswith(f"mini-batch: examples {shown}{more} (epoch 1, update 1 of ")
+
+
+# --- divergence, worked independently ----------------------------------------------------
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")   # the run handles overflow quietly
+def test_divergence_is_declared_at_a_millionfold_loss():
+    """Batch descent on three points is simulated here from the textbook gradient; the run
+    must call it diverged at the first update whose loss is a million times the larger of
+    the start loss (0.83) and the loss at w = b = 0 (24.8): at η = 0.4 that is update 47
+    (taking the loss at (1, 0) or (0, 1) as the scale instead gives 45 or 46)."""
+    x, y = np.array([1.0, 2.0, 3.0]), np.array([6.0, 7.0, 8.0])
+
+    def full_loss(p):
+        return 0.5 * np.mean((p[0] * x + p[1] - y) ** 2)
+
+    p, k = np.array([2.0, 2.0]), 0
+    scale = max(full_loss(p), full_loss((0.0, 0.0)))
+    while full_loss(p) <= 1e6 * scale:
+        r = p[0] * x + p[1] - y
+        p, k = p - 0.4 * np.array([np.mean(r * x), np.mean(r)]), k + 1
+    assert k == 47
+    snaps = list(run(x[:, None], y, Params(sgd=False, minibatch=False, lr=0.4, w0=2.0, b0=2.0,
+                                           updates=3000), np.random.default_rng(0)))
+    batch = snaps[-1].methods["batch"]
+    assert batch.diverged_at == k and snaps[-1].index == k
+    np.testing.assert_array_equal(batch.indices, [0, 1, 2])       # what the bad step used
+    before = snaps[-2].methods["batch"].point
+    r = before[0] * x + before[1] - y
+    np.testing.assert_allclose(batch.gradient, [np.mean(r * x), np.mean(r)], rtol=1e-12)
+
+
+# --- what each snapshot says about each method ----------------------------------------
+
+def test_start_snapshot():
+    x, y = linear_problem(n=12)
+    start = next(run(x, y, Params(batch_size=5), np.random.default_rng(0), "linear"))
+    assert (start.index, start.update, start.phase, start.task) == (0, 0, "start", "linear")
+    for key, label, per_epoch in (("batch", "batch", 1), ("sgd", "SGD", 12),
+                                  ("minibatch", "mini-batch", 3)):
+        m = start.methods[key]
+        assert (m.name, m.label, m.updates_per_epoch) == (key, label, per_epoch)
+        assert m.caption == f"{label}: ready"
+        assert m.indices.size == 0 and m.indices.dtype.kind == "i"
+        assert m.gradient is None and m.epoch == 0
+        first_loss = 0.5 * np.mean((-2.0 * x[:, 0] + 3.0 - y) ** 2)   # at (w0, b0) = (−2, 3)
+        np.testing.assert_allclose([m.losses[0], m.epoch_losses[0]], first_loss, rtol=1e-12)
+
+
+def test_update_snapshots_carry_gradient_epoch_losses_and_scaling():
+    x, y = linear_problem(n=10)
+    params = Params(batch_size=4, updates=7, standardize=True)
+    snaps = list(run(x, y, params, np.random.default_rng(3)))
+    xs = (x[:, 0] - x.mean()) / x.std()
+    assert [s.phase for s in snaps] == ["start"] + ["update"] * 6 + ["done"]
+    assert [s.update for s in snaps] == list(range(8))
+    assert {s.scaling for s in snaps} == {snaps[0].scaling} and snaps[0].scaling is not None
+    for before, snap in zip(snaps, snaps[1:], strict=False):
+        m = snap.methods["minibatch"]
+        w, b = before.methods["minibatch"].point
+        r = w * xs[m.indices] + b - y[m.indices]
+        np.testing.assert_allclose(m.gradient, [np.mean(r * xs[m.indices]), np.mean(r)],
+                                   rtol=1e-12)
+        ends_epoch = m.update_in_epoch == 3
+        loss_text = f"loss {m.losses[-1]:.4g}"
+        assert m.caption.endswith(f"{loss_text}; epoch {m.epoch} done" if ends_epoch
+                                  else loss_text)
+    mb = snaps[-1].methods["minibatch"]
+    # the loss at the start and at the end of each finished epoch (updates 3 and 6)
+    np.testing.assert_allclose(mb.epoch_losses, mb.losses[[0, 3, 6]], rtol=1e-12)
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_an_overflowing_step_is_a_quiet_divergence():
+    """x = ±1e100 is accepted, but from w = −2 the first gradient (about 2e200) throws w
+    to about −2e200, whose loss overflows: diverged at update 1, without a warning."""
+    final = last(np.array([[1e100], [-1e100]]), np.array([0.0, 0.0]),
+                 Params(sgd=False, minibatch=False, lr=1.0, updates=5))
+    batch = final.methods["batch"]
+    assert batch.diverged_at == 1 and np.isfinite(batch.path).all()

@@ -10,6 +10,27 @@ ID = QtCore.Qt.UserRole
 WORDS = QtCore.Qt.UserRole + 1  # everything the search box matches
 
 
+class WrappingDelegate(QtWidgets.QStyledItemDelegate):
+    """Rows as tall as their title needs at the sidebar's width: QTreeView wraps text
+    only within the height its rows already have."""
+
+    def sizeHint(self, option, index):
+        hint = super().sizeHint(option, index)
+        tree = self.parent()
+        depth = 1 if index.parent().isValid() else 0
+        width = tree.viewport().width() - tree.indentation() * (depth + 1) - 8
+        text = index.data(QtCore.Qt.DisplayRole) or ""
+        needed = option.fontMetrics.boundingRect(0, 0, max(width, 40), 10_000,
+                                                 int(QtCore.Qt.TextWordWrap), text)
+        return QtCore.QSize(hint.width(), max(hint.height(), needed.height() + 4))
+
+
+class PanelTree(QtWidgets.QTreeWidget):
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self.doItemsLayout()  # re-ask every row's height for the new width
+
+
 class Sidebar(QtWidgets.QWidget):
     chosen = QtCore.Signal(str)  # a panel id
 
@@ -18,8 +39,14 @@ class Sidebar(QtWidgets.QWidget):
         self.search = QtWidgets.QLineEdit(placeholderText="Search algorithms…")
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(self.filter)
-        self.tree = QtWidgets.QTreeWidget()
+        self.tree = PanelTree()
+        self.tree.setItemDelegate(WrappingDelegate(self.tree))
         self.tree.setHeaderHidden(True)
+        # Long titles wrap onto a second line rather than end in "…": the sidebar is
+        # narrow, and a student reads the full name to choose.
+        self.tree.setWordWrap(True)
+        self.tree.setTextElideMode(QtCore.Qt.ElideNone)
+        self.tree.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarAlwaysOff)
         self.tree.itemClicked.connect(self._clicked)
         self.tree.itemActivated.connect(self._clicked)
         for topic, panels in registry.grouped():

@@ -51,6 +51,19 @@ def test_timeline_scrubs_to_any_computed_step(qtbot, window):
     assert window.transport.position.text().startswith("step 2 / 6")
 
 
+def test_sidebar_shows_every_title_whole_when_narrow(qtbot, window):
+    tree = window.sidebar.tree
+    window.sidebar.resize(150, 600)
+    window.sidebar.show()
+    qtbot.wait(50)
+    metrics = tree.fontMetrics()
+    for item in window.sidebar.panel_items():
+        rect = tree.visualItemRect(item)
+        flags = int(QtCore.Qt.TextWordWrap)
+        needed = metrics.boundingRect(0, 0, rect.width() - 8, 10_000, flags, item.text(0))
+        assert needed.height() <= rect.height() + 1, f"{item.text(0)!r} is cut off"
+
+
 def test_sidebar_search_filters_panels(qtbot, window):
     window.sidebar.search.setText("k-means")
     visible = [i for i in window.sidebar.panel_items() if not i.isHidden()]

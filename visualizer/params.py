@@ -131,6 +131,16 @@ class PanelControls(QtCore.QObject):
             self.tree.addParameters(binder.group, showTop=True)
             binder.invalid.connect(lambda text: self.said.emit("error", text))
             binder.adjusted.connect(lambda text: self.said.emit("info", text))
+        if self.data is not None:
+            # When a file is shown, the Data group names it instead of showing generator
+            # settings that no longer describe the picture; a button goes back to them.
+            self.data.group.insertChild(0, Parameter.create(
+                name="shown file", title="file", type="str", value="", readonly=True,
+                visible=False))
+            self.data.group.addChild(Parameter.create(
+                name="use generated data", type="action", visible=False))
+            self.data.group.child("use generated data").sigActivated.connect(
+                lambda: self._data_changed(self.data.value(), False))
         self.panel = None
         self.source = None          # the data the panel last showed, if not generated
         self.hand_made: dict = {}   # what the user made by hand there
@@ -168,6 +178,23 @@ class PanelControls(QtCore.QObject):
         panel.params_shown.connect(self.algorithm.set)
         if self.data is not None:
             panel.data_params_shown.connect(self.data.set)
+            panel.source_shown.connect(self.show_source)
+            self.show_source(panel.source)
+
+    def show_source(self, source) -> None:
+        """Name the file shown in the Data group, or show the generator's settings."""
+        if self.data is None:
+            return
+        name = getattr(source, "name", None)
+        from_file = source is not None and name is not None
+        group = self.data.group
+        group.child("shown file").setValue(name or "")
+        group.child("shown file").show(from_file)
+        group.child("use generated data").show(from_file)
+        for field in self.data.fields:
+            group.child(field).show(not from_file)
+        if not from_file:
+            self.data.set(self.data.value())  # re-hides the fields that do not apply
 
     def remember(self, panel) -> None:
         """The panel is being closed: keep its data source and hand-made things."""

@@ -43,10 +43,11 @@ class Edit(QtGui.QUndoCommand):
 
 
 class Canvas(pg.GraphicsLayoutWidget):
-    """The panel's canvas. Closing it clears its scene, which destroys every item; items
-    being destroyed still emit geometry and range signals into Python (a status box that
-    re-places itself, region shading that asks for the view range), reaching objects half
-    torn down: a segfault now and then. So every item falls silent first."""
+    """The panel's canvas. pyqtgraph's close() clears the scene there and then, destroying
+    every item while Python still holds them and while items being destroyed emit geometry
+    and range signals into Python objects half torn down: a segfault now and then. Here
+    closing only silences the items and hides the canvas; the items go with the canvas
+    when Qt deletes it (deleteLater), after the code that closed it has returned."""
 
     resized = QtCore.Signal()
 
@@ -61,7 +62,7 @@ class Canvas(pg.GraphicsLayoutWidget):
                 if isinstance(item, QtCore.QObject):
                     item.blockSignals(True)
             scene.blockSignals(True)
-        return super().close()
+        return QtWidgets.QWidget.close(self)
 
 
 def guarded(method):
@@ -91,6 +92,7 @@ class AlgorithmPanel(QtCore.QObject):
     failed = QtCore.Signal(object)           # an exception from a user action (see guarded)
     params_shown = QtCore.Signal(object)     # the panel changed its own params: show them
     data_params_shown = QtCore.Signal(object)
+    source_shown = QtCore.Signal(object)     # the data now shown came from this source
     edited = QtCore.Signal(object)           # an Edit for the window's undo stack
 
     def __init__(self, seed: int = 0):
@@ -172,6 +174,7 @@ class AlgorithmPanel(QtCore.QObject):
         data, message = self.prepare(source)
         self.adopt(data)
         self.source = source
+        self.source_shown.emit(source)
         self.restart.emit()
         return message
 

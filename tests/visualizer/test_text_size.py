@@ -9,7 +9,7 @@ from visualizer import registry
 from visualizer.main_window import MainWindow
 from visualizer.style import STYLE
 
-SIZES = [(1.0, False), (1.5, False), (2.0, False), (1.0, True), (1.5, True)]
+SIZES = [(1.0, False), (1.5, False), (2.0, False), (1.0, True), (1.5, True), (2.0, True)]
 
 
 def inside(inner: QtCore.QRect, outer: QtCore.QRect, slack: int = 1) -> bool:
@@ -41,6 +41,9 @@ def test_nothing_is_clipped(qtbot, entry, scale, presentation):
         box = canvas.mapFromScene(plot.sceneBoundingRect()).boundingRect()
         assert inside(box, view, 2), f"a plot {box} is cut off by the canvas {view}"
         assert box.width() >= 120 and box.height() >= 90, "plots keep a usable size"
+        need = plot.effectiveSizeHint(QtCore.Qt.SizeHint.MinimumSize)
+        assert plot.size().height() >= need.height() - 2, \
+            "a plot squeezed below its title, axes and labels: they overlap its neighbours"
     central = window.centralWidget().rect()
     for widget in (window.caption_box, window.transport.position):
         if widget.isVisible():

@@ -466,7 +466,6 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.banner.isVisible():
             self.banner.place()
         self.explanation.document().setDefaultFont(STYLE.font(STYLE.text_px))
-        self.transport.restyle(compact=STYLE.scale > 1.3 or STYLE.presentation)
         self._fold_docks()
         for controls in self.panel_controls.values():
             controls.restyle()
@@ -474,14 +473,35 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _keep_room(self) -> None:
         """After the fonts change: the canvas may take the window's width less the docks'
-        narrowest, and no more (the window never grows off the screen)."""
+        narrowest, and no more (the window never grows off the screen). The docks keep
+        room for a parameter's name and value and for a short title: squeezed narrower,
+        a wide canvas pushed the values out of sight."""
+        if not shiboken6.isValid(self) or self.session is None:
+            return
+        # Characters at normal text size: with large text the docks shrink (their text then
+        # shows less) before the canvas does.
+        chars = QtGui.QFontMetrics(QtWidgets.QApplication.font()).averageCharWidth() / STYLE.scale
+        for dock, wanted, share in ((self.params_dock, 32, 0.22), (self.sidebar_dock, 16, 0.15)):
+            dock.setMinimumWidth(int(min(wanted * chars, share * self.width())))
         docks = sum(d.minimumSizeHint().width() + 8 for d in (self.sidebar_dock,
                     self.params_dock, self.explain_dock)
-                    if d.isVisible() and not d.isFloating()
+                    if not d.isHidden() and not d.isFloating()
                     and self.dockWidgetArea(d) != QtCore.Qt.NoDockWidgetArea)
         screen = self.screen().availableGeometry().width() if self.screen() else 1280
         room = min(self.width(), screen) - docks - 24
+        # Buttons with words while they fit beside the timeline; icons only otherwise.
+        self.transport.restyle(compact=False)
+        self.transport.restyle(compact=STYLE.scale > 1.3 or STYLE.presentation
+                               or self.transport.minimumSizeHint().width() > room)
         self.session.panel.keep_room(max(300, room))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        # The room the canvas may claim depends on the window's width: measured again
+        # whenever it changes, once the docks are laid out (the first time, when the
+        # window is shown at its real size and its docks become visible).
+        if self.session is not None and event.size().width() != event.oldSize().width():
+            QtCore.QTimer.singleShot(0, self._keep_room)
 
     FOLD_AT = {"Explanation": 1.5, "Algorithms": 1.75}  # text scale that hides each dock
 

@@ -51,6 +51,19 @@ def test_timeline_scrubs_to_any_computed_step(qtbot, window):
     assert window.transport.position.text().startswith("step 2 / 6")
 
 
+@pytest.mark.parametrize("entry", registry.PANELS, ids=lambda e: e.id)
+def test_a_wide_canvas_leaves_the_parameter_values_in_sight(qtbot, entry):
+    window = MainWindow(entry.id)
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.wait(100)
+    assert window.width() <= 1280, "the window grew off a 1280-pixel screen"
+    chars = window.controls.tree.fontMetrics().averageCharWidth()
+    assert window.params_dock.width() >= 30 * chars, "parameter values pushed out of sight"
+
+
 def test_sidebar_shows_every_title_whole_when_narrow(qtbot, window):
     tree = window.sidebar.tree
     window.sidebar.resize(150, 600)
@@ -100,7 +113,7 @@ def test_settings_bring_back_panel_geometry_and_font_scale(qtbot):
     first = MainWindow("kmeans", settings=app_settings())
     qtbot.addWidget(first)
     first.show()
-    first.resize(761, 543)  # the offscreen screen is only 800 px wide
+    first.resize(1000, 700)
     STYLE.set_scale(1.3)
     first.close()
     STYLE.set_scale(1.0)
@@ -108,7 +121,7 @@ def test_settings_bring_back_panel_geometry_and_font_scale(qtbot):
     qtbot.addWidget(again)
     assert again.session.panel.id == "kmeans"
     assert STYLE.scale == pytest.approx(1.3)
-    assert (again.width(), again.height()) == (761, 543)
+    assert (again.width(), again.height()) == (1000, 700)
 
 
 @pytest.mark.parametrize("suffix", [".gif", ".mp4"])

@@ -256,3 +256,10 @@ def test_the_race_is_visible_on_screen(qtbot, window):
     assert len(shades) > 40, "the heat map shades the surface"
     assert count_near(surface, "#ffffff", 2) < surface.shape[0] * surface.shape[1] / 50, \
         "the surface fills the view, whatever its shape"
+
+
+def test_empty_log_axes_span_whole_decades_before_the_first_step(window):
+    panel = window.session.panel
+    for plot in (panel.loss_plot, panel.dist_plot):
+        low, high = plot.vb.viewRange()[1]
+        assert high - low >= 2.5, "a one-decade log axis crowds its labels 2, 3, … 9"

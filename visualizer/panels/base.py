@@ -243,7 +243,9 @@ class AlgorithmPanel(QtCore.QObject):
     def keep_room(self, width: float | None = None) -> None:
         """The canvas asks its window for the room its plots need at this text size, so the
         docks shrink before the plots are cut off. Given the `width` it can have at most,
-        titles too wide for their share of it wrap onto a second line instead."""
+        titles too wide for their share of it wrap onto a second line instead. Without a
+        width, the last one given holds (the window says when it changes)."""
+        width = self._room = width if width is not None else getattr(self, "_room", None)
         layout = self.canvas.ci.layout
         columns = max(1, layout.columnCount())
         self._reflow(width - 40 if width else None)

@@ -296,8 +296,8 @@ class OptimizersPanel(AlgorithmPanel):
         self._fill_view(tolerance=0.10)
         runners = {} if step is None else step.runners
         if step is None:  # a new run fits its own ranges
-            self.loss_range.forget()
-            self.dist_range.forget()
+            self.loss_range.show_empty(self.gap)
+            self.dist_range.show_empty(log=True)
         if self._marked != self._start():  # it rarely changes: keep its cached pixels
             self._marked = self._start()
             self.start_mark.setData(pos=[self._marked])

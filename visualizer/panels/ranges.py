@@ -32,6 +32,12 @@ class FixedRanges:
         """A new run fits its own ranges."""
         self.shown = None
 
+    def show_empty(self, log: bool = False) -> None:
+        """Before the first step: ten steps and three decades (or 0 to 1). Left at Qt's
+        default 0 to 1, a log axis spans one decade and crowds its labels 2, 3, … 9."""
+        self.shown = None
+        self.plot.setRange(xRange=(0, 10), yRange=(-3, 0) if log else (0, 1), padding=0.02)
+
     def fit(self, steps: int, lo: float, hi: float, log: bool = False) -> None:
         """Make room for `steps` steps and values in [lo, hi] (log10 values if `log`)."""
         if not (np.isfinite(lo) and np.isfinite(hi)):

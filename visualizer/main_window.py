@@ -132,6 +132,16 @@ class MainWindow(QtWidgets.QMainWindow):
         self.actions[name] = action
         return action
 
+    def _undo_or_redo(self, which: str) -> None:
+        """Undo or redo, and say which change it was (the banner may still describe the
+        change being taken back)."""
+        stack = self.undo_stack
+        text = stack.undoText() if which == "undo" else stack.redoText()
+        if not text:
+            return
+        getattr(stack, which)()
+        self.banner.say("info", f"{'Undone' if which == 'undo' else 'Redone'}: {text}.")
+
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file = bar.addMenu("&File")
@@ -147,8 +157,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._action("quit", "&Quit", self.close, file)
         edit = bar.addMenu("&Edit")
         self.undo_stack = QtGui.QUndoStack(self)
-        self._action("undo", "&Undo", self.undo_stack.undo, edit)
-        self._action("redo", "&Redo", self.undo_stack.redo, edit)
+        self._action("undo", "&Undo", lambda: self._undo_or_redo("undo"), edit)
+        self._action("redo", "&Redo", lambda: self._undo_or_redo("redo"), edit)
         self.undo_stack.canUndoChanged.connect(self.actions["undo"].setEnabled)
         self.undo_stack.canRedoChanged.connect(self.actions["redo"].setEnabled)
         self.undo_stack.undoTextChanged.connect(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from visualizer import registry
 
@@ -20,8 +20,9 @@ class WrappingDelegate(QtWidgets.QStyledItemDelegate):
         depth = 1 if index.parent().isValid() else 0
         width = tree.viewport().width() - tree.indentation() * (depth + 1) - 8
         text = index.data(QtCore.Qt.DisplayRole) or ""
-        needed = option.fontMetrics.boundingRect(0, 0, max(width, 40), 10_000,
-                                                 int(QtCore.Qt.TextWordWrap), text)
+        font = index.data(QtCore.Qt.FontRole) or option.font  # topics are bold
+        needed = QtGui.QFontMetrics(font).boundingRect(0, 0, max(width, 40), 10_000,
+                                                       int(QtCore.Qt.TextWordWrap), text)
         return QtCore.QSize(hint.width(), max(hint.height(), needed.height() + 4))
 
 

@@ -282,6 +282,7 @@ def test_points_added_by_hand_can_be_undone_and_redone(qtbot, window):
     assert len(panel.X) == n + 2
     qtbot.keyClick(window, QtCore.Qt.Key_Z, QtCore.Qt.ControlModifier)
     assert len(panel.X) == n + 1 and "1 added by hand" in window.caption.text()
+    assert window.banner.text.text().startswith("Undone: ")
     np.testing.assert_allclose(panel.X[-1], [1.5, -2.0], atol=0.1)
     qtbot.keyClick(window, QtCore.Qt.Key_Z, QtCore.Qt.ControlModifier | QtCore.Qt.ShiftModifier)
     assert len(panel.X) == n + 2

@@ -64,15 +64,17 @@ def test_a_wide_canvas_leaves_the_parameter_values_in_sight(qtbot, entry):
     assert window.params_dock.width() >= 30 * chars, "parameter values pushed out of sight"
 
 
-def test_sidebar_shows_every_title_whole_when_narrow(qtbot, window):
+@pytest.mark.parametrize("scale", [1.0, 1.3])
+def test_sidebar_shows_every_title_whole_when_narrow(qtbot, window, scale):
     tree = window.sidebar.tree
-    window.sidebar.resize(150, 600)
-    window.sidebar.show()
+    STYLE.set_scale(scale)
+    window.resizeDocks([window.sidebar_dock], [150], QtCore.Qt.Horizontal)
     qtbot.wait(50)
-    metrics = tree.fontMetrics()
-    for item in window.sidebar.panel_items():
+    topics = [tree.topLevelItem(i) for i in range(tree.topLevelItemCount())]
+    for item in [*topics, *window.sidebar.panel_items()]:
         rect = tree.visualItemRect(item)
         flags = int(QtCore.Qt.TextWordWrap)
+        metrics = QtGui.QFontMetrics(item.font(0))
         needed = metrics.boundingRect(0, 0, rect.width() - 8, 10_000, flags, item.text(0))
         assert needed.height() <= rect.height() + 1, f"{item.text(0)!r} is cut off"
 

@@ -116,7 +116,7 @@ class MatplotlibFrames(Frames):
         from matplotlib.colors import to_rgba_array
         from matplotlib.figure import Figure
 
-        from visualizer.panels.kmeans import REGION_GRID
+        from visualizer.panels.scene import REGION_CELLS
         from visualizer.style import INK, PALETTE, STYLE, UNASSIGNED
 
         super().__init__()
@@ -155,7 +155,7 @@ class MatplotlibFrames(Frames):
         ax.set_xlim(self.lo[0], self.hi[0])
         ax.set_ylim(self.lo[1], self.hi[1])
         span = self.hi - self.lo
-        nx, ny = np.maximum(2, np.round(REGION_GRID * span / span.max())).astype(int)
+        nx, ny = np.maximum(2, np.round(REGION_CELLS * span / span.max())).astype(int)
         gx = self.lo[0] + (np.arange(nx) + 0.5) * span[0] / nx
         gy = self.lo[1] + (np.arange(ny) + 0.5) * span[1] / ny
         self.grid_points = np.stack(np.meshgrid(gx, gy), -1).reshape(-1, 2)

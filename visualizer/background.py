@@ -14,8 +14,10 @@ five of the CSV tests; PYSIDE-3124 is the same family of bug).
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures
 import queue
+import time
 from collections.abc import Callable
 
 from PySide6 import QtCore
@@ -39,6 +41,42 @@ def collect_garbage_on_ui_thread() -> None:
         from pyqtgraph.util.garbage_collector import GarbageCollector
 
         _collector = GarbageCollector(interval=0.5)
+        _collector.timer.timeout.connect(release_retired)
+
+
+_STALE = object()  # the result of a task superseded before it started
+# Tasks and results handed back by the workers, released on the UI thread a while later.
+# A task's closure may hold the last reference to a panel (a classifier that is a panel's
+# method, say); a panel freed on a worker takes its Qt objects down from the wrong thread:
+# heap corruption that surfaced as segfaults far from here. So a worker never drops the
+# last reference to anything: it parks what it ran here first (and no future is cancelled,
+# since a cancelled task is dropped by the worker that dequeues it).
+_RETIRED: collections.deque = collections.deque()
+RETIRE_AFTER = 1.0  # seconds; a worker lets go of its own references within microseconds
+
+
+def _work(fn, key, token, latest: dict, inbox: queue.SimpleQueue) -> None:
+    """On a worker: run fn unless a newer task with its key came in meanwhile."""
+    result = _STALE
+    try:
+        if latest.get(key) == token:
+            result = fn()
+    except Exception as err:  # delivered to the UI thread, which decides what to say
+        result = err
+    retire(fn, result)
+    inbox.put((key, token, result))
+
+
+def retire(*held) -> None:
+    """On a worker: park what it holds, for the UI thread to free (see _RETIRED)."""
+    _RETIRED.append((time.monotonic(), held))
+
+
+def release_retired() -> None:
+    """On the UI thread: let go of what the workers handed back a while ago."""
+    cutoff = time.monotonic() - RETIRE_AFTER
+    while _RETIRED and _RETIRED[0][0] < cutoff:
+        _RETIRED.popleft()
 
 
 class Background(QtCore.QObject):
@@ -59,33 +97,22 @@ class Background(QtCore.QObject):
         token = self._latest.get(key, 0) + 1
         self._latest[key] = token
         self._callbacks[key] = on_done
-        older = self._futures.get(key)
-        if older is not None:
-            older.cancel()  # superseded before it started: it never runs
         pool = FILES if reads_file else COMPUTE
-        self._futures[key] = pool.submit(self._work, fn, key, token)
+        self._futures[key] = pool.submit(_work, fn, key, token, self._latest, self._inbox)
         self._timer.start()
-
-    def _work(self, fn, key, token) -> None:
-        if self._latest.get(key) != token:
-            return  # a newer request with this key came in while this one waited
-        try:
-            result = fn()
-        except Exception as err:  # delivered to the UI thread, which decides what to say
-            result = err
-        self._inbox.put((key, token, result))
 
     @property
     def pending(self) -> bool:
         return any(not f.done() for f in self._futures.values()) or not self._inbox.empty()
 
     def _drain(self) -> None:
+        release_retired()
         while True:
             try:
                 key, token, result = self._inbox.get_nowait()
             except queue.Empty:
                 break
-            if self._latest.get(key) == token and not self._closed:
+            if result is not _STALE and self._latest.get(key) == token and not self._closed:
                 callback = self._callbacks.pop(key, None)
                 if callback is not None:
                     callback(result)
@@ -106,6 +133,6 @@ class Background(QtCore.QObject):
     def close(self) -> None:
         """Forget every pending task: nothing is delivered to a panel being deleted."""
         self._closed = True
-        for future in self._futures.values():
-            future.cancel()
+        for key in self._latest:  # tasks not yet started skip their work (see _work)
+            self._latest[key] += 1
         self._timer.stop()

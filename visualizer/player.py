@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator, Mapping
 import numpy as np
 from PySide6 import QtCore
 
+from visualizer import background
 from visualizer.errors import describe
 
 HISTORY_BYTES = 100 * 1024 * 1024   # snapshots kept for stepping back, at most
@@ -312,6 +313,9 @@ class Player(QtCore.QObject):
             result = _END
         except BaseException as err:  # noqa: BLE001 - handed to the UI thread to report
             result = err
+        # A reset may have let go of this generator meanwhile: the UI thread frees it
+        # (its frame holds the panel; see background._RETIRED).
+        background.retire(steps, result)
         self._inbox.put((run, result))
 
     def _drain(self, show: bool = True) -> None:

@@ -448,10 +448,10 @@ class MainWindow(QtWidgets.QMainWindow):
     # --- view ---------------------------------------------------------------------------
     def set_presentation(self, on: bool) -> None:
         self.actions["presentation"].setChecked(on)
-        STYLE.set_presentation(on)
         for widget in (self.sidebar_dock, self.params_dock, self.explain_dock, self.transport,
                        self.menuBar(), self.heading):
-            widget.setVisible(not on)
+            widget.setVisible(not on and widget not in self.folded)
+        STYLE.set_presentation(on)  # restyles: folds the docks large text has no room for
         if on:
             self.showFullScreen()
         elif not self.actions["fullscreen"].isChecked():

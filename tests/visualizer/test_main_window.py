@@ -64,6 +64,17 @@ def test_a_wide_canvas_leaves_the_parameter_values_in_sight(qtbot, entry):
     assert window.params_dock.width() >= 30 * chars, "parameter values pushed out of sight"
 
 
+def test_leaving_presentation_keeps_docks_folded_for_large_text(qtbot, window):
+    STYLE.set_scale(2.0)
+    assert window.explain_dock.isHidden() and window.sidebar_dock.isHidden()
+    window.set_presentation(True)
+    window.set_presentation(False)
+    assert window.explain_dock.isHidden() and window.sidebar_dock.isHidden()
+    assert not window.params_dock.isHidden()
+    STYLE.set_scale(1.0)
+    assert not window.explain_dock.isHidden() and not window.sidebar_dock.isHidden()
+
+
 @pytest.mark.parametrize("scale", [1.0, 1.3])
 def test_sidebar_shows_every_title_whole_when_narrow(qtbot, window, scale):
     tree = window.sidebar.tree

@@ -23,7 +23,10 @@ def parse(argv):
     p = Parser(prog="stepwise", description="Machine-learning algorithms, one step at a time.")
     p.add_argument("--list-panels", action="store_true", help="list the panels and exit")
     p.add_argument("--panel", metavar="ID", help="open this panel (see --list-panels)")
-    p.add_argument("--data", metavar="FILE", help="load a CSV file (or an image, for image panels)")
+    p.add_argument("--data", metavar="FILE",
+                   help="load a CSV file, or an image or a video for the NMS panel")
+    p.add_argument("--camera", type=int, metavar="N",
+                   help="play webcam N live (0 is the first; panels that take a webcam)")
     p.add_argument("--columns", metavar="X,Y[,LABEL]", help="CSV columns to use")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--steps", type=int, default=0, metavar="N", help="advance N steps first")
@@ -44,6 +47,10 @@ def parse(argv):
         p.error("--export needs --steps N with N ≥ 1")
     if args.screenshot and not args.screenshot.lower().endswith(".png"):
         p.error(f"--screenshot needs a .png file name, got '{args.screenshot}'")
+    if args.camera is not None and args.data:
+        p.error("--camera and --data each give the data: choose one")
+    if args.camera is not None and args.camera < 0:
+        p.error(f"--camera must be 0 or more, got {args.camera}")
     if args.columns and not args.data:
         p.error("--columns goes with --data")
     columns = args.columns.split(",") if args.columns else None
@@ -114,7 +121,7 @@ def main(argv=None) -> int:
 def run_window(app, window, args, batch: bool) -> int:
     problems = []
     window.session.problem.connect(problems.append)
-    loaded = load(window.session.panel, args) if args.data else ""
+    loaded = load(window.session.panel, args) if args.data or args.camera is not None else ""
     if loaded is None:
         return EXIT_USAGE
     if args.presentation:
@@ -158,13 +165,19 @@ def load(panel, args) -> str | None:
     from visualizer import sources
 
     try:
+        if args.camera is not None:
+            if sources.CAMERA not in panel.accepts:
+                raise ValueError(f"the {panel.id} panel does not take a webcam")
+            return panel.load(sources.open_camera(args.camera))
         kind = sources.kind_of(args.data)
         if kind not in panel.accepts:
             raise ValueError(f"the {panel.id} panel cannot open {sources.KIND_NAMES[kind]} "
                              f"({args.data})")
-        table = sources.read_table(args.data)
-        x, y, label = (args.columns + [None])[:3] if args.columns else (None, None, None)
-        message = panel.load(sources.TableChoice(table, x, y, label))
+        found = sources.read_file(args.data)
+        if kind == sources.TABLE:
+            x, y, label = (args.columns + [None])[:3] if args.columns else (None, None, None)
+            found = sources.TableChoice(found, x, y, label)
+        message = panel.load(found)
     except Exception as err:  # noqa: BLE001 - a bug says so in one line too, and logs
         from visualizer.errors import describe
 
@@ -184,7 +197,7 @@ def export_without_window(args) -> int:
     problems = []
     session.problem.connect(problems.append)
     try:
-        loaded = load(session.panel, args) if args.data else ""
+        loaded = load(session.panel, args) if args.data or args.camera is not None else ""
         if loaded is None:
             return EXIT_USAGE
         canvas = session.panel.canvas

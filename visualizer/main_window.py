@@ -36,6 +36,7 @@ class MainWindow(QtWidgets.QMainWindow):
                  settings: QtCore.QSettings | None = None):
         super().__init__()
         self.setWindowTitle("Stepwise")
+        self.setAcceptDrops(True)
         self.resize(1280, 800)
         self.seed = seed
         self.settings = settings
@@ -146,6 +147,7 @@ class MainWindow(QtWidgets.QMainWindow):
         bar = self.menuBar()
         file = bar.addMenu("&File")
         self._action("open", "&Open data…", self.open_data, file)
+        self._action("camera", "Open &webcam…", self.open_webcam, file)
         file.addSeparator()
         self._action("open_session", "Open &session…", self.open_session_dialog, file)
         self._action("save_session", "Save s&ession…", self.save_session_dialog, file)
@@ -216,6 +218,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.binders = controls.binders
         self.trees.setCurrentWidget(controls.tree)
         self.actions["open"].setEnabled(bool(panel.accepts))
+        self.actions["camera"].setEnabled(sources.CAMERA in panel.accepts)
         panel.message.connect(self.banner.say)
         session.problem.connect(lambda text: self.banner.say("error", text))
         session.shown.connect(self._show_text)
@@ -297,21 +300,40 @@ class MainWindow(QtWidgets.QMainWindow):
                                          f"{sources.KIND_NAMES[kind]}.")
             return
         self.banner.say("info", f"Loading {Path(path).name}…")
-        panel.background.submit("load", lambda: sources.read_table(path),
-                                lambda result: self._table_read(panel, result),
+        panel.background.submit("load", lambda: sources.read_file(path),
+                                lambda result: self._file_read(panel, result),
                                 reads_file=True)
 
-    def _table_read(self, panel, result) -> None:
+    def open_webcam(self, index: int | None = None) -> None:
+        """Play a webcam live in the panel (asks which one; 0 is the first)."""
+        panel = self.session.panel
+        if sources.CAMERA not in panel.accepts:
+            self._loaded(False, "error", f"The {panel.title} panel does not take a webcam.")
+            return
+        if index is None:
+            index, ok = QtWidgets.QInputDialog.getInt(
+                self, "Open webcam", "Webcam number (0 is the first):", 0, 0, 63)
+            if not ok:
+                return
+        self.banner.say("info", f"Opening webcam {index}…")
+        panel.background.submit("load", lambda: sources.open_camera(index),
+                                lambda result: self._file_read(panel, result),
+                                reads_file=True)
+
+    def _file_read(self, panel, result) -> None:
         if panel is not self.session.panel:
             return  # the user moved on to another panel meanwhile
         try:
             if isinstance(result, Exception):
                 raise result
-            columns = ask_columns(result, self)
-            if columns is None:
-                self._loaded(False, "info", "Loading cancelled; the data shown before is kept.")
-                return
-            self._loaded(True, "info", panel.load(sources.TableChoice(result, *columns)))
+            if hasattr(result, "numeric_columns"):  # a CSV's Table: its columns to choose
+                columns = ask_columns(result, self)
+                if columns is None:
+                    self._loaded(False, "info",
+                                 "Loading cancelled; the data shown before is kept.")
+                    return
+                result = sources.TableChoice(result, *columns)
+            self._loaded(True, "info", panel.load(result))
         except ValueError as err:
             self._loaded(False, "error", f"{err} — the data shown before is kept.")
         except Exception as err:  # e.g. out of memory: still say so and keep going
@@ -504,6 +526,17 @@ class MainWindow(QtWidgets.QMainWindow):
         self.transport.restyle(compact=STYLE.scale > 1.3 or STYLE.presentation
                                or self.transport.minimumSizeHint().width() > room)
         self.session.panel.keep_room(max(300, room))
+
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        """A file dropped on the window opens as File ▸ Open data… would open it."""
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.open_data(paths[0])
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)

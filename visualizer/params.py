@@ -191,8 +191,8 @@ class PanelControls(QtCore.QObject):
         group.child("shown file").setValue(name or "")
         group.child("shown file").show(from_file)
         group.child("use generated data").show(from_file)
-        for field in self.data.fields:
-            group.child(field).show(not from_file)
+        for name, field in self.data.fields.items():
+            group.child(name).show(not from_file or field.metadata.get("files", False))
         if not from_file:
             self.data.set(self.data.value())  # re-hides the fields that do not apply
 

@@ -35,8 +35,12 @@ PANELS = [
           "Rosenbrock Himmelblau saddle learning rate"),
     Entry("minibatch", "Batch, stochastic and mini-batch", "Optimization", "minibatch",
           "MiniBatchPanel", "gradient descent SGD stochastic epoch regression logistic"),
+    Entry("nms", "Non-maximum suppression", "Computer vision", "nms", "NMSPanel",
+          "NMS IoU intersection over union detector boxes face Haar cascade soft-NMS webcam "
+          "video YOLO object detection"),
 ]
-TOPICS = ("Unsupervised learning", "Optimization")  # sidebar order; unknown topics go last
+# The sidebar's order; unknown topics go last.
+TOPICS = ("Unsupervised learning", "Optimization", "Computer vision")
 
 
 def by_id(panel_id: str) -> Entry:

@@ -86,6 +86,7 @@ class Session(QtCore.QObject):
     def close(self) -> None:
         """Stop computing and silence the canvas before it is taken down (see Canvas)."""
         self.player.close()
+        self.panel.stop()
         self.panel.background.close()
         if shiboken6.isValid(self.panel.canvas):
             self.panel.canvas.close()

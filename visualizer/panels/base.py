@@ -143,6 +143,9 @@ class AlgorithmPanel(QtCore.QObject):
     def adopt(self, data) -> None:
         """Swap in data that `prepare` built (it has been validated: this must not fail)."""
 
+    def stop(self) -> None:
+        """The panel is closing: stop what it runs by itself (a live stream, say)."""
+
     def hand_made(self) -> dict:
         """What the user made by hand on this panel (points, centres, a start), as JSON
         values, for session files and for coming back to the panel; {} when nothing."""

@@ -88,6 +88,31 @@ def read_table(path, **options):
 load_table = read_table  # the older name, kept for the CSV tests
 
 
+def read_file(path):
+    """Read a file of any kind (off the UI thread): a CSV gives a Table (its columns still
+    to be chosen), an image a frames.Picture, a video a checked frames.StreamSpec. Raises
+    ValueError with a sentence for the user when the file cannot be used."""
+    kind = kind_of(path)
+    if kind == TABLE:
+        return read_table(path)
+    from visualizer.sources import frames
+
+    if kind == IMAGE:
+        return frames.read_image(path)
+    spec = frames.StreamSpec(path=str(path))
+    frames.check_stream(spec)
+    return spec
+
+
+def open_camera(index: int):
+    """A checked webcam stream (ValueError: no camera there)."""
+    from visualizer.sources import frames
+
+    spec = frames.StreamSpec(camera=index)
+    frames.check_stream(spec)
+    return spec
+
+
 def select_columns(table, x=None, y=None, label=None):
     """See csv_source.select."""
     from visualizer.sources import csv_source

@@ -21,6 +21,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+# A missing camera is said once, in the banner, not also in OpenCV's warnings on stderr.
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+
 MAX_SIDE = 1920        # larger pictures are scaled down for display (a note says so)
 CAMERA_WAIT = 2.0      # seconds a camera may take to deliver its first frame
 SAMPLE_CLIP = Path(__file__).resolve().parents[2] / "resources" / "sample_faces.mp4"

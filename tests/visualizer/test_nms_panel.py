@@ -1,0 +1,139 @@
+"""The NMS panel: the detector's boxes on a frame, pruned one kept box per step, live on a
+video; what is drawn is read back from the screen, the kept set checked against OpenCV."""
+
+import shutil
+
+import cv2
+import numpy as np
+import pytest
+
+from algorithms import nms
+from visualizer.panels.nms import CURRENT, KEPT
+from visualizer.pixels import count_near, view_pixels
+from visualizer.sources.frames import SAMPLE_CLIP
+
+
+@pytest.fixture
+def window(make_window):
+    return make_window("nms")
+
+
+def control(window, group, name):
+    return window.binders[group].group.child(name)
+
+
+def load(qtbot, window, path) -> bool:
+    with qtbot.waitSignal(window.data_loaded, timeout=10_000) as done:
+        window.open_data(str(path))
+    return done.args[0]
+
+
+def run_to_the_end(window):
+    player = window.session.player
+    window.session.advance(10_000)
+    return player.current
+
+
+def test_the_sample_frame_has_faces_and_their_many_boxes(window):
+    frame = window.session.panel.frame
+    assert len(frame.boxes) > 20, "the detector's raw, overlapping boxes"
+    assert 1 <= len(frame.kept) <= 6, "a few faces once NMS has pruned them"
+
+
+def test_kept_boxes_match_opencv_on_the_frame_shown(window):
+    panel = window.session.panel
+    last = run_to_the_end(window)
+    assert last.phase == "done"
+    f, p = panel.frame, panel.params
+    reference = cv2.dnn.NMSBoxes(f.boxes.tolist(), f.scores.tolist(), p.score_threshold,
+                                 p.iou_threshold)
+    assert sorted(last.kept.tolist()) == sorted(np.asarray(reference).ravel().tolist())
+
+
+def test_each_step_is_drawn_kept_box_current_box_and_crossed_victims(window):
+    panel = window.session.panel
+    window.session.advance(2)  # the start, then the first kept box
+    step = window.session.player.current
+    assert step.current >= 0
+    pixels = view_pixels(panel, panel.main)
+    assert count_near(pixels, CURRENT, 40) > 200, "this step's box is drawn"
+    window.session.advance(1)
+    pixels = view_pixels(panel, panel.main)
+    assert count_near(pixels, KEPT, 40) > 200, "the box kept before is drawn green"
+    assert any(label.isVisible() and label.textItem.toPlainText().startswith("IoU")
+               for label in panel.labels), "rivals carry their IoU"
+
+
+def test_the_first_picture_shows_raw_boxes_and_what_nms_keeps(window):
+    panel = window.session.panel
+    pixels = view_pixels(panel, panel.main)
+    assert count_near(pixels, KEPT, 40) > 200
+    assert "raw" in window.caption.text() and "keeps" in window.caption.text()
+
+
+def test_a_tighter_threshold_keeps_fewer_boxes_and_a_detector_change_detects_again(window):
+    panel = window.session.panel
+    before = len(panel.frame.boxes)
+    control(window, 0, "min_size").setValue(120)
+    assert len(panel.frame.boxes) < before, "bigger windows only: fewer raw boxes"
+    kept_at_half = len(run_to_the_end(window).kept)
+    control(window, 0, "score_threshold").setValue(0.95)
+    assert len(run_to_the_end(window).kept) <= kept_at_half
+
+
+def test_soft_nms_lowers_scores_instead_of_removing(window):
+    control(window, 0, "method").setValue("soft-gaussian")
+    window.session.advance(3)
+    step = window.session.player.current
+    assert (step.scores < window.session.panel.frame.scores).any()
+
+
+@pytest.mark.parametrize(("name", "content", "expected"), [
+    ("empty.png", b"", "empty"),
+    ("words.mp4", b"not a video at all\n" * 40, "not a video"),
+])
+def test_a_bad_file_is_refused_and_the_frame_kept(qtbot, window, tmp_path, name, content,
+                                                  expected):
+    before = window.session.panel.frame
+    (tmp_path / name).write_bytes(content)
+    assert not load(qtbot, window, tmp_path / name)
+    assert window.banner.level == "error" and expected in window.banner.text.text()
+    assert window.session.panel.frame is before
+
+
+def test_an_image_opens_and_is_named_in_the_data_group(qtbot, window):
+    assert load(qtbot, window, SAMPLE_CLIP.parent / "pictures" / "astronaut.jpg")
+    group = window.panel_controls["nms"].data.group
+    assert group.child("shown file").value() == "astronaut.jpg"
+    assert len(window.session.panel.frame.kept) >= 1, "the astronaut's face"
+
+
+def test_live_frames_arrive_and_a_step_freezes_one(qtbot, window):
+    panel = window.session.panel
+    control(window, 1, "live").setValue(True)
+    assert panel.live.running
+    qtbot.waitUntil(lambda: len(panel.live.shown_at) >= 4, timeout=15_000)
+    assert "frame" in panel.frame.name and "live" in panel.status.item.textItem.toPlainText()
+    window.session.player.step_now()
+    window.session.player.step_now()
+    assert not panel.live.running and not panel.data_params.live
+    frozen = panel.frame
+    qtbot.wait(200)
+    assert panel.frame is frozen, "no frame replaces the one being stepped through"
+    assert not control(window, 1, "live").value(), "the control shows it is no longer live"
+
+
+def test_a_video_file_plays_live(qtbot, window, tmp_path):
+    clip = shutil.copy(SAMPLE_CLIP, tmp_path / "faces.mp4")
+    assert load(qtbot, window, clip)
+    panel = window.session.panel
+    assert panel.live.running
+    qtbot.waitUntil(lambda: len(panel.live.shown_at) >= 3, timeout=15_000)
+    assert panel.frame.name.startswith("faces.mp4, frame")
+
+
+def test_the_steps_agree_with_the_algorithm_run_directly(window):
+    panel = window.session.panel
+    last = run_to_the_end(window)
+    direct = list(nms.run(panel.frame.boxes, panel.frame.scores, panel.params.for_nms()))[-1]
+    assert np.array_equal(last.kept, direct.kept)

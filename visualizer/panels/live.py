@@ -1,0 +1,150 @@
+"""Live mode: a panel fed by a video or a webcam, frame after frame, beside the stepping.
+
+The contract (docs/ARCHITECTURE.md, "Live mode"): while live, each new frame is analysed
+in the background and adopted as the panel's data, and the player restarts on it, so the
+panel shows the data alone (`draw(None)`) at video rate. The first step the user takes
+(Step, Play, Space) freezes the stream: the frame shown stays as the data, and the usual
+transport steps through the algorithm on it. A newer frame supersedes one still being
+analysed (the same key in `Background`), and the capture keeps only its newest frame, so a
+slow machine shows fewer frames, never older ones.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import time
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from PySide6 import QtCore
+
+from algorithms import detectors, nms
+from algorithms.base import num
+from visualizer.sources.frames import Capture
+
+POLL_MS = 10           # how often the UI thread looks for a new frame (it never waits)
+LITERAL_UP_TO = 400    # boxes; the double loop is timed only below this (it is O(n²))
+
+
+@dataclass(frozen=True, eq=False)
+class Analysed:
+    """One frame with its raw detections and what plain NMS keeps of them."""
+
+    name: str
+    image: np.ndarray          # (h, w, 3) uint8 RGB
+    boxes: np.ndarray          # (n, 4) x, y, w, h in frame pixels
+    scores: np.ndarray         # (n,)
+    kept: np.ndarray           # indices greedy NMS keeps with the panel's thresholds
+    seconds: dict              # capture, detect, nms, literal (None when not timed)
+
+    def timing_text(self) -> str:
+        s = self.seconds
+        text = (f"detect {num(s['detect'] * 1e3, 2)} ms · "
+                f"NMS {num(s['nms'] * 1e3, 2)} ms vectorized")
+        if s.get("literal") is not None:
+            text += f", {num(s['literal'] * 1e3, 2)} ms as a double loop"
+        return text
+
+
+def analyse(image: np.ndarray, params, name: str, capture_seconds: float = 0.0) -> Analysed:
+    """Detect on `image` (RGB) with the panel's detector settings, then time plain NMS."""
+    found = detectors.detect(cv2.cvtColor(image, cv2.COLOR_RGB2BGR), params.for_detector())
+    start = time.perf_counter()
+    kept = nms.nms(found.boxes, found.scores, params.iou_threshold, params.score_threshold)
+    fast = time.perf_counter() - start
+    literal = None
+    if len(found.boxes) <= LITERAL_UP_TO:
+        start = time.perf_counter()
+        nms.nms_literal(found.boxes, found.scores, params.iou_threshold,
+                        params.score_threshold)
+        literal = time.perf_counter() - start
+    seconds = {"capture": capture_seconds, "detect": sum(found.seconds.values()),
+               "nms": fast, "literal": literal}
+    return Analysed(name, image, found.boxes, found.scores, np.asarray(kept), seconds)
+
+
+class Live(QtCore.QObject):
+    """The stream behind a panel in live mode (see the module docstring)."""
+
+    def __init__(self, panel):
+        super().__init__(panel)
+        self.panel = panel
+        self.capture: Capture | None = None
+        self.number = 0                      # the newest frame handed to analysis
+        self.busy = False
+        self.shown_at: collections.deque = collections.deque(maxlen=30)
+        self.timer = QtCore.QTimer(self, interval=POLL_MS)
+        self.timer.timeout.connect(self._tick)
+
+    @property
+    def running(self) -> bool:
+        return self.capture is not None
+
+    def follow(self, spec) -> None:
+        """Play `spec` (a StreamSpec) live, or stop playing when it is None."""
+        self.stop()
+        if spec is not None:
+            self.capture = Capture(spec).start()
+            self.number, self.busy = 0, False
+            self.shown_at.clear()
+            self.timer.start()
+
+    def stop(self) -> None:
+        self.timer.stop()
+        if self.capture is not None:
+            self.capture.stop()
+            self.capture = None
+
+    def freeze(self) -> None:
+        """Keep the frame shown and stop the stream; untick "live" in the Data group."""
+        self.stop()
+        panel = self.panel
+        if panel.data_params is not None and getattr(panel.data_params, "live", False):
+            panel.data_params = dataclasses.replace(panel.data_params, live=False)
+            panel.data_params_shown.emit(panel.data_params)
+        panel.message.emit("info", "Frozen on this frame: step through NMS on it. Tick "
+                                   "“live” to play again.")
+
+    def frames_per_second(self) -> float:
+        if len(self.shown_at) < 2:
+            return 0.0
+        return (len(self.shown_at) - 1) / max(1e-9, self.shown_at[-1] - self.shown_at[0])
+
+    def status(self, frame: Analysed) -> str:
+        s = frame.seconds
+        return (f"live · {len(frame.boxes)} raw → {len(frame.kept)} kept · "
+                f"{num(self.frames_per_second(), 2)} frames/s\n"
+                f"capture {num(s['capture'] * 1e3, 2)} ms · {frame.timing_text()} · "
+                f"draw {num(self.panel.draw_seconds * 1e3, 2)} ms")
+
+    def _tick(self) -> None:
+        capture = self.capture
+        if capture is None:
+            return
+        if capture.ended:
+            self.stop()
+            self.panel.message.emit("error", capture.problem)
+            return
+        newest = capture.latest()
+        if newest is None or newest[0] == self.number or self.busy:
+            return
+        self.number, image = newest
+        self.busy = True
+        params, name = self.panel.params, f"{capture.name}, frame {newest[0]}"
+        seconds = capture.read_seconds
+        self.panel.background.submit(
+            "live", lambda: analyse(image, params, name, seconds), self._arrived)
+
+    def _arrived(self, result) -> None:
+        self.busy = False
+        if not self.running:
+            return  # frozen or stopped while this frame was analysed
+        if isinstance(result, Exception):
+            self.stop()
+            self.panel.failed.emit(result)
+            return
+        self.shown_at.append(time.perf_counter())
+        self.panel.adopt(result)
+        self.panel.restart.emit()  # the player starts over on this frame: draw(None)

@@ -1,0 +1,305 @@
+"""Non-maximum suppression on a frame: a face detector's overlapping boxes pruned to one per
+face, one kept box per step; or live, on every frame of a video or a webcam."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore
+
+from algorithms import detectors, nms
+from algorithms.base import num, param, plural
+from visualizer.panels.base import AlgorithmPanel
+from visualizer.panels.live import Analysed, Live, analyse
+from visualizer.panels.overlays import Legend, StatusBox, line_sample
+from visualizer.sources import CAMERA, IMAGE, VIDEO, Generated
+from visualizer.sources.frames import SAMPLE_CLIP, Picture, StreamSpec, check_stream, sample_frame
+from visualizer.style import INK, STYLE
+
+# On a photograph and on the white legend alike: kept green, this step's box orange, boxes
+# in play sky blue, this step's victims vermilion and crossed, earlier victims faint grey.
+KEPT, CURRENT, PENDING, SUPPRESSED, EARLIER = (
+    "#009E73", "#E69F00", "#56B4E9", "#D55E00", (150, 150, 150, 150))
+BAR_COLOURS = {"pending": "#9fd3f2", "below": "#dddddd", "earlier": "#f0c8b4"}
+LABELLED = 8      # IoU labels on at most this many rivals (the largest overlaps)
+LABEL_APART = 0.06  # of the frame's height: labels closer than this would overlap
+
+
+def like(cls, name: str):
+    """A field with the default and the control metadata of `cls`'s field `name`."""
+    original = cls.__dataclass_fields__[name]
+    return field(default=original.default, metadata=original.metadata)
+
+
+@dataclass(frozen=True)
+class Params:
+    """NMS's settings, then the detector's: the panel's one parameter group."""
+
+    method: str = like(nms.Params, "method")
+    iou_threshold: float = like(nms.Params, "iou_threshold")
+    sigma: float = like(nms.Params, "sigma")
+    score_threshold: float = param(0.5, limits=(0.0, 1.0), step=0.05, label="score threshold",
+                                   tip="boxes scoring at or below this are set aside (the "
+                                       "detector's weakest windows)")
+    detector: str = like(detectors.Params, "detector")
+    scale_factor: float = like(detectors.Params, "scale_factor")
+    min_size: int = like(detectors.Params, "min_size")
+
+    def for_nms(self) -> nms.Params:
+        return nms.Params(self.method, self.iou_threshold, self.sigma, self.score_threshold)
+
+    def for_detector(self) -> detectors.Params:
+        return detectors.Params(self.detector, self.scale_factor, self.min_size)
+
+
+@dataclass(frozen=True)
+class Data:
+    frame: int = param(60, limits=(0, 149), label="sample frame",
+                       tip="which frame of the bundled clip to work on (several faces, "
+                           "moving; File ▸ Open data… takes your picture or video)")
+    # "files": still shown when a file is open (a video plays live too)
+    live: bool = field(default=False, metadata={
+        "label": "live", "files": True,
+        "tip": "play the clip (or your video or webcam) with NMS on every frame; Step or "
+               "Play freezes the frame shown and steps through it"})
+
+
+def rectangles(boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Outlines of (x, y, w, h) boxes as one NaN-separated polyline (for one curve item)."""
+    if len(boxes) == 0:
+        return np.zeros(0), np.zeros(0)
+    x, y, w, h = boxes.T
+    xs = np.column_stack([x, x + w, x + w, x, x, np.full_like(x, np.nan)]).ravel()
+    ys = np.column_stack([y, y, y + h, y + h, y, np.full_like(y, np.nan)]).ravel()
+    return xs, ys
+
+
+def crosses(boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both diagonals of each box: the mark of a suppressed box."""
+    if len(boxes) == 0:
+        return np.zeros(0), np.zeros(0)
+    x, y, w, h = boxes.T
+    gap = np.full_like(x, np.nan)
+    xs = np.column_stack([x, x + w, gap, x + w, x, gap]).ravel()
+    ys = np.column_stack([y, y + h, gap, y, y + h, gap]).ravel()
+    return xs, ys
+
+
+class NMSPanel(AlgorithmPanel):
+    id, title, topic = "nms", "Non-maximum suppression", "Computer vision"
+    Params, Data = Params, Data
+    accepts = (IMAGE, VIDEO, CAMERA)
+
+    def __init__(self, seed: int = 0):
+        super().__init__(seed)
+        self.frame: Analysed | None = None
+        self.live = Live(self)
+        self.draw_seconds = 0.0
+
+    # --- building -----------------------------------------------------------------------
+    def setup(self, canvas):
+        self.main = canvas.addPlot(row=0, col=0, title="Detections on the frame")
+        self.main.setAspectLocked(True)
+        self.main.invertY(True)
+        self.main.hideAxis("left")
+        self.main.hideAxis("bottom")
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.main.addItem(self.image)
+        self.outlines = {name: self.main.plot(connect="finite") for name in
+                         ("earlier", "pending", "suppressed", "crossed", "kept", "current")}
+        for z, item in enumerate(self.outlines.values()):
+            item.setZValue(5 + z)
+        self.labels: list[pg.TextItem] = []
+        self.status = StatusBox(self.main, "top-left")
+        self.legend_item = pg.LegendItem(colCount=3)  # a row of its own, under the frame
+        self.legend = Legend(self.legend_item, width=lambda: self.canvas.width() - 40)
+        canvas.addItem(self.legend_item, row=1, col=0, colspan=2)
+        self.bars_plot = canvas.addPlot(row=0, col=1, title="Scores, highest first")
+        self.bars_plot.setLabel("bottom", "box, by rank")
+        self.bars_plot.setYRange(0, 1.05)
+        self.bars = pg.BarGraphItem(x=[], height=[], width=0.8)
+        self.bars_plot.addItem(self.bars)
+        self.threshold_line = pg.InfiniteLine(angle=0, pen=pg.mkPen(INK, style=QtCore.Qt.DashLine))
+        self.bars_plot.addItem(self.threshold_line)
+        layout = canvas.ci.layout
+        layout.setColumnStretchFactor(0, 3)
+        layout.setColumnStretchFactor(1, 1)
+
+    def restyle(self):
+        super().restyle()
+        width = STYLE.line_width
+        pens = {"pending": pg.mkPen(PENDING, width=max(1.0, width / 1.5)),
+                "earlier": pg.mkPen(EARLIER, width=1, style=QtCore.Qt.DashLine),
+                "suppressed": pg.mkPen(SUPPRESSED, width=width),
+                "crossed": pg.mkPen(SUPPRESSED, width=width / 1.5),
+                "kept": pg.mkPen(KEPT, width=width * 2.2),
+                "current": pg.mkPen(CURRENT, width=width * 2.6)}
+        for name, item in self.outlines.items():
+            item.setPen(pens[name])
+        self.status.restyle()
+        self.legend.fill([(line_sample(PENDING, width=2), "raw box, in play"),
+                          (line_sample(CURRENT, width=4), "kept in this step"),
+                          (line_sample(KEPT, width=4), "kept"),
+                          (line_sample(SUPPRESSED, width=2), "suppressed now (crossed)"),
+                          (line_sample(EARLIER, width=1, style=QtCore.Qt.DashLine),
+                           "suppressed earlier")])
+
+    # --- data ---------------------------------------------------------------------------
+    def prepare(self, source):
+        if isinstance(source, Generated):
+            picture = sample_frame(source.params.frame)
+        elif isinstance(source, Picture):
+            picture = source
+        elif isinstance(source, StreamSpec):
+            picture = check_stream(source)
+        else:
+            return super().prepare(source)
+        frame = analyse(picture.image, self.params, picture.name)
+        return frame, picture.note
+
+    def adopt(self, frame: Analysed):
+        self.frame = frame
+        h, w = frame.image.shape[:2]
+        self.image.setImage(frame.image, autoLevels=False, levels=(0, 255),
+                            rect=QtCore.QRectF(0, 0, w, h))
+        self.main.setRange(xRange=(0, w), yRange=(0, h), padding=0.01)
+
+    def load(self, source):
+        message = super().load(source)
+        wanted = isinstance(source, StreamSpec) or (
+            isinstance(source, Generated) and source.params.live)
+        self.live.follow(self._stream_of(source) if wanted else None)
+        return message
+
+    @staticmethod
+    def _stream_of(source):
+        if isinstance(source, StreamSpec):
+            return source
+        return StreamSpec(path=str(SAMPLE_CLIP), loop=True)
+
+    def set_params(self, params, live=False):
+        old = self.params
+        super().set_params(params, live)
+        if params.for_detector() != old.for_detector() and self.frame is not None:
+            # detection happens once per frame, at adoption: do it again for this frame
+            self.adopt(analyse(self.frame.image, params, self.frame.name))
+            self.restart.emit()
+
+    def set_data_params(self, data_params):
+        if self.live.running and not data_params.live:
+            self.live.follow(None)   # unticking "live" freezes the frame shown
+            self.data_params = data_params
+            return
+        super().set_data_params(data_params)
+
+    def stop(self):
+        self.live.stop()
+
+    # --- running ------------------------------------------------------------------------
+    def steps(self):
+        return nms.run(self.frame.boxes, self.frame.scores, self.params.for_nms())
+
+    def intro(self):
+        f = self.frame
+        return (f"{plural(len(f.boxes), 'raw box', 'raw boxes')} from the "
+                f"{self.params.detector} detector on {f.name}; plain NMS keeps "
+                f"{len(f.kept)}. Press Step (→) to keep the best box and suppress its "
+                "overlaps, one step at a time.")
+
+    def draw(self, step):
+        started = time.perf_counter()
+        if step is not None and self.live.running:
+            self.live.freeze()  # stepping needs a still frame: this one
+        f = self.frame
+        boxes = f.boxes
+        if step is None:
+            kept = np.zeros(len(boxes), bool)
+            kept[f.kept] = True
+            in_play = f.scores > self.params.score_threshold
+            self._outline(pending=boxes[in_play & ~kept], kept=boxes[kept])
+            self._label([], [])
+            self._bars(f.scores, None)
+            self.status.set_text(self.live.status(f) if self.live.running else
+                                 f"{len(boxes)} raw → {len(f.kept)} kept\n{f.timing_text()}")
+        else:
+            status, current = step.status, step.current
+            kept = status == nms.KEPT
+            if current >= 0:
+                kept[current] = False
+            suppressed = status == nms.SUPPRESSED
+            now = suppressed & step.changed
+            self._outline(pending=boxes[status == nms.PENDING], kept=boxes[kept],
+                          suppressed=boxes[now], earlier=boxes[suppressed & ~now],
+                          current=boxes[[current]] if current >= 0 else boxes[:0])
+            self._label(*self._labelled(step))
+            self._bars(step.scores, step)
+            self.status.set_text(f"{len(step.kept)} kept · {int(suppressed.sum())} suppressed"
+                                 f" · {int((status == nms.PENDING).sum())} in play")
+        self.threshold_line.setValue(self.params.score_threshold)
+        self.draw_seconds = time.perf_counter() - started
+
+    def _outline(self, pending=None, kept=None, suppressed=None, earlier=None, current=None):
+        empty = np.zeros((0, 4))
+        parts = {"pending": pending, "kept": kept, "suppressed": suppressed,
+                 "crossed": suppressed, "earlier": earlier, "current": current}
+        for name, boxes in parts.items():
+            boxes = empty if boxes is None else boxes
+            xs, ys = crosses(boxes) if name == "crossed" else rectangles(boxes)
+            self.outlines[name].setData(xs, ys)
+
+    def _labelled(self, step):
+        """The rivals to label with their IoU: the largest overlaps first, skipping any
+        whose label would sit on one already placed."""
+        boxes = self.frame.boxes
+        rivals = np.flatnonzero(step.rivals & (step.ious > 0))
+        apart = LABEL_APART * self.frame.image.shape[0]
+        chosen: list[int] = []
+        for i in rivals[np.argsort(-step.ious[rivals], kind="stable")]:
+            if all(np.hypot(*(boxes[i, :2] - boxes[j, :2])) > apart for j in chosen):
+                chosen.append(int(i))
+            if len(chosen) == LABELLED:
+                break
+        return boxes[chosen], step.ious[chosen]
+
+    def _label(self, boxes, ious):
+        while len(self.labels) < len(boxes):
+            label = pg.TextItem(color=INK, fill=pg.mkBrush(255, 255, 255, 220),
+                                anchor=(0, 1))
+            label.setZValue(20)
+            self.main.addItem(label)
+            self.labels.append(label)
+        for i, label in enumerate(self.labels):
+            if i < len(boxes):
+                label.setFont(STYLE.font(STYLE.tick_px, bold=True))
+                label.setText(f"IoU {num(float(ious[i]), 2)}")
+                label.setPos(float(boxes[i][0]), float(boxes[i][1]))
+                label.show()
+            else:
+                label.hide()
+
+    def _bars(self, scores, step):
+        """Every box's score, highest first (the order NMS takes them in), coloured by
+        what has become of it; the dashed line is the score threshold."""
+        order = np.argsort(-self.frame.scores, kind="stable")
+        in_play = self.frame.scores > self.params.score_threshold
+        colours = np.where(in_play, BAR_COLOURS["pending"], BAR_COLOURS["below"]).astype(object)
+        if step is None:
+            colours[self.frame.kept] = KEPT
+        else:
+            suppressed = step.status == nms.SUPPRESSED
+            colours[suppressed] = BAR_COLOURS["earlier"]
+            colours[suppressed & step.changed] = SUPPRESSED
+            colours[step.status == nms.KEPT] = KEPT
+            if step.current >= 0:
+                colours[step.current] = CURRENT
+        self.bars.setOpts(x=np.arange(1, len(order) + 1), height=scores[order],
+                          brushes=[pg.mkBrush(c) for c in colours[order]],
+                          pens=[pg.mkPen(None)] * len(order))
+        self.bars_plot.setXRange(0, max(10, len(order)) + 1, padding=0)
+
+    # --- sessions -----------------------------------------------------------------------
+    def hand_made(self):
+        return {}

@@ -11,13 +11,15 @@ shown, as JSON, so that opening the file puts the same picture back.
       "source": {"kind": "generated"}
               | {"kind": "table", "name": "leaves.csv", "path": "/home/…/leaves.csv",
                  "x": "length", "y": "width", "label": "species",
-                 "data": {"length": [...], "width": [...], "species": [...]}},
+                 "data": {"length": [...], "width": [...], "species": [...]}}
+              | {"kind": "image", "path": "/home/…/class.jpg"}
+              | {"kind": "video", "path": "/home/…/clip.mp4"} | {"kind": "camera", "index": 0},
       "hand_made": {"added": [[1.5, -2.0]], "centres": []}
     }
 
 A table's chosen columns are embedded, so the file works on another computer; the path
-is kept to say where they came from. The same dictionaries, one per panel, are kept in the
-settings between runs of the app.
+is kept to say where they came from. Pictures and videos are referenced by their path.
+The same dictionaries, one per panel, are kept in the settings between runs of the app.
 """
 
 from __future__ import annotations
@@ -41,6 +43,13 @@ def encode_source(source) -> dict:
         data = {c: frame[c].tolist() for c in (x, y, label) if c is not None}
         return {"kind": "table", "name": source.name, "path": str(source.table.path),
                 "x": x, "y": y, "label": label, "data": data}
+    from visualizer.sources.frames import Picture, StreamSpec  # OpenCV: only when needed
+
+    if isinstance(source, Picture) and source.path:
+        return {"kind": "image", "path": source.path}
+    if isinstance(source, StreamSpec):
+        return ({"kind": "camera", "index": source.camera} if source.camera is not None
+                else {"kind": "video", "path": str(source.path)})
     raise ValueError(f"a session cannot hold data of the kind {type(source).__name__}")
 
 
@@ -49,6 +58,14 @@ def decode_source(state: dict):
     kind = state.get("kind", "generated")
     if kind == "generated":
         return None
+    if kind in ("image", "video", "camera"):
+        from visualizer.sources import frames
+
+        if kind == "image":
+            return frames.read_image(state["path"])
+        if kind == "video":
+            return frames.StreamSpec(path=str(state["path"]))
+        return frames.StreamSpec(camera=int(state["index"]))
     if kind != "table":
         raise ValueError(f"unknown kind of data {kind!r} in the session")
     import pandas as pd

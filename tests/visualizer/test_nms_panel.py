@@ -108,6 +108,21 @@ def test_an_image_opens_and_is_named_in_the_data_group(qtbot, window):
     assert len(window.session.panel.frame.kept) >= 1, "the astronaut's face"
 
 
+def test_a_session_brings_the_picture_and_the_step_back(qtbot, window, make_window, tmp_path):
+    picture = shutil.copy(SAMPLE_CLIP.parent / "pictures" / "astronaut.jpg", tmp_path / "a.jpg")
+    assert load(qtbot, window, picture)
+    control(window, 0, "iou_threshold").setValue(0.3)
+    window.session.advance(3)
+    window.save_session(str(tmp_path / "lesson.json"))
+    again = make_window("kmeans")
+    assert again.open_session(str(tmp_path / "lesson.json"))
+    panel = again.session.panel
+    assert panel.id == "nms" and panel.frame.name == "a.jpg"
+    assert panel.params.iou_threshold == 0.3 and again.session.player.position == 2
+    np.testing.assert_array_equal(again.session.player.current.kept,
+                                  window.session.player.current.kept)
+
+
 def test_live_frames_arrive_and_a_step_freezes_one(qtbot, window):
     panel = window.session.panel
     control(window, 1, "live").setValue(True)

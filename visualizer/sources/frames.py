@@ -36,6 +36,7 @@ class Picture:
     name: str
     image: np.ndarray          # (h, w, 3) uint8 RGB
     note: str = ""             # e.g. "scaled down from 4000 × 3000"
+    path: str = ""             # the file it was read from, if any (sessions refer to it)
 
 
 def _empty_or_missing(path: Path) -> None:
@@ -77,7 +78,7 @@ def read_image(path, max_side: int = MAX_SIDE) -> Picture:
         raise ValueError(f"{path.name} is not an image OpenCV can read "
                          "(PNG, JPEG, BMP, TIFF and WebP are).")
     image, note = fit_for_display(to_rgb(frame), max_side)
-    return Picture(path.name, np.ascontiguousarray(image), note)
+    return Picture(path.name, np.ascontiguousarray(image), note, str(path))
 
 
 @dataclass(frozen=True)

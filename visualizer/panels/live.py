@@ -25,6 +25,8 @@ from algorithms.base import num
 from visualizer.sources.frames import Capture
 
 POLL_MS = 10           # how often the UI thread looks for a new frame (it never waits)
+IN_FLIGHT = 2          # frames analysed at once: detection is most of the work, and two
+                       # cores detect two frames in about the time one takes
 LITERAL_UP_TO = 400    # boxes; the double loop is timed only below this (it is O(n²))
 
 
@@ -73,7 +75,8 @@ class Live(QtCore.QObject):
         self.panel = panel
         self.capture: Capture | None = None
         self.number = 0                      # the newest frame handed to analysis
-        self.busy = False
+        self.shown_number = 0                # the newest frame shown
+        self.in_flight: set[str] = set()     # background keys of frames being analysed
         self.shown_at: collections.deque = collections.deque(maxlen=30)
         self.timer = QtCore.QTimer(self, interval=POLL_MS)
         self.timer.timeout.connect(self._tick)
@@ -87,7 +90,8 @@ class Live(QtCore.QObject):
         self.stop()
         if spec is not None:
             self.capture = Capture(spec).start()
-            self.number, self.busy = 0, False
+            self.number, self.shown_number = 0, 0
+            self.in_flight.clear()
             self.shown_at.clear()
             self.timer.start()
 
@@ -128,23 +132,26 @@ class Live(QtCore.QObject):
             self.panel.message.emit("error", capture.problem)
             return
         newest = capture.latest()
-        if newest is None or newest[0] == self.number or self.busy:
+        if newest is None or newest[0] == self.number or len(self.in_flight) >= IN_FLIGHT:
             return
         self.number, image = newest
-        self.busy = True
+        key = next(k for k in ("live-a", "live-b") if k not in self.in_flight)
+        self.in_flight.add(key)
         params, name = self.panel.params, f"{capture.name}, frame {newest[0]}"
-        seconds = capture.read_seconds
+        seconds, number = capture.read_seconds, newest[0]
         self.panel.background.submit(
-            "live", lambda: analyse(image, params, name, seconds), self._arrived)
+            key, lambda: analyse(image, params, name, seconds),
+            lambda result: self._arrived(key, number, result))
 
-    def _arrived(self, result) -> None:
-        self.busy = False
-        if not self.running:
-            return  # frozen or stopped while this frame was analysed
+    def _arrived(self, key, number, result) -> None:
+        self.in_flight.discard(key)
+        if not self.running or number < self.shown_number:
+            return  # frozen or stopped meanwhile, or a newer frame is already shown
         if isinstance(result, Exception):
             self.stop()
             self.panel.failed.emit(result)
             return
+        self.shown_number = number
         self.shown_at.append(time.perf_counter())
         self.panel.adopt(result)
         self.panel.restart.emit()  # the player starts over on this frame: draw(None)

@@ -88,6 +88,7 @@ class StreamSpec:
     path: str | None = None
     camera: int | None = None
     loop: bool = True          # a video starts again when it ends
+    realtime: bool = True      # a video plays at its own frame rate (False: as fast as read)
 
     @property
     def name(self) -> str:
@@ -173,6 +174,7 @@ class Capture:
                 self._end(f"{self.name} could not be opened.")
                 return
             fps = capture.get(cv2.CAP_PROP_FPS) if self.spec.camera is None else 0
+            fps = fps if self.spec.realtime else 0
             period = 1 / fps if fps and 1 <= fps <= 240 else 0  # a file plays in real time
             number, failures, due = 0, 0, time.monotonic()
             while not self._stop.is_set():

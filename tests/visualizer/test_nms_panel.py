@@ -6,6 +6,7 @@ import shutil
 import cv2
 import numpy as np
 import pytest
+from PySide6 import QtCore
 
 from algorithms import nms
 from visualizer.panels.nms import CURRENT, KEPT
@@ -152,3 +153,34 @@ def test_the_steps_agree_with_the_algorithm_run_directly(window):
     last = run_to_the_end(window)
     direct = list(nms.run(panel.frame.boxes, panel.frame.scores, panel.params.for_nms()))[-1]
     assert np.array_equal(last.kept, direct.kept)
+
+
+def click(qtbot, panel, x, y, button=QtCore.Qt.LeftButton):
+    """A real mouse click on the frame at image coordinates (x, y)."""
+    scene = panel.main.vb.mapViewToScene(QtCore.QPointF(x, y))
+    qtbot.mouseClick(panel.canvas.viewport(), button, pos=panel.canvas.mapFromScene(scene))
+
+
+def test_boxes_drawn_by_hand_replace_the_detector_and_teach_iou(qtbot, window):
+    panel = window.session.panel
+    click(qtbot, panel, 200, 200)
+    control(window, 1, "new_box_score").setValue(0.8)
+    click(qtbot, panel, 220, 200)
+    assert len(panel.frame.boxes) == 2 and "drawn by hand" in window.caption.text()
+    side = 0.25 * 480
+    np.testing.assert_allclose(panel.frame.boxes, [[200 - side / 2, 200 - side / 2, side, side],
+                                                   [220 - side / 2, 200 - side / 2, side, side]],
+                               atol=1.0)
+    np.testing.assert_allclose(panel.frame.scores, [0.9, 0.8])
+    last = run_to_the_end(window)
+    # by hand: overlap 100 × 120 of two 120 × 120 squares, IoU = 12000 / 16800 ≈ 0.71 > 0.5
+    first_keep = window.session.player.history[1]
+    assert first_keep.ious[1] == pytest.approx(12000 / 16800, abs=0.02)
+    assert last.kept.tolist() == [0]
+    click(qtbot, panel, 220 + side / 2 - 2, 200, QtCore.Qt.RightButton)  # inside box 2 only
+    assert len(panel.frame.boxes) == 1
+    qtbot.keyClick(window, QtCore.Qt.Key_Z, QtCore.Qt.ControlModifier)
+    assert len(panel.frame.boxes) == 2
+    for _ in range(2):
+        qtbot.keyClick(window, QtCore.Qt.Key_Z, QtCore.Qt.ControlModifier)
+    assert panel.frame is panel.detected, "with no box drawn, the detector's boxes are back"

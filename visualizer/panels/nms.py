@@ -60,7 +60,11 @@ class Data:
     frame: int = param(60, limits=(0, 149), label="sample frame",
                        tip="which frame of the bundled clip to work on (several faces, "
                            "moving; File ▸ Open data… takes your picture or video)")
-    # "files": still shown when a file is open (a video plays live too)
+    # "files": still shown when a file is open (a video plays live too; boxes are drawn on
+    # any picture)
+    new_box_score: float = field(default=0.9, metadata={
+        "label": "score of a new box", "limits": (0.01, 1.0), "step": 0.05, "files": True,
+        "tip": "the score a box you draw gets (click the frame to draw one)"})
     live: bool = field(default=False, metadata={
         "label": "live", "files": True,
         "tip": "play the clip (or your video or webcam) with NMS on every frame; Step or "
@@ -95,7 +99,10 @@ class NMSPanel(AlgorithmPanel):
 
     def __init__(self, seed: int = 0):
         super().__init__(seed)
-        self.frame: Analysed | None = None
+        self.frame: Analysed | None = None     # what NMS works on: detected or drawn
+        self.detected: Analysed | None = None  # the detector's boxes on the frame
+        self.drawn: list[list[float]] = []     # boxes drawn by hand: x, y, w, h, score
+        self.handles: list[pg.RectROI] = []
         self.live = Live(self)
         self.draw_seconds = 0.0
 
@@ -103,6 +110,8 @@ class NMSPanel(AlgorithmPanel):
     def setup(self, canvas):
         self.main = canvas.addPlot(row=0, col=0, title="Detections on the frame")
         self.main.setAspectLocked(True)
+        self.click_plot = self.main
+        self.main.setMenuEnabled(False)  # a right click removes a drawn box instead
         self.main.invertY(True)
         self.main.hideAxis("left")
         self.main.hideAxis("bottom")
@@ -161,7 +170,13 @@ class NMSPanel(AlgorithmPanel):
         return frame, picture.note
 
     def adopt(self, frame: Analysed):
-        self.frame = frame
+        """A new frame: the detector's boxes, unless boxes were drawn on the frame before
+        (a new picture, or a live frame, starts without them)."""
+        if self.detected is None or frame.image is not self.detected.image:
+            self.drawn = []
+        self.detected = frame
+        self.frame = self._own_boxes() if self.drawn else frame
+        self._sync_handles()
         h, w = frame.image.shape[:2]
         self.image.setImage(frame.image, autoLevels=False, levels=(0, 255),
                             rect=QtCore.QRectF(0, 0, w, h))
@@ -183,12 +198,21 @@ class NMSPanel(AlgorithmPanel):
     def set_params(self, params, live=False):
         old = self.params
         super().set_params(params, live)
-        if params.for_detector() != old.for_detector() and self.frame is not None:
+        if self.detected is None:
+            return
+        if params.for_detector() != old.for_detector():
             # detection happens once per frame, at adoption: do it again for this frame
-            self.adopt(analyse(self.frame.image, params, self.frame.name))
-            self.restart.emit()
+            drawn = self.drawn
+            self.adopt(analyse(self.detected.image, params, self.detected.name))
+            self.drawn = drawn
+            self._boxes_changed()
+        elif self.drawn and params.for_nms() != old.for_nms():
+            self.frame = self._own_boxes()  # what plain NMS keeps of them changed
 
     def set_data_params(self, data_params):
+        if data_params.new_box_score != self.data_params.new_box_score:
+            self.data_params = data_params  # only for boxes drawn from now on
+            return
         if self.live.running and not data_params.live:
             self.live.follow(None)   # unticking "live" freezes the frame shown
             self.data_params = data_params
@@ -204,10 +228,14 @@ class NMSPanel(AlgorithmPanel):
 
     def intro(self):
         f = self.frame
-        return (f"{plural(len(f.boxes), 'raw box', 'raw boxes')} from the "
-                f"{self.params.detector} detector on {f.name}; plain NMS keeps "
-                f"{len(f.kept)}. Press Step (→) to keep the best box and suppress its "
-                "overlaps, one step at a time.")
+        if self.drawn:
+            source = f"{plural(len(f.boxes), 'box', 'boxes')} drawn by hand on {f.name}"
+        else:
+            source = (f"{plural(len(f.boxes), 'raw box', 'raw boxes')} from the "
+                      f"{self.params.detector} detector on {f.name}")
+        return (f"{source}; plain NMS keeps {len(f.kept)}. Press Step (→) to keep the best "
+                "box and suppress its overlaps, one step at a time. Click the frame to draw "
+                "your own box.")
 
     def draw(self, step):
         started = time.perf_counter()
@@ -300,6 +328,71 @@ class NMSPanel(AlgorithmPanel):
                           pens=[pg.mkPen(None)] * len(order))
         self.bars_plot.setXRange(0, max(10, len(order)) + 1, padding=0)
 
-    # --- sessions -----------------------------------------------------------------------
+    # --- boxes drawn by hand: a lesson on IoU ----------------------------------------------
+    def on_click(self, x, y, button):
+        if self.live.running:
+            self.live.freeze()
+        h, w = self.detected.image.shape[:2]
+        if button == QtCore.Qt.RightButton:
+            inside = [i for i, (bx, by, bw, bh, _) in enumerate(self.drawn)
+                      if bx <= x <= bx + bw and by <= y <= by + bh]
+            if inside:
+                i = min(inside, key=lambda i: self.drawn[i][2] * self.drawn[i][3])
+                box = self.drawn[i]
+                self.edit(f"remove box {i + 1}", lambda: self._set_drawn(
+                    self.drawn[:i] + self.drawn[i + 1:]), lambda: self._set_drawn(
+                    self.drawn[:i] + [box] + self.drawn[i:]))
+            return
+        if button != QtCore.Qt.LeftButton or not (0 <= x <= w and 0 <= y <= h):
+            return
+        side = 0.25 * min(w, h)
+        box = [x - side / 2, y - side / 2, side, side, self.data_params.new_box_score]
+        self.edit(f"draw box {len(self.drawn) + 1}", lambda: self._set_drawn(
+            [*self.drawn, box]), lambda: self._set_drawn(self.drawn[:-1]))
+
+    def _set_drawn(self, boxes):
+        self.drawn = [list(map(float, b)) for b in boxes]
+        self._boxes_changed()
+
+    def _boxes_changed(self):
+        self.frame = self._own_boxes() if self.drawn else self.detected
+        self._sync_handles()
+        self.restart.emit()
+
+    def _own_boxes(self) -> Analysed:
+        drawn = np.array(self.drawn, float).reshape(-1, 5)
+        boxes, scores = drawn[:, :4], drawn[:, 4]
+        kept = nms.nms(boxes, scores, self.params.iou_threshold, self.params.score_threshold)
+        return Analysed(self.detected.name, self.detected.image, boxes, scores, kept,
+                        {"capture": 0.0, "detect": 0.0, "nms": 0.0, "literal": None})
+
+    def _sync_handles(self):
+        """One draggable, resizable handle per drawn box."""
+        for handle in self.handles:
+            self.main.removeItem(handle)
+        self.handles = []
+        for i, (x, y, w, h, _) in enumerate(self.drawn):
+            handle = pg.RectROI((x, y), (w, h), pen=pg.mkPen(INK, width=1,
+                                                               style=QtCore.Qt.DotLine))
+            handle.setZValue(30)
+            handle.sigRegionChangeFinished.connect(lambda r, i=i: self._moved(i, r))
+            self.main.addItem(handle)
+            self.handles.append(handle)
+
+    def _moved(self, i, handle):
+        (x, y), (w, h) = handle.pos(), handle.size()
+        old, new = list(self.drawn[i]), [x, y, w, h, self.drawn[i][4]]
+        if np.allclose(old, new):
+            return
+
+        def put(box):
+            self.drawn[i] = box
+            self._boxes_changed()
+        self.edit(f"move box {i + 1}", lambda: put(new), lambda: put(old))
+
     def hand_made(self):
-        return {}
+        return {"boxes": self.drawn}
+
+    def restore_hand_made(self, state):
+        if state.get("boxes"):
+            self._set_drawn(state["boxes"])

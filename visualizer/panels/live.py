@@ -1,7 +1,9 @@
 """Live mode: a panel fed by a video or a webcam, frame after frame, beside the stepping.
 
 The contract (docs/ARCHITECTURE.md, "Live mode"): while live, each new frame is analysed
-in the background and adopted as the panel's data, and the player restarts on it, so the
+in the background by the panel's `analyse_frame(image, params, name, capture_seconds)` (a
+static method: pure, no Qt, it runs on a worker) and what it returns is adopted as the
+panel's data, and the player restarts on it, so the
 panel shows the data alone (`draw(None)`) at video rate. The first step the user takes
 (Step, Play, Space) freezes the stream: the frame shown stays as the data, and the usual
 transport steps through the algorithm on it. A newer frame supersedes one still being
@@ -14,57 +16,15 @@ from __future__ import annotations
 import collections
 import dataclasses
 import time
-from dataclasses import dataclass
 
-import cv2
-import numpy as np
 from PySide6 import QtCore
 
-from algorithms import detectors, nms
 from algorithms.base import num
 from visualizer.sources.frames import Capture
 
 POLL_MS = 10           # how often the UI thread looks for a new frame (it never waits)
 IN_FLIGHT = 2          # frames analysed at once: detection is most of the work, and two
                        # cores detect two frames in about the time one takes
-LITERAL_UP_TO = 400    # boxes; the double loop is timed only below this (it is O(n²))
-
-
-@dataclass(frozen=True, eq=False)
-class Analysed:
-    """One frame with its raw detections and what plain NMS keeps of them."""
-
-    name: str
-    image: np.ndarray          # (h, w, 3) uint8 RGB
-    boxes: np.ndarray          # (n, 4) x, y, w, h in frame pixels
-    scores: np.ndarray         # (n,)
-    kept: np.ndarray           # indices greedy NMS keeps with the panel's thresholds
-    seconds: dict              # capture, detect, nms, literal (None when not timed)
-
-    def timing_text(self) -> str:
-        s = self.seconds
-        text = (f"detect {num(s['detect'] * 1e3, 2)} ms · "
-                f"NMS {num(s['nms'] * 1e3, 2)} ms vectorized")
-        if s.get("literal") is not None:
-            text += f", {num(s['literal'] * 1e3, 2)} ms as a double loop"
-        return text
-
-
-def analyse(image: np.ndarray, params, name: str, capture_seconds: float = 0.0) -> Analysed:
-    """Detect on `image` (RGB) with the panel's detector settings, then time plain NMS."""
-    found = detectors.detect(cv2.cvtColor(image, cv2.COLOR_RGB2BGR), params.for_detector())
-    start = time.perf_counter()
-    kept = nms.nms(found.boxes, found.scores, params.iou_threshold, params.score_threshold)
-    fast = time.perf_counter() - start
-    literal = None
-    if len(found.boxes) <= LITERAL_UP_TO:
-        start = time.perf_counter()
-        nms.nms_literal(found.boxes, found.scores, params.iou_threshold,
-                        params.score_threshold)
-        literal = time.perf_counter() - start
-    seconds = {"capture": capture_seconds, "detect": sum(found.seconds.values()),
-               "nms": fast, "literal": literal}
-    return Analysed(name, image, found.boxes, found.scores, np.asarray(kept), seconds)
 
 
 class Live(QtCore.QObject):
@@ -116,12 +76,11 @@ class Live(QtCore.QObject):
             return 0.0
         return (len(self.shown_at) - 1) / max(1e-9, self.shown_at[-1] - self.shown_at[0])
 
-    def status(self, frame: Analysed) -> str:
-        s = frame.seconds
-        return (f"live · {len(frame.boxes)} raw → {len(frame.kept)} kept · "
-                f"{num(self.frames_per_second(), 2)} frames/s\n"
-                f"capture {num(s['capture'] * 1e3, 2)} ms · {frame.timing_text()} · "
-                f"draw {num(self.panel.draw_seconds * 1e3, 2)} ms")
+    def status(self) -> str:
+        """"live · 24 frames/s · capture 3 ms": what the stream itself costs."""
+        read = self.capture.read_seconds if self.capture is not None else 0.0
+        return (f"live · {num(self.frames_per_second(), 2)} frames/s · "
+                f"capture {num(read * 1e3, 2)} ms")
 
     def _tick(self) -> None:
         capture = self.capture
@@ -139,6 +98,7 @@ class Live(QtCore.QObject):
         self.in_flight.add(key)
         params, name = self.panel.params, f"{capture.name}, frame {newest[0]}"
         seconds, number = capture.read_seconds, newest[0]
+        analyse = type(self.panel).analyse_frame  # pure: nothing of the panel's state
         self.panel.background.submit(
             key, lambda: analyse(image, params, name, seconds),
             lambda result: self._arrived(key, number, result))

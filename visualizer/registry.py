@@ -38,6 +38,9 @@ PANELS = [
     Entry("nms", "Non-maximum suppression", "Computer vision", "nms", "NMSPanel",
           "NMS IoU intersection over union detector boxes face Haar cascade soft-NMS webcam "
           "video YOLO object detection"),
+    Entry("convolution", "Convolution: a kernel over your picture", "Computer vision",
+          "convolution", "ConvolutionPanel", "kernel filter blur Gaussian Sobel edge sharpen "
+          "Laplacian emboss Gabor padding stride dilation feature map CNN filter2D webcam"),
 ]
 # The sidebar's order; unknown topics go last.
 TOPICS = ("Unsupervised learning", "Optimization", "Computer vision")

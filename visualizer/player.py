@@ -112,6 +112,7 @@ class History:
 class Player(QtCore.QObject):
     changed = QtCore.Signal()        # the position, the history or the play state moved
     failed = QtCore.Signal(str)      # the run stopped: the message says why, for the banner
+    moving = QtCore.Signal()         # a step or Play was asked for (a live panel freezes)
 
     SPEEDS = (0.5, 1, 2, 4, 8, 15, 30, 60)
 
@@ -193,6 +194,7 @@ class Player(QtCore.QObject):
         When the next snapshot is still being computed it is shown as soon as it arrives
         (True is returned: the step will happen).
         """
+        self.moving.emit()
         if self.position + 1 < self.computed:
             self.position += 1
         elif self._ready:
@@ -241,6 +243,7 @@ class Player(QtCore.QObject):
             self.changed.emit()
 
     def play(self) -> None:
+        self.moving.emit()
         if self.finished and self.position == self.computed - 1:
             self.seek(-1)  # at the end of a finished run, Play replays it from the start
         self._clock.start(max(1, round(1000 / self.speed)))

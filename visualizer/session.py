@@ -35,6 +35,7 @@ class Session(QtCore.QObject):
         self.player = Player(parent=self)
         self.player.changed.connect(self._show)
         self.player.failed.connect(self.problem)
+        self.player.moving.connect(self.panel.before_steps)
         self.panel.restart.connect(self.restart)
         self.panel.redraw.connect(self.redraw)
         self.panel.failed.connect(self._report)

@@ -130,9 +130,9 @@ def test_live_frames_arrive_and_a_step_freezes_one(qtbot, window):
     assert panel.live.running
     qtbot.waitUntil(lambda: len(panel.live.shown_at) >= 4, timeout=15_000)
     assert "frame" in panel.frame.name and "live" in panel.status.item.textItem.toPlainText()
-    window.session.player.step_now()
-    window.session.player.step_now()
+    qtbot.keyClick(window, QtCore.Qt.Key_Space)  # Play, as a teacher would
     assert not panel.live.running and not panel.data_params.live
+    qtbot.waitUntil(lambda: window.session.player.position >= 1, timeout=5000)
     frozen = panel.frame
     qtbot.wait(200)
     assert panel.frame is frozen, "no frame replaces the one being stepped through"

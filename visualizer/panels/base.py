@@ -146,6 +146,10 @@ class AlgorithmPanel(QtCore.QObject):
     def stop(self) -> None:
         """The panel is closing: stop what it runs by itself (a live stream, say)."""
 
+    def before_steps(self) -> None:
+        """Step or Play was pressed: a live panel freezes its stream here, so that the
+        frame shown stays while the player steps through it."""
+
     def hand_made(self) -> dict:
         """What the user made by hand on this panel (points, centres, a start), as JSON
         values, for session files and for coming back to the panel; {} when nothing."""

@@ -234,6 +234,10 @@ class ConvolutionPanel(AlgorithmPanel):
     def stop(self):
         self.live.stop()
 
+    def before_steps(self):
+        if self.live.running:
+            self.live.freeze()
+
     def _show_result(self):
         out = self.picture.output
         h, w = out.shape
@@ -321,8 +325,6 @@ class ConvolutionPanel(AlgorithmPanel):
                 "click the picture to move the patch.")
 
     def draw(self, step):
-        if step is not None and self.live.running:
-            self.live.freeze()  # stepping needs a still frame: this one
         patch = self.patch()
         p = self.params
         padded = pad(patch, p.padding, p.padding_mode) if step is None else step.padded

@@ -2,13 +2,13 @@
 
 The contract (docs/ARCHITECTURE.md, "Live mode"): while live, each new frame is analysed
 in the background by the panel's `analyse_frame(image, params, name, capture_seconds)` (a
-static method: pure, no Qt, it runs on a worker) and what it returns is adopted as the
-panel's data, and the player restarts on it, so the
-panel shows the data alone (`draw(None)`) at video rate. The first step the user takes
-(Step, Play, Space) freezes the stream: the frame shown stays as the data, and the usual
-transport steps through the algorithm on it. A newer frame supersedes one still being
-analysed (the same key in `Background`), and the capture keeps only its newest frame, so a
-slow machine shows fewer frames, never older ones.
+static method: pure, no Qt, it runs on a worker); what it returns is adopted as the
+panel's data and the player restarts on it, so the panel shows the data alone
+(`draw(None)`) at video rate. Step or Play calls the panel's `before_steps`, which
+freezes the stream (`Live.freeze`): the frame shown stays as the data, and the usual
+transport steps through the algorithm on it. At most two frames are analysed at once and
+a result older than the frame shown is dropped; the capture keeps only its newest frame,
+so a slow machine shows fewer frames, never older ones.
 """
 
 from __future__ import annotations

@@ -266,6 +266,10 @@ class NMSPanel(AlgorithmPanel):
     def stop(self):
         self.live.stop()
 
+    def before_steps(self):
+        if self.live.running:
+            self.live.freeze()
+
     # --- running ------------------------------------------------------------------------
     def steps(self):
         return nms.run(self.frame.boxes, self.frame.scores, self.params.for_nms())
@@ -283,8 +287,6 @@ class NMSPanel(AlgorithmPanel):
 
     def draw(self, step):
         started = time.perf_counter()
-        if step is not None and self.live.running:
-            self.live.freeze()  # stepping needs a still frame: this one
         f = self.frame
         boxes = f.boxes
         if step is None:

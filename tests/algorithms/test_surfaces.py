@@ -420,3 +420,31 @@ def test_make_passes_options_and_rejects_unknown():
     assert make("Custom", formula="x*y").value((2.0, 3.0)) == 6.0
     with pytest.raises(ValueError, match="unknown surface"):
         make("Ackley")
+
+
+# --- what mutation testing left (see the closing note of issue 6) -------------------------
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: surfaces.parse_formula(3), "^the formula must be text$"),
+    (lambda: surfaces.parse_formula("   "), "^the formula is empty$"),
+    (lambda: surfaces.parse_formula("x^2"), r"^'\^' is not a power here; write powers as x\*\*2$"),
+    (lambda: surfaces.parse_formula("x % y"), r"^only \+ - \* / and \*\* may combine terms$"),
+    (lambda: surfaces.parse_formula("x[0]"), r"^indexing with \[\.\.\.\] is not allowed$"),
+    (lambda: surfaces.custom("log(-1 - x**2)"),
+     "^the formula has no finite value anywhere in the plotted region$"),
+    (lambda: surfaces.make("Nope"), "^unknown surface 'Nope'; choose one of Quadratic bowl, "
+                                    "Rosenbrock, Himmelblau, Beale, Saddle, "),
+    (lambda: surfaces.make("Custom"), "^the formula is empty$"),
+])
+def test_each_refusal_says_what_is_wrong_in_its_own_words(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_grid_samples_the_window_asked_for_and_gives_floats():
+    bowl = surfaces.bowl()
+    xs, ys, z = bowl.grid(5, 3, region=(0.0, 1.0, 2.0, 4.0))
+    assert (xs[0], xs[-1], ys[0], ys[-1]) == (0.0, 1.0, 2.0, 4.0) and z.shape == (3, 5)
+    whole = surfaces.Surface("ints", "", lambda x, y: np.zeros(np.broadcast(x, y).shape, int),
+                             None, (0.0, 1.0, 0.0, 1.0), (0.0, 0.0))
+    assert whole.grid(4)[2].dtype == np.float64, "an integer-valued function still gives floats"
+    assert surfaces.custom("3").f(0, 0).dtype == np.float64

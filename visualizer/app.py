@@ -24,7 +24,7 @@ def parse(argv):
     p.add_argument("--list-panels", action="store_true", help="list the panels and exit")
     p.add_argument("--panel", metavar="ID", help="open this panel (see --list-panels)")
     p.add_argument("--data", metavar="FILE",
-                   help="load a CSV file, or an image or a video for the NMS panel")
+                   help="load a CSV file, or an image or a video (NMS and convolution panels)")
     p.add_argument("--camera", type=int, metavar="N",
                    help="play webcam N live (0 is the first; panels that take a webcam)")
     p.add_argument("--columns", metavar="X,Y[,LABEL]", help="CSV columns to use")

@@ -474,3 +474,29 @@ def test_an_overflowing_step_is_a_quiet_divergence():
                  Params(sgd=False, minibatch=False, lr=1.0, updates=5))
     batch = final.methods["batch"]
     assert batch.diverged_at == 1 and np.isfinite(batch.path).all()
+
+
+# --- what mutation testing left (see the closing note of issue 6) -------------------------
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: regression.check_data([1.0, np.nan], [1.0, 2.0], "linear"),
+     r"^x and y must be finite numbers \(no NaN or infinity\)$"),
+    (lambda: regression.check_data([1e-120, 2e-120], [0.0, 1e-120], "linear"),
+     r"^values no larger than 2e−120 vanish when squared; multiply the columns by a power "
+     r"of ten first$"),
+    (lambda: regression.check_data([1.0, 2.0], [0.0, 2.0], "logistic"),
+     "^logistic regression needs labels 0 and 1$"),
+    (lambda: regression.features([3.0, 3.0, 3.0], regression.Params(standardize=True)),
+     "^cannot standardise a feature whose values are all equal$"),
+    (lambda: regression.make_data("logistic", 20, 0.0, np.random.default_rng(0)),
+     "^logistic data needs noise > 0, or the classes never overlap$"),
+])
+def test_each_refusal_is_one_exact_sentence(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_the_first_caption_says_when_x_is_used_as_given():
+    x, y = regression.make_data("linear", 30, 0.5, np.random.default_rng(1))
+    first = next(regression.run(x, y, regression.Params(standardize=False),
+                                np.random.default_rng(0)))
+    assert "; x used as given (not standardised);" in first.caption

@@ -325,3 +325,11 @@ def test_smiley_eyes_take_the_first_two_fifths(n, counts):
     # split(n, 5) gives the extra points to the earlier fifths: the eyes are fifths 1 and 2
     _, y = make("smiley", n_points=n)
     assert np.bincount(y).tolist() == counts
+
+
+def test_an_unknown_data_set_is_named_with_the_choices():
+    from algorithms import datasets as generators
+
+    choices = ", ".join(generators.GENERATORS)
+    with pytest.raises(ValueError, match=f"^unknown data set 'nope'; choose one of: {choices}$"):
+        generators.make("nope")

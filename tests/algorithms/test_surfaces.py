@@ -448,3 +448,11 @@ def test_grid_samples_the_window_asked_for_and_gives_floats():
                              None, (0.0, 1.0, 0.0, 1.0), (0.0, 0.0))
     assert whole.grid(4)[2].dtype == np.float64, "an integer-valued function still gives floats"
     assert surfaces.custom("3").f(0, 0).dtype == np.float64
+
+
+@pytest.mark.parametrize("name", [n for n in surfaces.SURFACES if n != "Custom"])
+def test_the_start_and_the_minima_are_in_the_window_shown(name):
+    surface = make(name)
+    xmin, xmax, ymin, ymax = surface.region
+    for x, y in (surface.start, *surface.minima):
+        assert xmin <= x <= xmax and ymin <= y <= ymax

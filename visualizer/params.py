@@ -16,6 +16,13 @@ from PySide6 import QtCore
 from algorithms.base import validate
 
 
+def like(cls, name: str):
+    """A field with the default and the control metadata of `cls`'s field `name`: a panel
+    gathering two algorithms' parameters into one group reuses their controls as they are."""
+    original = cls.__dataclass_fields__[name]
+    return dataclasses.field(default=original.default, metadata=original.metadata)
+
+
 def spec_for(field: dataclasses.Field, value) -> dict:
     meta = field.metadata
     spec = {"name": field.name, "value": value,

@@ -17,6 +17,7 @@ from algorithms.conv_geometry import output_size, pad, size_formula
 from visualizer.panels.base import AlgorithmPanel
 from visualizer.panels.live import Live
 from visualizer.panels.overlays import StatusBox
+from visualizer.params import like
 from visualizer.sources import CAMERA, IMAGE, VIDEO, Generated
 from visualizer.sources.frames import SAMPLE_CLIP, Picture, StreamSpec, check_stream, read_image
 from visualizer.style import INK, PALETTE, STYLE
@@ -27,12 +28,6 @@ CURSOR = "#E69F00"   # the window on the patch and the cell being written
 # Signed output: blue below zero, white at zero, vermilion above, on symmetric levels.
 DIVERGING = pg.ColorMap([0.0, 0.5, 1.0], [PALETTE[0], "#ffffff", PALETTE[5]])
 GREYS = pg.ColorMap([0.0, 1.0], ["#000000", "#ffffff"])
-
-
-def like(cls, name: str):
-    """A field with the default and the control metadata of `cls`'s field `name`."""
-    original = cls.__dataclass_fields__[name]
-    return field(default=original.default, metadata=original.metadata)
 
 
 @dataclass(frozen=True)

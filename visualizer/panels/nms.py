@@ -16,6 +16,7 @@ from visualizer.panels.base import AlgorithmPanel
 from visualizer.panels.boxes import Analysed, analyse, crosses, rectangles
 from visualizer.panels.live import Live
 from visualizer.panels.overlays import Legend, StatusBox, line_sample
+from visualizer.params import like
 from visualizer.sources import CAMERA, IMAGE, VIDEO, Generated
 from visualizer.sources.frames import SAMPLE_CLIP, Picture, StreamSpec, check_stream, sample_frame
 from visualizer.style import INK, STYLE
@@ -27,12 +28,6 @@ KEPT, CURRENT, PENDING, SUPPRESSED, EARLIER = (
 BAR_COLOURS = {"pending": "#9fd3f2", "below": "#dddddd", "earlier": "#f0c8b4"}
 LABELLED = 8      # IoU labels on at most this many rivals (the largest overlaps)
 LABEL_APART = 0.06  # of the frame's height: labels closer than this would overlap
-
-
-def like(cls, name: str):
-    """A field with the default and the control metadata of `cls`'s field `name`."""
-    original = cls.__dataclass_fields__[name]
-    return field(default=original.default, metadata=original.metadata)
 
 
 @dataclass(frozen=True)

@@ -430,6 +430,9 @@ class Step(Snapshot):
     dual: float              # Σα − ½αᵀQα summed over machines (nan for subgradient)
     primals: np.ndarray      # primal after every step so far
     duals: np.ndarray        # dual after every step so far
+    predicted: np.ndarray | None = None  # (n,) the class predicted for every data point
+                                         # (LabelledData.X), from the same decision values
+                                         # as the accuracies
 
 
 def _check(params: Params, Z: np.ndarray) -> None:
@@ -496,14 +499,15 @@ class _History:
         return view
 
 
-def _metrics(V, classes, data, extra) -> dict:
-    """Accuracy from the decision values V (n, machines) at every data point."""
+def _metrics(V, classes, data, extra) -> tuple[dict, np.ndarray]:
+    """Accuracy from the decision values V (n, machines) at every data point, and the
+    predicted class of every point (in the smallest integer type that holds the labels)."""
     out = {k: v for k, v in extra.items() if math.isfinite(v)}
     predicted = decide(V, classes)
     out["train accuracy"] = accuracy(predicted[data.train], data.y_train)
     if len(data.y_test):
         out["test accuracy"] = accuracy(predicted[data.test], data.y_test)
-    return out
+    return out, frozen(predicted.astype(np.min_scalar_type(max(int(classes.max()), 0))))
 
 
 def _smo(data, params, classes, scaling, pairs) -> Iterator[Step]:
@@ -521,12 +525,13 @@ def _smo(data, params, classes, scaling, pairs) -> Iterator[Step]:
         dual = sum(p.dual() for p in pairs)
         model = _model(machines, classes, params, scaling)
         support = sum(len(m.support) for m in machines)
-        step = Step(index=index, phase=phase, caption=caption,
-                    metrics=_metrics(np.column_stack([p.F + p.b for p in pairs]), classes,
-                                     data, {"support vectors": support,
-                                            "primal": primal, "dual": dual,
-                                            "gap": primal - dual, "violation": violation}),
-                    model=model, machine=machine, pair=pair, alpha_old=old, alpha_new=new,
+        metrics, predicted = _metrics(np.column_stack([p.F + p.b for p in pairs]), classes,
+                                      data, {"support vectors": support, "primal": primal,
+                                             "dual": dual, "gap": primal - dual,
+                                             "violation": violation})
+        step = Step(index=index, phase=phase, caption=caption, metrics=metrics,
+                    predicted=predicted, model=model, machine=machine, pair=pair,
+                    alpha_old=old, alpha_new=new,
                     violation=violation, primal=primal, dual=dual,
                     primals=primals.add(primal), duals=duals.add(dual))
         index += 1
@@ -604,11 +609,12 @@ def _subgradient(data, params, classes, scaling, pairs) -> Iterator[Step]:
     def snap(phase, caption, primal, violators):
         nonlocal index
         model = _model(machines(), classes, params, scaling)
-        step = Step(index=index, phase=phase, caption=caption,
-                    metrics=_metrics(model._values(data.X), classes, data,
-                                     {"epoch": index, "primal": primal,
-                                      "violators": violators}),
-                    model=model, machine=-1, pair=None, alpha_old=none, alpha_new=none,
+        metrics, predicted = _metrics(model._values(data.X), classes, data,
+                                      {"epoch": index, "primal": primal,
+                                       "violators": violators})
+        step = Step(index=index, phase=phase, caption=caption, metrics=metrics,
+                    predicted=predicted, model=model, machine=-1, pair=None,
+                    alpha_old=none, alpha_new=none,
                     violation=math.nan, primal=primal, dual=math.nan,
                     primals=primals.add(primal), duals=duals.add(math.nan))
         index += 1

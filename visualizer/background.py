@@ -45,7 +45,7 @@ def collect_garbage_on_ui_thread() -> None:
 
 
 _STALE = object()  # the result of a task superseded before it started
-# Tasks and results handed back by the workers, released on the UI thread a while later.
+# Tasks handed back by the workers, released on the UI thread a while later.
 # A task's closure may hold the last reference to a panel (a classifier that is a panel's
 # method, say); a panel freed on a worker takes its Qt objects down from the wrong thread:
 # heap corruption that surfaced as segfaults far from here. So a worker never drops the
@@ -63,7 +63,9 @@ def _work(fn, key, token, latest: dict, inbox: queue.SimpleQueue) -> None:
             result = fn()
     except Exception as err:  # delivered to the UI thread, which decides what to say
         result = err
-    retire(fn, result)
+    # Results are plain data, safe to free anywhere, and large (a region image is ~1 MB):
+    # only the task, and an error's traceback (its frames hold the task's locals), wait.
+    retire(fn, result if isinstance(result, BaseException) else None)
     inbox.put((key, token, result))
 
 

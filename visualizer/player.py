@@ -318,7 +318,7 @@ class Player(QtCore.QObject):
             result = err
         # A reset may have let go of this generator meanwhile: the UI thread frees it
         # (its frame holds the panel; see background._RETIRED).
-        background.retire(steps, result)
+        background.retire(steps, result if isinstance(result, BaseException) else None)
         self._inbox.put((run, result))
 
     def _drain(self, show: bool = True) -> None:

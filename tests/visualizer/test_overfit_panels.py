@@ -1,0 +1,138 @@
+"""The overfitting panels: what the canvas shows, clicks that add points, bad CSV files."""
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6 import QtCore
+
+from visualizer.panels.overfit_common import FIT, TRAIN, VAL
+from visualizer.pixels import count_near, view_pixels
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+@pytest.fixture
+def asked(monkeypatch):
+    """Answer the column dialog as a user taking the defaults would."""
+    import visualizer.main_window as mw
+
+    monkeypatch.setattr(mw, "ask_columns", lambda table, parent: (None, None, None))
+
+
+def load(qtbot, window, path) -> bool:
+    with qtbot.waitSignal(window.data_loaded, timeout=10_000) as done:
+        window.open_data(str(path))
+    return done.args[0]
+
+
+def click(qtbot, panel, x, y, button=QtCore.Qt.LeftButton):
+    """A real mouse click on the panel's data plot at data coordinates (x, y)."""
+    scene = panel.click_plot.vb.mapViewToScene(QtCore.QPointF(x, y))
+    where = panel.canvas.mapFromScene(scene)
+    qtbot.mouseClick(panel.canvas.viewport(), button, pos=where)
+
+
+def write_csv(tmp_path, rows, header="x,y"):
+    path = tmp_path / "points.csv"
+    path.write_text(header + "\n" + "\n".join(",".join(map(str, r)) for r in rows) + "\n")
+    return path
+
+
+# --- underfitting and overfitting (polynomial degree) -----------------------------------
+@pytest.fixture
+def degree_window(make_window, asked):
+    return make_window("overfit_degree", seed=2)
+
+
+def test_degree_view_shows_points_fit_and_both_error_curves(degree_window):
+    session = degree_window.session
+    panel = session.panel
+    data = view_pixels(panel, panel.main)
+    assert count_near(data, TRAIN, 25) > 100, "training points are not visible"
+    assert count_near(data, VAL, 25) > 60, "validation points are not visible"
+    assert count_near(data, FIT, 25) < 60, "no fit before the first step (legend sample only)"
+    session.advance(6)                       # the split, then degrees 1 … 5
+    assert session.player.current.degree == 5
+    data = view_pixels(panel, panel.main)
+    assert count_near(data, FIT, 25) > 300, "the fitted curve is not drawn"
+    errors = view_pixels(panel, panel.err_plot)
+    assert count_near(errors, TRAIN, 25) > 60, "the training error curve is not drawn"
+    assert count_near(errors, VAL, 25) > 60, "the validation error curve is not drawn"
+
+
+def test_degree_final_step_marks_the_lowest_validation_error(degree_window):
+    session, panel = degree_window.session, degree_window.session.panel
+    session.advance(panel.params.max_degree + 2)
+    step = session.player.current
+    assert step.phase == "best"
+    (x,), (y,) = panel.best.getData()
+    assert x == int(np.argmin(step.val_errors)) + 1
+    assert 10 ** y == pytest.approx(step.val_errors.min())
+    assert f"best degree {int(x)}" in panel.err_status.item.textItem.toPlainText()
+    # the star is inside the fixed error-plot range, so a student sees it
+    (x0, x1), (y0, y1) = panel.err_plot.vb.viewRange()
+    assert x0 < x < x1 and y0 < y < y1
+
+
+def test_degree_click_adds_a_training_point_and_undo_takes_it_back(qtbot, degree_window):
+    session, panel = degree_window.session, degree_window.session.panel
+    session.advance(4)
+    n_train, n = len(panel.problem.train), len(panel.problem.x)
+    click(qtbot, panel, 0.5, 1.2)
+    assert len(panel.problem.train) == n_train + 1
+    np.testing.assert_allclose([panel.problem.x[-1], panel.problem.y[-1]], [0.5, 1.2],
+                               atol=0.05)
+    assert session.player.position == -1, "the run starts again on the new data"
+    assert "1 added by hand" in degree_window.caption.text()
+    assert panel.hand_made() == {"added": [[panel.problem.x[-1], panel.problem.y[-1]]]}
+    degree_window.undo_stack.undo()
+    assert len(panel.problem.x) == n and len(panel.problem.train) == n_train
+    assert panel.hand_made() == {}
+
+
+def test_degree_hand_made_points_survive_a_rebuild(qtbot, degree_window, make_window):
+    panel = degree_window.session.panel
+    click(qtbot, panel, 0.3, -0.4)
+    state = panel.hand_made()
+    other = make_window("overfit_degree", seed=2).session.panel
+    other.restore_hand_made(state)
+    np.testing.assert_array_equal(other.problem.x, panel.problem.x)
+    np.testing.assert_array_equal(other.problem.train, panel.problem.train)
+
+
+def test_degree_good_csv_loads(qtbot, degree_window, tmp_path):
+    x = np.linspace(0, 10, 30)
+    path = write_csv(tmp_path, zip(x, np.sin(x), strict=True))
+    assert load(qtbot, degree_window, path)
+    panel = degree_window.session.panel
+    assert len(panel.problem.x) == 30 and panel.problem.truth is None
+    assert "points.csv" in degree_window.caption.text()
+    degree_window.session.advance(3)
+    assert count_near(view_pixels(panel, panel.main), FIT, 25) > 300
+
+
+@pytest.mark.parametrize(("rows", "header", "expected"), [
+    ([(1,), (2,), (3,), (4,)], "x", "two numeric columns"),
+    ([(1, 2), (2, 3), (3, 1)], "x,y", "too few"),
+    ([(1, 2), (1, 3), (1, 1), (1, 5), (1, 0), (1, 2)], "x,y", "every x value is the same"),
+])
+def test_degree_bad_csv_says_why_and_keeps_the_data(qtbot, degree_window, tmp_path, rows,
+                                                    header, expected):
+    panel = degree_window.session.panel
+    before = panel.problem
+    assert not load(qtbot, degree_window, write_csv(tmp_path, rows, header))
+    text = degree_window.banner.text.text()
+    assert degree_window.banner.level == "error"
+    assert expected in text and "kept" in text
+    assert panel.problem is before
+
+
+def test_degree_bad_generated_data_keeps_the_old(degree_window):
+    panel = degree_window.session.panel
+    before = panel.problem
+    panel.set_data_params(dataclasses.replace(panel.data_params, n_points=4, validation=0.6,
+                                              test=0.5))
+    assert "too few" in degree_window.banner.text.text()
+    assert panel.problem is before

@@ -136,3 +136,72 @@ def test_degree_bad_generated_data_keeps_the_old(degree_window):
                                               test=0.5))
     assert "too few" in degree_window.banner.text.text()
     assert panel.problem is before
+
+
+# --- regularization: ridge and lasso ----------------------------------------------------
+@pytest.fixture
+def reg_window(make_window, asked):
+    return make_window("overfit_regularization", seed=2)
+
+
+def run_to_end(session):
+    while session.player.step_now():
+        pass
+    assert session.player.current.phase == "path"
+    return session.player.current
+
+
+def test_regularization_end_shows_fit_bars_picture_and_paths(reg_window):
+    from visualizer.panels.overfit_regularization import BUDGET, PLAIN
+    from visualizer.style import PALETTE
+
+    session, panel = reg_window.session, reg_window.session.panel
+    step = run_to_end(session)
+    data = view_pixels(panel, panel.main)
+    assert count_near(data, FIT, 25) > 300, "the penalised fit is not drawn"
+    assert count_near(data, PLAIN, 25) > 100, "the unpenalised fit is not drawn"
+    bars = view_pixels(panel, panel.bars_plot)
+    big = np.argsort(-np.abs(step.coefficients[1:]))[:2]   # the two largest bars
+    for k in big:
+        assert count_near(bars, PALETTE[k], 20) > 200, f"bar {k + 1} is not visible"
+    picture = view_pixels(panel, panel.pic)
+    assert count_near(picture, BUDGET, 25) > 200, "the L1 diamond is not drawn"
+    assert count_near(picture, FIT, 25) > 50, "the contour through the solution is missing"
+    paths = view_pixels(panel, panel.path_plot)
+    shown = sum(count_near(paths, PALETTE[j], 12) > 80 for j in range(6))
+    assert shown >= 4, f"only {shown} coefficient paths are visible"
+
+
+def test_regularization_paths_wait_for_the_last_step(reg_window):
+    session, panel = reg_window.session, reg_window.session.panel
+    session.advance(3)
+    assert session.player.current.phase != "path"
+    paths = view_pixels(panel, panel.path_plot)
+    assert count_near(paths, FIT, 25) + count_near(paths, TRAIN, 25) < 20
+
+
+def test_lasso_zeros_are_ringed_and_ridge_has_none(reg_window):
+    from visualizer.panels.overfit_regularization import BUDGET
+
+    session, panel = reg_window.session, reg_window.session.panel
+    panel.set_params(dataclasses.replace(panel.params, penalty="lasso", lam=0.05))
+    step = run_to_end(session)
+    session.player.seek(step.index - 1)    # the converged fit, before the path
+    zeros = int(session.player.current.zeros.sum())
+    assert zeros >= 3, "λ = 0.05 should zero several coefficients"
+    assert len(panel.zero_rings.getData()[0]) == zeros
+    lasso_rings = count_near(view_pixels(panel, panel.bars_plot), BUDGET, 25)
+    panel.set_params(dataclasses.replace(panel.params, penalty="ridge", lam=1.0))
+    run_to_end(session)
+    assert len(panel.zero_rings.getData()[0]) == 0, "ridge sets nothing to exactly 0"
+    ridge_rings = count_near(view_pixels(panel, panel.bars_plot), BUDGET, 25)  # legend only
+    assert lasso_rings > ridge_rings + 30 * zeros, "the lasso's zeros are not ringed"
+
+
+def test_lasso_coordinate_steps_mark_the_coordinate(reg_window):
+    session, panel = reg_window.session, reg_window.session.panel
+    panel.set_params(dataclasses.replace(panel.params, update="coordinate"))
+    session.advance(4)                       # least squares, start, coordinates 1 and 2
+    step = session.player.current
+    assert step.phase == "update" and step.coordinate == 2
+    assert panel.coordinate.isVisible() and panel.coordinate.value() == 2

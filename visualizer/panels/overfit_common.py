@@ -26,7 +26,7 @@ Data = polyfit.Data
 TRAIN, VAL, TEST, TRUTH = PALETTE[0], PALETTE[1], "#555555", "#888888"
 FIT = PALETTE[5]                      # the fitted curve: vermilion, apart from the points
 SYMBOLS = {"train": "o", "val": "t", "test": "s"}
-NAMES = {"train": "training", "val": "validation", "test": "test (kept aside)"}
+NAMES = {"train": "training", "val": "validation", "test": "test"}
 
 
 def check_table(source: TableChoice, rng, data: Data) -> tuple[Problem, str]:
@@ -93,7 +93,7 @@ class CurvePanel(AlgorithmPanel):
         self.fit_line.setZValue(8)
         self.status = StatusBox(plot, "top-left")
         self.data_legend = Legend(plot.addLegend(offset=(-10, -10)),
-                                  width=lambda: plot.vb.width() * 0.8)
+                                  width=lambda: plot.vb.width() * 0.95)
         return plot
 
     def restyle(self):
@@ -160,7 +160,7 @@ class CurvePanel(AlgorithmPanel):
         if problem.truth is not None:
             lo, hi = min(lo, float(problem.truth.min())), max(hi, float(problem.truth.max()))
         spread = hi - lo or 1.0   # room below the points for the legend, above for the status
-        self.y_range = (lo - 0.45 * spread, hi + 0.22 * spread)
+        self.y_range = (lo - 0.55 * spread, hi + 0.22 * spread)
         self.click_plot.setRange(xRange=problem.domain, yRange=self.y_range, padding=0.02)
         self._data_legend()
 

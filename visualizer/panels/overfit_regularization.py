@@ -170,8 +170,14 @@ class OverfitRegularizationPanel(CurvePanel):
         if self.pic_frame != id(pic):  # a new run: its contours and frame, once
             self.pic_frame = id(pic)
             self.levels.setData(*contour_lines(pic.w1, pic.w2, pic.loss, pic.levels))
-            self.pic.setRange(xRange=(pic.w1[0], pic.w1[-1]), yRange=(pic.w2[0], pic.w2[-1]),
-                              padding=0)
+            frame = (pic.w1[0], pic.w1[-1], pic.w2[0], pic.w2[-1])
+            if self.pic_range is not None:  # only ever grows while the data stay the same:
+                a = self.pic_range            # a new λ does not re-lay out the axes
+                frame = (min(a[0], frame[0]), max(a[1], frame[1]), min(a[2], frame[2]),
+                         max(a[3], frame[3]))
+            if frame != self.pic_range:
+                self.pic_range = frame
+                self.pic.setRange(xRange=frame[:2], yRange=frame[2:], padding=0)
             self._touch = contour_lines(pic.w1, pic.w2, pic.loss, [pic.touch])
         empty = ([], [])
         self.touch.setData(*(empty if plain else self._touch))
@@ -212,4 +218,4 @@ class OverfitRegularizationPanel(CurvePanel):
 
     def _set_problem(self, problem):
         super()._set_problem(problem)
-        self.pic_frame = None
+        self.pic_frame = self.pic_range = None

@@ -36,7 +36,7 @@ class OverfitRegularizationPanel(CurvePanel):
     fit_name = "penalised fit"
 
     def setup(self, canvas):
-        self.main = self.make_data_plot(canvas, row=0, col=0, title="Fit with and without λ")
+        self.main = self.make_data_plot(canvas, row=0, col=0, title="The fit")
         self.plain_line = self.main.plot()
         self.plain_line.setZValue(7)
 
@@ -56,7 +56,7 @@ class OverfitRegularizationPanel(CurvePanel):
         self.bars_legend = Legend(self.bars_plot.addLegend(offset=(-10, -10)),
                                   width=lambda: self.bars_plot.vb.width() * 0.9)
 
-        self.pic = canvas.addPlot(row=1, col=0, title="Loss contours and the penalty's edge")
+        self.pic = canvas.addPlot(row=1, col=0, title="Loss and penalty")
         self.pic.setLabel("bottom", "w₁ (feature x)")
         self.pic.setLabel("left", "w₂ (feature x²)")
         self.pic.setAspectLocked(True)
@@ -70,7 +70,7 @@ class OverfitRegularizationPanel(CurvePanel):
         self.pic.addItem(self.pic_points)
         self.pic_status = StatusBox(self.pic, "top-left")
 
-        self.path_plot = canvas.addPlot(row=1, col=1, title="Coefficient paths against λ")
+        self.path_plot = canvas.addPlot(row=1, col=1, title="Paths against λ")
         self.path_plot.setLabel("bottom", "λ (log scale)")
         self.path_plot.setLogMode(x=True)
         self.path_plot.getAxis("bottom").enableAutoSIPrefix(False)

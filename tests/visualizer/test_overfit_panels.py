@@ -205,3 +205,54 @@ def test_lasso_coordinate_steps_mark_the_coordinate(reg_window):
     step = session.player.current
     assert step.phase == "update" and step.coordinate == 2
     assert panel.coordinate.isVisible() and panel.coordinate.value() == 2
+
+
+# --- early stopping -----------------------------------------------------------------------
+@pytest.fixture
+def stop_window(make_window, asked):
+    window = make_window("overfit_early_stopping", seed=2)
+    panel = window.session.panel
+    panel.set_params(dataclasses.replace(panel.params, patience=40, every=20))
+    return window
+
+
+def test_early_stopping_view_shows_losses_and_the_fit(stop_window):
+    session, panel = stop_window.session, stop_window.session.panel
+    session.advance(4)
+    assert session.player.current.phase == "train"
+    losses = view_pixels(panel, panel.loss_plot)
+    assert count_near(losses, TRAIN, 25) > 150, "the training loss is not drawn"
+    assert count_near(losses, VAL, 25) > 150, "the validation loss is not drawn"
+    assert count_near(view_pixels(panel, panel.main), FIT, 25) > 300, "no fit at this epoch"
+
+
+def test_early_stopping_marks_the_stop_and_restores_the_best_epoch(stop_window):
+    from visualizer.panels.overfit_early_stopping import BEST
+
+    session, panel = stop_window.session, stop_window.session.panel
+    while session.player.step_now():
+        pass
+    step = session.player.current
+    assert step.phase == "restore" and step.stopped_at is not None
+    assert step.stopped_at - step.best_epoch == 40, "patience 40 epochs after the best"
+    assert panel.stop_line.isVisible() and panel.stop_line.value() == step.stopped_at
+    assert panel.best_line.value() == step.best_epoch
+    losses = view_pixels(panel, panel.loss_plot)
+    assert count_near(losses, BEST, 25) > 150, "the best epoch is not marked"
+    assert count_near(losses, FIT, 25) > 80, "the stopping epoch is not marked"
+    # the fit drawn is the best epoch's, not the last one's
+    x, y = panel.fit_line.getData()
+    session.player.seek(step.index - 1)      # the stop step: the last epoch's weights
+    x2, y2 = panel.fit_line.getData()
+    assert not np.allclose(y, y2)
+    assert "restored" not in panel.status.item.textItem.toPlainText()
+
+
+def test_early_stopping_says_when_the_learning_rate_diverges(stop_window):
+    session, panel = stop_window.session, stop_window.session.panel
+    panel.set_params(dataclasses.replace(panel.params, lr_share=1.4))
+    while session.player.step_now():
+        pass
+    assert session.player.current.phase == "diverged"
+    assert "diverged" in panel.status.item.textItem.toPlainText()
+    assert "nan" not in stop_window.caption.text().lower()

@@ -29,6 +29,15 @@ SYMBOLS = {"train": "o", "val": "t", "test": "s"}
 NAMES = {"train": "training", "val": "validation", "test": "test"}
 
 
+def decade_ticks(axis) -> None:
+    """Label a log axis at whole decades only: pyqtgraph's own log ticks add 2, 3 … 9 in
+    every decade, which crowd into each other at large text sizes."""
+    def label(k: int) -> str:
+        return f"{10.0 ** k:g}" if -3 <= k <= 4 else f"1e{k}"
+
+    axis.setTicks([[(k, label(k)) for k in range(-40, 41)], []])
+
+
 def check_table(source: TableChoice, rng, data: Data) -> tuple[Problem, str]:
     """A problem from a CSV's x and y columns, or a ValueError in one sentence."""
     numeric = list(source.table.numeric_columns)

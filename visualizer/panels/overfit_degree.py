@@ -9,7 +9,7 @@ from PySide6 import QtCore
 
 from algorithms import overfitting, polyfit
 from algorithms.base import num
-from visualizer.panels.overfit_common import TRAIN, VAL, CurvePanel
+from visualizer.panels.overfit_common import TRAIN, VAL, CurvePanel, decade_ticks
 from visualizer.panels.overlays import Legend, StatusBox, line_sample, marker_sample
 from visualizer.style import INK, STYLE
 
@@ -24,6 +24,7 @@ class OverfitDegreePanel(CurvePanel):
         self.err_plot.setLabel("bottom", "degree")
         self.err_plot.setLabel("left", "mean squared error (log)")
         self.err_plot.setLogMode(y=True)
+        decade_ticks(self.err_plot.getAxis("left"))
         self.err_plot.disableAutoRange()
         self.train_curve = self.err_plot.plot(symbol="o")
         self.val_curve = self.err_plot.plot(symbol="t")

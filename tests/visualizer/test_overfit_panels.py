@@ -256,3 +256,69 @@ def test_early_stopping_says_when_the_learning_rate_diverges(stop_window):
     assert session.player.current.phase == "diverged"
     assert "diverged" in panel.status.item.textItem.toPlainText()
     assert "nan" not in stop_window.caption.text().lower()
+
+
+# --- k-fold cross-validation --------------------------------------------------------------
+@pytest.fixture
+def cv_window(make_window, asked):
+    return make_window("overfit_crossval", seed=2)
+
+
+def test_crossval_fold_step_rings_the_held_out_fold_and_adds_its_score(cv_window):
+    from visualizer.style import PALETTE
+
+    session, panel = cv_window.session, cv_window.session.panel
+    session.advance(3)                               # the split, folds 1 and 2
+    step = session.player.current
+    assert step.phase == "fold" and step.fold == 2
+    held_x = np.sort(panel.held_marks.getData()[0])
+    np.testing.assert_array_equal(held_x, np.sort(panel.problem.x[step.folds[1]]))
+    data = view_pixels(panel, panel.main)
+    assert count_near(data, PALETTE[1], 20) > 200, "fold 2's held-out points are not strong"
+    assert count_near(data, FIT, 25) > 300, "the fit on the other folds is not drawn"
+    scores = view_pixels(panel, panel.score_plot)
+    assert count_near(scores, PALETTE[0], 20) > 300 and count_near(scores, PALETTE[1], 20) > 300
+    assert count_near(scores, PALETTE[2], 20) < 50, "fold 3 is not scored yet"
+
+
+def test_crossval_never_holds_out_or_shows_a_test_point_as_pool(cv_window):
+    session, panel = cv_window.session, cv_window.session.panel
+    test_x = set(panel.problem.x[panel.problem.test])
+    for _ in range(6):
+        session.player.step_now()
+        shown = set(panel.pool_marks.getData()[0]) | set(panel.held_marks.getData()[0])
+        assert not shown & test_x
+        assert len(shown) == len(panel.problem.train) + len(panel.problem.val)
+
+
+def test_crossval_end_shows_every_degree_and_the_choice(cv_window):
+    session, panel = cv_window.session, cv_window.session.panel
+    while session.player.step_now():
+        pass
+    step = session.player.current
+    assert step.phase == "choose"
+    cv = view_pixels(panel, panel.cv_plot)
+    assert count_near(cv, VAL, 25) > 300, "the cross-validated errors are not drawn"
+    (x,), _ = panel.cv_best.getData()
+    assert x == step.best_degree
+    assert f"best: degree {step.best_degree}" in panel.cv_status.item.textItem.toPlainText()
+
+
+def test_crossval_more_folds_than_points_is_refused(qtbot, cv_window, tmp_path):
+    panel = cv_window.session.panel
+    panel.set_params(dataclasses.replace(panel.params, folds=20))
+    assert panel.params.folds == 20
+    before = panel.problem
+    x = np.linspace(0, 1, 12)
+    assert not load(qtbot, cv_window, write_csv(tmp_path, zip(x, x ** 2, strict=True)))
+    assert "20 folds need at least 20 points" in cv_window.banner.text.text()
+    assert panel.problem is before
+
+
+def test_crossval_folds_beyond_the_points_keep_the_old_value(cv_window):
+    panel = cv_window.session.panel
+    panel.set_data_params(dataclasses.replace(panel.data_params, n_points=12))
+    assert len(panel.problem.x) == 12
+    panel.apply_params(dataclasses.replace(panel.params, folds=15))
+    assert panel.params.folds == 5
+    assert "15 folds need at least 15 points" in cv_window.banner.text.text()

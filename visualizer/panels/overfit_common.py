@@ -29,6 +29,17 @@ SYMBOLS = {"train": "o", "val": "t", "test": "s"}
 NAMES = {"train": "training", "val": "validation", "test": "test"}
 
 
+NICE = (1.0, 2.0, 2.5, 5.0, 10.0)
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest 1, 2, 2.5 or 5 × 10^k at least `value` (1 for nothing to show)."""
+    if not np.isfinite(value) or value <= 0:
+        return 1.0
+    decade = 10.0 ** np.floor(np.log10(value))
+    return decade * next(m for m in NICE if m * decade >= value)
+
+
 def decade_ticks(axis) -> None:
     """Label a log axis at whole decades only: pyqtgraph's own log ticks add 2, 3 … 9 in
     every decade, which crowd into each other at large text sizes."""

@@ -11,24 +11,13 @@ from PySide6 import QtCore
 from algorithms import regularization
 from algorithms.base import num
 from visualizer.panels.contours import contour_lines
-from visualizer.panels.overfit_common import FIT, CurvePanel
+from visualizer.panels.overfit_common import FIT, CurvePanel, nice_ceiling
 from visualizer.panels.overlays import Legend, StatusBox, line_sample, marker_sample
 from visualizer.style import INK, PALETTE, STYLE, colour
 
 PLAIN = PALETTE[3]     # the unpenalised least-squares fit and coefficients
 BUDGET = PALETTE[2]    # the L2 circle / L1 diamond, and the rings round exact zeros
 INTERCEPT = "#9a9a9a"
-NICE = (1.0, 2.0, 2.5, 5.0, 10.0)
-
-
-def nice_ceiling(value: float) -> float:
-    """The smallest 1, 2, 2.5 or 5 × 10^k at least `value` (1 for nothing to show)."""
-    if not np.isfinite(value) or value <= 0:
-        return 1.0
-    decade = 10.0 ** np.floor(np.log10(value))
-    return decade * next(m for m in NICE if m * decade >= value)
-
-
 class OverfitRegularizationPanel(CurvePanel):
     id, title, topic = "overfit_regularization", "Regularization: ridge and lasso", \
         "Overfitting"

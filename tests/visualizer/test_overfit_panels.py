@@ -322,3 +322,29 @@ def test_crossval_folds_beyond_the_points_keep_the_old_value(cv_window):
     panel.apply_params(dataclasses.replace(panel.params, folds=15))
     assert panel.params.folds == 5
     assert "15 folds need at least 15 points" in cv_window.banner.text.text()
+
+
+# --- more data: the learning curve --------------------------------------------------------
+@pytest.fixture
+def lc_window(make_window, asked):
+    return make_window("overfit_learning_curve", seed=2)
+
+
+def test_learning_curve_uses_more_points_each_step(lc_window):
+    from visualizer.panels.overfit_learning_curve import SIMPLE
+
+    session, panel = lc_window.session, lc_window.session.panel
+    n_train = len(panel.problem.train)
+    session.advance(2)
+    first = session.player.current.size
+    assert len(panel.marks["train"].getData()[0]) == first
+    assert len(panel.unused.getData()[0]) == n_train - first
+    data = view_pixels(panel, panel.main)
+    assert count_near(data, SIMPLE, 25) > 300, "the simple fit is not drawn"
+    assert count_near(data, FIT, 25) > 300, "the complex fit is not drawn"
+    while session.player.step_now():
+        pass
+    assert session.player.current.size == n_train
+    assert len(panel.unused.getData()[0]) == 0
+    curve = view_pixels(panel, panel.curve_plot)
+    assert count_near(curve, SIMPLE, 25) > 300 and count_near(curve, FIT, 25) > 300

@@ -39,7 +39,7 @@ class OverfitCrossValPanel(CurvePanel):
             item.setZValue(z)
             self.main.addItem(item)
 
-        self.score_plot = canvas.addPlot(row=0, col=1, title="Held-out error per fold")
+        self.score_plot = canvas.addPlot(row=0, col=1, title="Error per fold")
         self.score_plot.setLabel("bottom", "fold")
         self.score_plot.disableAutoRange()
         self.score_bars = pg.BarGraphItem(x=[], height=[], width=0.7)
@@ -51,7 +51,7 @@ class OverfitCrossValPanel(CurvePanel):
         self.score_plot.addItem(self.band)
         self.score_status = StatusBox(self.score_plot, "top-left")
 
-        self.cv_plot = canvas.addPlot(row=1, col=1, title="Cross-validated error by degree")
+        self.cv_plot = canvas.addPlot(row=1, col=1, title="CV error by degree")
         self.cv_plot.setLabel("bottom", "degree")
         self.cv_plot.setLogMode(y=True)
         decade_ticks(self.cv_plot.getAxis("left"))

@@ -27,7 +27,7 @@ class OverfitLearningCurvePanel(CurvePanel):
     fit_name = "complex fit"
 
     def setup(self, canvas):
-        self.main = self.make_data_plot(canvas, row=0, col=0, title="Fits on the points used")
+        self.main = self.make_data_plot(canvas, row=0, col=0, title="The fits")
         self.simple_line = self.main.plot()
         self.simple_line.setZValue(7)
         self.unused = pg.ScatterPlotItem(symbol="o", pxMode=True)
@@ -123,9 +123,10 @@ class OverfitLearningCurvePanel(CurvePanel):
             item.setData(step.sizes, np.clip(getattr(step, key), *self.clip))
         self.status.set_text(f"{step.size} of {len(p.train)} training points used")
         self.curve_status.set_text(
-            f"validation − training at {step.size}:\ndegree {self.params.simple}: "
-            f"{num(step.simple_val[-1] - step.simple_train[-1], 2)} · degree "
-            f"{self.params.complex}: {num(step.complex_val[-1] - step.complex_train[-1], 2)}")
+            f"validation − training: "
+            f"{num(step.simple_val[-1] - step.simple_train[-1], 2)} (degree "
+            f"{self.params.simple}), {num(step.complex_val[-1] - step.complex_train[-1], 2)} "
+            f"(degree {self.params.complex})")
 
     def intro(self):
         return super().intro().replace("to begin", "to fit both models on the first "

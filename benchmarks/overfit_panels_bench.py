@@ -253,6 +253,7 @@ def run() -> Iterator[Result]:
                      baseline_name=f"matplotlib Agg {size[0]}×{size[1]}",
                      target=f"≤ {TARGET_MS:.0f} ms", met=seen and ms <= TARGET_MS)
         yield from regularization_results(app)
+        yield from step_results(app)
     finally:
         window.close()
         window.deleteLater()
@@ -304,6 +305,48 @@ def regularization_results(app) -> Iterator[Result]:
         window.close()
         window.deleteLater()
         app.processEvents()
+
+
+STEPPED = (  # panel id, parameter changes, phases counted, what one counted step is
+    ("overfit_early_stopping", {}, ("train",), "10 epochs"),
+    ("overfit_crossval", {}, ("fold", "degree"), "fold or degree"),
+    ("overfit_learning_curve", {"sizes": 50}, ("grow",), "training-set size"),
+)
+
+
+def step_results(app) -> Iterator[Result]:
+    """The other panels' steps at 1,000 points: step + redraw, no baseline (what matters
+    is that each stays well inside a frame at 4–30 steps a second)."""
+    from visualizer.main_window import MainWindow
+    from visualizer.panels.overfit_common import FIT
+    from visualizer.pixels import count_near, view_pixels
+
+    for panel_id, changes, counted, what in STEPPED:
+        window = MainWindow(panel_id)
+        window.resize(*WINDOW)
+        window.show()
+        app.processEvents()
+        panel = window.session.panel
+        paints = paint_counter()
+        panel.canvas.viewport().installEventFilter(paints)
+        try:
+            panel.set_data_params(dataclasses.replace(panel.data_params, n_points=POINTS))
+            if changes:
+                panel.set_params(dataclasses.replace(panel.params, **changes))
+            app.processEvents()
+            ours = PanelFrames(app, window, paints, counted)
+            take_turns([ours], BUDGET / 2, MIN_FRAMES)
+            ms = 1000 * statistics.median(ours.times)
+            window.session.player.reset()
+            window.session.advance(4)
+            seen = count_near(view_pixels(panel, panel.main), FIT, 25) > 300
+            yield Result(f"{panel_id}: step ({what}), {POINTS:,} pts"
+                         + ("" if seen else " — NOT VISIBLE"), ms, "ms",
+                         target=f"≤ {TARGET_MS:.0f} ms", met=seen and ms <= TARGET_MS)
+        finally:
+            window.close()
+            window.deleteLater()
+            app.processEvents()
 
 
 if __name__ == "__main__":

@@ -34,9 +34,9 @@ class OverfitEarlyStoppingPanel(CurvePanel):
         self.loss_plot.setLogMode(y=True)
         decade_ticks(self.loss_plot.getAxis("left"))
         self.loss_range = FixedRanges(self.loss_plot)
-        self.window = pg.LinearRegionItem(movable=False)
-        self.window.setZValue(-5)
-        self.loss_plot.addItem(self.window)
+        self.waiting = pg.LinearRegionItem(movable=False)
+        self.waiting.setZValue(-5)
+        self.loss_plot.addItem(self.waiting)
         self.train_loss = self.loss_plot.plot()
         self.val_loss = self.loss_plot.plot()
         self.best_line = pg.InfiniteLine(angle=90)
@@ -63,8 +63,8 @@ class OverfitEarlyStoppingPanel(CurvePanel):
         self.best_line.setPen(pg.mkPen(BEST, width=width * 1.4, style=QtCore.Qt.DashLine))
         self.stop_line.setPen(pg.mkPen(FIT, width=width * 1.4))
         self.now_line.setPen(pg.mkPen(INK, width=1, style=QtCore.Qt.DotLine))
-        self.window.setBrush(pg.mkBrush(*WAIT))
-        for line in self.window.lines:
+        self.waiting.setBrush(pg.mkBrush(*WAIT))
+        for line in self.waiting.lines:
             line.setPen(pg.mkPen(None))
         self.best_mark.setSize(STYLE.marker_size * 3)
         self.best_mark.setBrush(pg.mkBrush(BEST))
@@ -94,7 +94,7 @@ class OverfitEarlyStoppingPanel(CurvePanel):
             self.goal_line.setData([], [])
             for item in (self.train_loss, self.val_loss, self.best_mark):
                 item.setData([], [])
-            for item in (self.best_line, self.stop_line, self.now_line, self.window):
+            for item in (self.best_line, self.stop_line, self.now_line, self.waiting):
                 item.hide()
             self.loss_range.forget()
             self.status.set_text("not started")
@@ -118,8 +118,8 @@ class OverfitEarlyStoppingPanel(CurvePanel):
         self.best_line.show()
         self.best_mark.setData([step.best_epoch], [np.log10(max(step.best_val, 1e-300))])
         last = len(train) - 1
-        self.window.setRegion((step.best_epoch, last))
-        self.window.setVisible(step.waited > 0)
+        self.waiting.setRegion((step.best_epoch, last))
+        self.waiting.setVisible(step.waited > 0)
         self.stop_line.setVisible(step.stopped_at is not None)
         if step.stopped_at is not None:
             self.stop_line.setValue(step.stopped_at)

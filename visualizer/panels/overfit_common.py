@@ -1,0 +1,221 @@
+"""What the overfitting panels share: the one noisy-curve problem, its data plot with the
+training, validation and test points in three markers, and clicks that add points.
+
+Every panel of the topic fits the same `polyfit.Problem`; this module makes it from the
+Data controls or a CSV (x, y: the first two numeric columns, or the ones chosen), draws it,
+and lets a click add a training point (undoable, kept across panel switches).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore
+
+from algorithms import polyfit
+from algorithms.base import frozen, plural
+from algorithms.polyfit import Problem
+from visualizer.panels.base import AlgorithmPanel
+from visualizer.panels.overlays import Legend, StatusBox, line_sample, marker_sample
+from visualizer.sources import TABLE, Generated, TableChoice, select_columns
+from visualizer.style import INK, PALETTE, STYLE
+
+Data = polyfit.Data
+TRAIN, VAL, TEST, TRUTH = PALETTE[0], PALETTE[1], "#555555", "#888888"
+FIT = PALETTE[5]                      # the fitted curve: vermilion, apart from the points
+SYMBOLS = {"train": "o", "val": "t", "test": "s"}
+NAMES = {"train": "training", "val": "validation", "test": "test"}
+
+
+NICE = (1.0, 2.0, 2.5, 5.0, 10.0)
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest 1, 2, 2.5 or 5 × 10^k at least `value` (1 for nothing to show)."""
+    if not np.isfinite(value) or value <= 0:
+        return 1.0
+    decade = 10.0 ** np.floor(np.log10(value))
+    return decade * next(m for m in NICE if m * decade >= value)
+
+
+def decade_ticks(axis) -> None:
+    """Label a log axis at whole decades only: pyqtgraph's own log ticks add 2, 3 … 9 in
+    every decade, which crowd into each other at large text sizes."""
+    def label(k: int) -> str:
+        return f"{10.0 ** k:g}" if -3 <= k <= 4 else f"1e{k}"
+
+    axis.setTicks([[(k, label(k)) for k in range(-40, 41)], []])
+
+
+def check_table(source: TableChoice, rng, data: Data) -> tuple[Problem, str]:
+    """A problem from a CSV's x and y columns, or a ValueError in one sentence."""
+    numeric = list(source.table.numeric_columns)
+    if len(numeric) < 2:
+        raise ValueError(f"{source.name}: a curve fit needs two numeric columns, x and y; "
+                         f"this file has {len(numeric)}")
+    x, y, _ = source.columns()
+    points, _, _ = select_columns(source.table, x, y, None)
+    problem = polyfit.from_xy(points[:, 0], points[:, 1], rng, data.validation, data.test,
+                              source.name)
+    return problem, " ".join(filter(None, (source.table.message,
+                                           polyfit.describe_split(problem))))
+
+
+def with_point(problem: Problem, x: float, y: float) -> Problem:
+    """The problem with one more training point (x kept inside the drawn domain)."""
+    x = float(np.clip(x, *problem.domain))
+    n = len(problem.x)
+    return dataclasses.replace(problem, x=frozen(np.append(problem.x, x)),
+                               y=frozen(np.append(problem.y, y)),
+                               train=frozen(np.append(problem.train, n)))
+
+
+def without_last(problem: Problem) -> Problem:
+    n = len(problem.x) - 1
+    return dataclasses.replace(problem, x=frozen(problem.x[:n]), y=frozen(problem.y[:n]),
+                               train=frozen(problem.train[problem.train != n]))
+
+
+class CurvePanel(AlgorithmPanel):
+    """Base of the overfitting panels: the problem, its data plot, clicks that add points.
+
+    A subclass makes `self.data_plot = self.make_data_plot(canvas, ...)` in setup and
+    calls `self.show_fit(curve)` in draw."""
+
+    Data = Data
+    accepts = (TABLE,)
+    fit_name = "fit"
+
+    def more_entries(self) -> list:
+        """Legend entries of a panel's own extra curves on the data plot."""
+        return []
+
+    def __init__(self, seed: int = 0):
+        super().__init__(seed)
+        self.problem: Problem | None = None
+        self.added: list[tuple[float, float]] = []
+
+    # --- the data plot ------------------------------------------------------------------
+    def make_data_plot(self, canvas, row=0, col=0, rowspan=1, colspan=1, title="The fit"):
+        plot = canvas.addPlot(row=row, col=col, rowspan=rowspan, colspan=colspan, title=title)
+        self.click_plot = plot
+        plot.disableAutoRange()
+        self.truth_line = plot.plot()
+        self.marks = {}
+        for part in ("train", "val", "test"):
+            item = pg.ScatterPlotItem(symbol=SYMBOLS[part], pxMode=True)
+            item.setZValue(5)
+            plot.addItem(item)
+            self.marks[part] = item
+        self.fit_line = plot.plot()
+        self.fit_line.setZValue(8)
+        self.status = StatusBox(plot, "top-left")
+        self.data_legend = Legend(plot.addLegend(offset=(-10, -10)),
+                                  width=lambda: plot.vb.width() * 0.95)
+        return plot
+
+    def restyle(self):
+        super().restyle()
+        size, width = STYLE.marker_size * 1.3, STYLE.line_width
+        pens = {"train": pg.mkPen(INK, width=0.8), "val": pg.mkPen(INK, width=0.8),
+                "test": pg.mkPen(TEST, width=1.6)}
+        brushes = {"train": pg.mkBrush(TRAIN), "val": pg.mkBrush(VAL), "test": None}
+        for part, item in self.marks.items():
+            item.setSize(size)
+            item.setPen(pens[part])
+            item.setBrush(brushes[part] or pg.mkBrush(255, 255, 255, 0))
+        self.truth_line.setPen(pg.mkPen(TRUTH, width=width, style=QtCore.Qt.DashLine))
+        self.fit_line.setPen(pg.mkPen(FIT, width=width * 1.6))
+        self.status.restyle()
+        self._data_legend()
+
+    def _data_legend(self):
+        size = STYLE.marker_size * 1.3
+        entries = [(marker_sample("o", TRAIN, size=size), NAMES["train"]),
+                   (marker_sample("t", VAL, size=size), NAMES["val"]),
+                   (marker_sample("s", None, pen=TEST, width=1.6, size=size), NAMES["test"]),
+                   (line_sample(FIT, width=STYLE.line_width * 1.6), self.fit_name),
+                   *self.more_entries()]
+        if self.problem is not None and self.problem.truth is not None:
+            entries.append((line_sample(TRUTH, style=QtCore.Qt.DashLine), "true curve"))
+        self.data_legend.fill(entries, key=self.problem is not None and
+                              self.problem.truth is not None)
+
+    def show_fit(self, curve) -> None:
+        if curve is None or len(curve) == 0:
+            self.fit_line.setData([], [])
+            return
+        # A wild high-degree fit is clipped to a margin around the data, not drawn to 1e6.
+        lo, hi = self.y_range
+        pad = hi - lo
+        self.fit_line.setData(self.problem.grid, np.clip(curve, lo - pad, hi + pad))
+
+    # --- data ---------------------------------------------------------------------------
+    def prepare(self, source):
+        rng = np.random.default_rng(self.seed)
+        if isinstance(source, Generated):
+            problem = polyfit.make_problem(source.params, rng)
+            return problem, ""
+        if isinstance(source, TableChoice):
+            return check_table(source, rng, self.data_params)
+        return super().prepare(source)
+
+    def adopt(self, problem: Problem):
+        self.added = []
+        self._set_problem(problem)
+
+    def _set_problem(self, problem: Problem):
+        self.problem = problem
+        x, y = problem.x, problem.y
+        for part in ("train", "val", "test"):
+            idx = getattr(problem, part)
+            self.marks[part].setData(x[idx], y[idx])
+        if problem.truth is not None:
+            self.truth_line.setData(problem.grid, problem.truth)
+        else:
+            self.truth_line.setData([], [])
+        lo, hi = float(y.min()), float(y.max())
+        if problem.truth is not None:
+            lo, hi = min(lo, float(problem.truth.min())), max(hi, float(problem.truth.max()))
+        spread = hi - lo or 1.0   # room below the points for the legend, above for the status
+        self.y_range = (lo - 0.55 * spread, hi + 0.22 * spread)
+        self.click_plot.setRange(xRange=problem.domain, yRange=self.y_range, padding=0.02)
+        self._data_legend()
+
+    def described(self) -> str:
+        added = f", {len(self.added)} added by hand" if self.added else ""
+        return (f"{plural(len(self.problem.x), 'point')} ({self.problem.name}{added}): "
+                f"{len(self.problem.train)} training, {len(self.problem.val)} validation, "
+                f"{len(self.problem.test)} test")
+
+    def intro(self):
+        return f"{self.described()}. Click the fit plot to add a training point; " \
+               f"press Step (→) to begin."
+
+    # --- clicks, by hand and undoable -------------------------------------------------
+    def on_click(self, x, y, button):
+        if button != QtCore.Qt.LeftButton:
+            return
+        self.edit(f"add a training point at ({x:.2f}, {y:.2f})",
+                  lambda: self._add(x, y), self._remove_last)
+
+    def _add(self, x, y):
+        self.added.append((float(np.clip(x, *self.problem.domain)), float(y)))
+        self._set_problem(with_point(self.problem, x, y))
+        self.message.emit("info", f"Added a training point at ({x:.2f}, {y:.2f}); the run "
+                                  f"starts again with {len(self.problem.train)} training points.")
+        self.restart.emit()
+
+    def _remove_last(self):
+        self.added.pop()
+        self._set_problem(without_last(self.problem))
+        self.restart.emit()
+
+    def hand_made(self):
+        return {"added": [list(p) for p in self.added]} if self.added else {}
+
+    def restore_hand_made(self, state):
+        for x, y in state.get("added", []):
+            self._add(x, y)

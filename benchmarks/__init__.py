@@ -15,6 +15,7 @@ MODULES = ("benchmarks.kmeans_bench", "benchmarks.optimizers_bench", "benchmarks
            "benchmarks.nms_bench", "benchmarks.live_bench",
            "benchmarks.classify_bench", "benchmarks.trees_bench",
            "benchmarks.network_bench", "benchmarks.pca_bench", "benchmarks.overfitting_bench",
+           "benchmarks.overfit_panels_bench",
            "benchmarks.soak_bench")
 
 

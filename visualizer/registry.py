@@ -41,9 +41,24 @@ PANELS = [
     Entry("convolution", "Convolution: a kernel over your picture", "Computer vision",
           "convolution", "ConvolutionPanel", "kernel filter blur Gaussian Sobel edge sharpen "
           "Laplacian emboss Gabor padding stride dilation feature map CNN filter2D webcam"),
+    Entry("overfit_degree", "Underfitting and overfitting", "Overfitting", "overfit_degree",
+          "OverfitDegreePanel", "polynomial degree capacity validation test split bias "
+          "variance underfit overfit"),
+    Entry("overfit_regularization", "Regularization: ridge and lasso", "Overfitting",
+          "overfit_regularization", "OverfitRegularizationPanel", "L1 L2 ridge lasso lambda "
+          "penalty shrinkage coordinate descent soft thresholding sparsity"),
+    Entry("overfit_early_stopping", "Early stopping", "Overfitting", "overfit_early_stopping",
+          "OverfitEarlyStoppingPanel", "patience epoch validation loss gradient descent "
+          "restore best weights"),
+    Entry("overfit_crossval", "k-fold cross-validation", "Overfitting", "overfit_crossval",
+          "OverfitCrossValPanel", "k-fold KFold folds held out model selection degree "
+          "mean spread test set"),
+    Entry("overfit_learning_curve", "More data: the learning curve", "Overfitting",
+          "overfit_learning_curve", "OverfitLearningCurvePanel", "learning curve training set "
+          "size more data bias variance gap"),
 ]
 # The sidebar's order; unknown topics go last.
-TOPICS = ("Unsupervised learning", "Optimization", "Computer vision")
+TOPICS = ("Unsupervised learning", "Optimization", "Overfitting", "Computer vision")
 
 
 def by_id(panel_id: str) -> Entry:

@@ -41,6 +41,9 @@ PANELS = [
     Entry("convolution", "Convolution: a kernel over your picture", "Computer vision",
           "convolution", "ConvolutionPanel", "kernel filter blur Gaussian Sobel edge sharpen "
           "Laplacian emboss Gabor padding stride dilation feature map CNN filter2D webcam"),
+    Entry("feature_maps", "Feature maps: a CNN's first layer", "Computer vision",
+          "feature_maps", "FeatureMapsPanel", "CNN convolutional layer filter bank feature map "
+          "ReLU max pooling average pooling Gabor edge colour channels"),
     Entry("overfit_degree", "Underfitting and overfitting", "Overfitting", "overfit_degree",
           "OverfitDegreePanel", "polynomial degree capacity validation test split bias "
           "variance underfit overfit"),

@@ -211,7 +211,8 @@ class SoftmaxView:
         logits_plot.showGrid(y=True, alpha=0.15)
         probs_plot.setLabel("left", "p_i")
         probs_plot.setLabel("bottom", "class i")
-        probs_plot.setRange(yRange=(0.0, 1.12), padding=0)
+        probs_plot.setRange(yRange=(0.0, 1.3), padding=0)   # room above for the labels
+        probs_plot.getAxis("left").setTicks([[(0, "0"), (0.5, "0.5"), (1, "1")]])
         probs_plot.showGrid(y=True, alpha=0.15)
         probs_plot.setXLink(logits_plot)
         self.logit_bars = pg.BarGraphItem(x=[], height=[], width=0.6)
@@ -234,7 +235,9 @@ class SoftmaxView:
             self.handles.append(handle)
             self.labels.append(label)
         self.status = StatusBox(slider_plot, "top-left", bold=False)
-        slider_plot.setLogMode(x=True)
+        # x is log10(T), labelled in T: pyqtgraph's own log axis crowds its minor labels.
+        slider_plot.getAxis("bottom").setTicks([[(math.log10(t), f"{t:g}") for t in
+                                                 (0.05, 0.1, 0.3, 1, 3, 10, 20)]])
         slider_plot.hideAxis("left")
         slider_plot.setLabel("bottom", "temperature T (drag)")
         slider_plot.setRange(xRange=np.log10(T_RANGE), yRange=(0, 1), padding=0.02)
@@ -247,6 +250,7 @@ class SoftmaxView:
 
     def restyle(self) -> None:
         lw = STYLE.line_width
+        self.slider_plot.setMaximumHeight(STYLE.tick_px * 6 + 24)
         self.knob.setPen(pg.mkPen(INK, width=lw * 2))
         self.knob.setHoverPen(pg.mkPen(colour(5), width=lw * 3))
         for i, handle in enumerate(self.handles):
@@ -289,8 +293,8 @@ class SoftmaxView:
             self.knob.setValue(log_t)
             self.knob.blockSignals(False)
         top = int(np.argmax(p))
-        self.status.set_html(f"T = {num(temperature, 3)} · largest p = p_{top + 1} = "
-                             f"{num(p[top], 3)} · Σ p_i = {num(p.sum(), 6)}")
+        self.status.set_html(f"T = {num(temperature, 3)} · Σ p_i = {num(p.sum(), 6)} · "
+                             f"largest p_{top + 1} = {num(p[top], 3)}")
 
 
 def fit_legend(legend: Legend, focus: str) -> None:

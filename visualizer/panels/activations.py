@@ -4,7 +4,7 @@ Top left: the functions ticked, solid, with their derivatives dashed; the focuse
 net's) thicker, its dead or saturated zones shaded, a draggable input z with the values
 and slopes read out, and the hidden units' inputs w·x + b as rings on its curve. Top
 right: ŷ = c + Σ vⱼ·f(wⱼ·x + bⱼ) fitted step by step to the examples, each unit's share
-dashed. Below: the loss per update, and softmax — drag the logits, drag the temperature.
+dashed, and softmax below it — drag the logits, drag the temperature.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from algorithms.base import num, param, plural
 from visualizer.panels import activation_views as views
 from visualizer.panels.base import AlgorithmPanel
 from visualizer.panels.overlays import Legend, StatusBox
-from visualizer.panels.ranges import FixedRanges
 from visualizer.sources import TABLE, Generated, TableChoice, select_columns
 from visualizer.style import INK, STYLE, UNASSIGNED, colour
 
@@ -90,7 +89,8 @@ class ActivationsPanel(AlgorithmPanel):
 
     # --- building -----------------------------------------------------------------------
     def setup(self, canvas):
-        self.fn_plot = canvas.addPlot(row=0, col=0, title="f(z) solid, slope f′(z) dashed")
+        self.fn_plot = canvas.addPlot(row=0, col=0, rowspan=2,
+                                      title="f(z) solid, slope f′(z) dashed")
         self.functions = views.FunctionView(self.fn_plot, self._z_moved)
         self.fit_plot = canvas.addPlot(row=0, col=1, title="One hidden layer fitting y(x)")
         self.fit_plot.setMouseEnabled(x=False, y=False)
@@ -104,23 +104,16 @@ class ActivationsPanel(AlgorithmPanel):
         self.fit_status = StatusBox(self.fit_plot, "top-left", bold=False)
         self.fit_legend = Legend(self.fit_plot.addLegend(offset=(-8, -8)),
                                  width=lambda: self.fit_plot.vb.width() * 0.8)
-        self.loss_plot = canvas.addPlot(row=1, col=0, title="Loss ½·mean((ŷ − y)²) per update")
-        self.loss_plot.setLabel("bottom", "update")
-        self.loss_plot.setLogMode(y=True)
-        self.loss_plot.showGrid(x=True, y=True, alpha=0.2)
-        self.loss_curve = self.loss_plot.plot()
-        self.loss_range = FixedRanges(self.loss_plot)
-        soft = canvas.addLayout(row=1, col=1)
+        soft = canvas.addLayout(row=1, col=1)  # softmax: logits, probabilities, temperature
         logits = soft.addPlot(row=0, col=0, title="Softmax: drag the logits z_i")
         probs = soft.addPlot(row=1, col=0)
         slider = soft.addPlot(row=2, col=0)
-        slider.setMaximumHeight(STYLE.tick_px * 5 + 30)
         self.soft_layout = soft
         self.softmax = views.SoftmaxView(logits, probs, slider, self._logit_moved,
                                          self._temperature_moved)
         layout = canvas.ci.layout
-        layout.setRowStretchFactor(0, 3)
-        layout.setRowStretchFactor(1, 2)
+        layout.setRowStretchFactor(0, 1)
+        layout.setRowStretchFactor(1, 1)
 
     def plots(self):
         return super().plots() + [item for item in self.soft_layout.items
@@ -137,7 +130,6 @@ class ActivationsPanel(AlgorithmPanel):
         for item in self.parts:
             item.setPen(pg.mkPen("#707070", width=lw, style=views.DASH))
         self.curve.setPen(pg.mkPen(colour(views.HUE[self.params.activation]), width=lw * 2))
-        self.loss_curve.setPen(pg.mkPen(INK, width=lw))
         self.fit_status.restyle(STYLE.tick_px)
         views.fit_legend(self.fit_legend, self.params.activation)
         self._table_key = None
@@ -172,8 +164,6 @@ class ActivationsPanel(AlgorithmPanel):
 
     # --- running ------------------------------------------------------------------------
     def steps(self):
-        self.loss_range.cap = self.params.updates + 1
-        self.loss_range.forget()
         return activations.run(self.data.x, self.data.y, self.params, self.rng())
 
     def set_params(self, params, live=False):
@@ -207,7 +197,6 @@ class ActivationsPanel(AlgorithmPanel):
             self.curve.setData([], [])
             for item in self.parts:
                 item.setData([], [])
-            self.loss_curve.setData([], [])
             self.fit_status.set_text("not started: press Step")
             return
         self.curve.setData(step.grid, step.curve)
@@ -216,12 +205,8 @@ class ActivationsPanel(AlgorithmPanel):
                 item.setData(step.grid, step.contributions[j] + step.c)
             else:
                 item.setData([], [])
-        losses = np.maximum(step.losses, 1e-300)
-        self.loss_curve.setData(np.arange(len(losses)), losses)
-        logs = np.log10(losses[[0, -1]])
-        self.loss_range.fit(len(losses) + 1, float(logs.min()), float(logs.max()), log=True)
         dead = np.flatnonzero(step.dead)
-        rows = [f"update {step.update} · loss {num(step.loss, 3)}"]
+        rows = [f"update {step.update} · loss {num(step.loss, 3)} (start {num(step.losses[0], 3)})"]
         if len(dead):
             rows.append(f"dead: unit {', '.join(str(j + 1) for j in dead)} (gradient exactly 0)")
         self.fit_status.set_html("<br>".join(rows))

@@ -65,7 +65,7 @@ def check_points(x, y, origin, names) -> Points:
     if np.ptp(x) == 0:
         raise ValueError(f"{origin}: every x is the same, so a line through them has no slope")
     sx, sy = np.ptp(x), max(np.ptp(y), 1e-6)
-    box = (x.min() - 0.1 * sx, x.max() + 0.1 * sx, y.min() - 1.2 * sy, y.max() + 0.6 * sy)
+    box = (x.min() - 0.1 * sx, x.max() + 0.1 * sx, y.min() - 1.8 * sy, y.max() + 0.6 * sy)
     outlier = (float(x.min() + 0.85 * sx), float(y.min() - 0.9 * sy))
     return Points(x, y, outlier, origin, names, box)
 

@@ -62,7 +62,9 @@ def generate(d: Data, rng: np.random.Generator) -> Table:
 
 def from_csv(source: TableChoice) -> Table:
     table = source.table
-    label = table.text_columns[0] if table.text_columns else None
+    # Only a column of words labels the points: a whole-number column stays a variable.
+    words = [c for c in table.text_columns if c not in table.numeric_columns]
+    label = words[0] if words else None
     cols = [c for c in table.numeric_columns if c != label]
     X = table.frame[cols].to_numpy(float)
     pca.check_data(X)
@@ -188,9 +190,17 @@ class PCAPanel(AlgorithmPanel):
             self.box = (lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo))
             top = float(np.linalg.eigvalsh(np.cov(Z.T)).max()) * 1.1
             self.side.setRange(xRange=(0, 180), yRange=(0, top), padding=0)
+            self.side.getAxis("bottom").setTicks(None)
+            self.side.getAxis("left").setTicks(None)
         else:
             self.box = None
             self.side.setRange(xRange=(0, d), yRange=(0, d), padding=0)
+            short = [c if len(c) <= 8 else c[:7] + "…" for c in data.columns]
+            every = max(1, d // 8)
+            self.side.getAxis("bottom").setTicks(
+                [[(i + 0.5, short[i]) for i in range(0, d, every)]])
+            self.side.getAxis("left").setTicks(
+                [[(d - i - 0.5, short[i]) for i in range(0, d, every)]])
         self._set_points(data.X[:, :2], "raw")
 
     def _set_points(self, X, key):
@@ -198,6 +208,13 @@ class PCAPanel(AlgorithmPanel):
             return
         self._points_key = key
         self.scene.set_points(X, self.data.labels, self.data.names)
+        cols = self.data.columns
+        if key == "scores":
+            self.scene.label_axes("PC1 score", "PC2 score")
+        elif key == "centred":
+            self.scene.label_axes(f"{cols[0]} − mean", f"{cols[1]} − mean")
+        elif key == "raw":
+            self.scene.label_axes(*cols[:2])
         if self.box is not None:
             self.scene.framed = self.box
             self.scene._refit()

@@ -16,7 +16,7 @@ from PySide6 import QtCore
 from algorithms import pca
 from algorithms.base import num, param, plural
 from visualizer.panels.base import AlgorithmPanel
-from visualizer.panels.overlays import StatusBox
+from visualizer.panels.overlays import Legend, StatusBox
 from visualizer.panels.scene import Scene2D
 from visualizer.sources import TABLE, Generated, TableChoice
 from visualizer.style import INK, STYLE, colour
@@ -33,7 +33,8 @@ class Data:
                          tip="File ▸ Open data… loads a CSV: every numeric column is used")
     points: int = param(300, limits=(3, 200_000), step=100, label="points")
     tilt: float = param(30.0, limits=(-90.0, 90.0), step=5.0, label="2-D tilt (°)",
-                        tip="the angle of the cloud's long axis")
+                        tip="the angle of the cloud's long axis",
+                        when=("dataset", (DATASETS[0],)))
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,8 @@ class PCAPanel(AlgorithmPanel):
             self.main.addItem(label)
             self.arrow_labels.append(label)
         self.status = StatusBox(self.main, "top-left", bold=False)
+        self.legend = Legend(self.main.addLegend(offset=(-8, -8)),
+                             width=lambda: self.main.vb.width() * 0.7)
         self.side = canvas.addPlot(row=0, col=1, title="Variance of the projections")
         self.sweep = self.side.plot()
         self.sweep_dot = pg.ScatterPlotItem()
@@ -155,6 +158,8 @@ class PCAPanel(AlgorithmPanel):
         self.error_now.setPen(pg.mkPen(INK, style=DASH))
         self.status.restyle(STYLE.tick_px)
         self.cov_image.setColorMap(pg.colormap.get("CET-D1"))
+        if self.data is not None:
+            self.legend.fill(self.scene.cloud.legend_items(), key=id(self.data))
 
     # --- data ---------------------------------------------------------------------------
     def prepare(self, source):
@@ -202,6 +207,7 @@ class PCAPanel(AlgorithmPanel):
             self.side.getAxis("left").setTicks(
                 [[(d - i - 0.5, short[i]) for i in range(0, d, every)]])
         self._set_points(data.X[:, :2], "raw")
+        self.legend.fill(self.scene.cloud.legend_items(), key=id(data))
 
     def _set_points(self, X, key):
         if key == self._points_key:

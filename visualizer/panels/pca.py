@@ -217,7 +217,7 @@ class PCAPanel(AlgorithmPanel):
         cols = self.data.columns
         if key == "scores":
             self.scene.label_axes("PC1 score", "PC2 score")
-        elif key == "centred":
+        elif key == "centred" or isinstance(key, tuple):   # centred, or rebuilt in it
             self.scene.label_axes(f"{cols[0]} − mean", f"{cols[1]} − mean")
         elif key == "raw":
             self.scene.label_axes(*cols[:2])

@@ -24,6 +24,7 @@ from visualizer.style import INK, STYLE, colour
 DATASETS = ("2-D cloud", "4-D, three groups (iris-like)")
 ERROR_LINES = 400        # reconstruction error segments drawn at most
 MAX_ARROWS = 12
+CELLS = 6                # covariance matrices up to this size have their numbers written
 DASH = QtCore.Qt.DashLine
 
 
@@ -116,6 +117,12 @@ class PCAPanel(AlgorithmPanel):
         self.side.addItem(self.sweep_dot)
         self.cov_image = pg.ImageItem()
         self.side.addItem(self.cov_image)
+        self.cells = []                      # the covariances written in their cells
+        for _ in range(CELLS ** 2):
+            cell = pg.TextItem(color=INK, anchor=(0.5, 0.5))
+            cell.setZValue(5)
+            self.side.addItem(cell)
+            self.cells.append(cell)
         self.scree_plot = canvas.addPlot(row=1, col=1, title="Scree: share of the variance")
         self.scree_plot.setLabel("bottom", "component")
         self.scree_bars = pg.BarGraphItem(x=[], height=[], width=0.6)
@@ -145,7 +152,7 @@ class PCAPanel(AlgorithmPanel):
         self.mean_mark.setSize(size * 3)
         self.mean_mark.setBrush(pg.mkBrush("#ffffff"))
         self.mean_mark.setPen(pg.mkPen(INK, width=2))
-        for label in self.arrow_labels:
+        for label in self.arrow_labels + self.cells:
             label.setFont(STYLE.font(STYLE.tick_px))
         self.sweep.setPen(pg.mkPen(INK, width=lw))
         self.sweep_dot.setSize(size * 1.6)
@@ -332,10 +339,19 @@ class PCAPanel(AlgorithmPanel):
             self.sweep.setData(step.sweep_angles, step.sweep_variances)
             self.sweep_dot.setData([step.sweep_angles[-1]], [step.sweep_variances[-1]])
             return
+        for cell in self.cells:
+            cell.hide()
         if step is None or step.covariance is None:
             self.cov_image.clear()
             return
         cov = step.covariance
+        if d <= CELLS:
+            for i in range(d):
+                for j in range(d):
+                    cell = self.cells[i * d + j]
+                    cell.setText(num(cov[i, j], 2))
+                    cell.setPos(j + 0.5, d - i - 0.5)
+                    cell.show()
         top = float(np.abs(cov).max()) or 1.0
         self.cov_image.setImage(cov.T[:, ::-1], levels=(-top, top),
                                 rect=QtCore.QRectF(0, 0, d, d))

@@ -60,7 +60,7 @@ class FunctionView:
 
     def __init__(self, plot: pg.PlotItem, moved: Callable[[float, bool], None]):
         self.plot = plot
-        plot.setLabel("bottom", "input z (drag the dashed line)")
+        plot.setLabel("bottom", "input z")
         plot.showGrid(x=True, y=True, alpha=0.15)
         plot.setMouseEnabled(x=False, y=False)
         plot.vb.disableAutoRange()
@@ -239,7 +239,7 @@ class SoftmaxView:
         slider_plot.getAxis("bottom").setTicks([[(math.log10(t), f"{t:g}") for t in
                                                  (0.05, 0.1, 0.3, 1, 3, 10, 20)]])
         slider_plot.hideAxis("left")
-        slider_plot.setLabel("bottom", "temperature T (drag)")
+        slider_plot.setLabel("bottom", "temperature T")
         slider_plot.setRange(xRange=np.log10(T_RANGE), yRange=(0, 1), padding=0.02)
         self.knob = pg.InfiniteLine(angle=90, movable=True, bounds=np.log10(T_RANGE))
         self.knob.sigPositionChanged.connect(lambda k: temperature_moved(10 ** k.value(), False))

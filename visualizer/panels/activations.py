@@ -90,9 +90,9 @@ class ActivationsPanel(AlgorithmPanel):
     # --- building -----------------------------------------------------------------------
     def setup(self, canvas):
         self.fn_plot = canvas.addPlot(row=0, col=0, rowspan=2,
-                                      title="f(z) solid, slope f′(z) dashed")
+                                      title="f(z) solid, f′(z) dashed")
         self.functions = views.FunctionView(self.fn_plot, self._z_moved)
-        self.fit_plot = canvas.addPlot(row=0, col=1, title="One hidden layer fitting y(x)")
+        self.fit_plot = canvas.addPlot(row=0, col=1, title="One hidden layer, y(x)")
         self.fit_plot.setMouseEnabled(x=False, y=False)
         self.fit_plot.showGrid(x=True, y=True, alpha=0.15)
         self.dots = pg.ScatterPlotItem()
@@ -105,7 +105,7 @@ class ActivationsPanel(AlgorithmPanel):
         self.fit_legend = Legend(self.fit_plot.addLegend(offset=(-8, -8)),
                                  width=lambda: self.fit_plot.vb.width() * 0.8)
         soft = canvas.addLayout(row=1, col=1)  # softmax: logits, probabilities, temperature
-        logits = soft.addPlot(row=0, col=0, title="Softmax: drag the logits z_i")
+        logits = soft.addPlot(row=0, col=0, title="Softmax: drag z, T")
         probs = soft.addPlot(row=1, col=0)
         slider = soft.addPlot(row=2, col=0)
         self.soft_layout = soft

@@ -82,13 +82,13 @@ class LossesPanel(AlgorithmPanel):
 
     # --- building -----------------------------------------------------------------------
     def setup(self, canvas):
-        self.res_plot = canvas.addPlot(row=0, col=0, title="Loss of one residual (f′ dashed)")
+        self.res_plot = canvas.addPlot(row=0, col=0, title="Loss of a residual")
         self.res_plot.setLabel("bottom", "residual r = ŷ − y")
         self.res_plot.setRange(xRange=(-R_SPAN, R_SPAN), yRange=(-4.5, 8.0), padding=0)
-        self.ce_plot = canvas.addPlot(row=1, col=0, title="Cross-entropy −Σ y_c·log p_c")
-        self.ce_plot.setLabel("bottom", "predicted p of the true class (drag the line)")
+        self.ce_plot = canvas.addPlot(row=1, col=0, title="Cross-entropy: drag p")
+        self.ce_plot.setLabel("bottom", "p of the true class")
         self.ce_plot.setRange(xRange=(0, 1.0), yRange=(-8.0, 6.0), padding=0.01)
-        self.fit_plot = canvas.addPlot(row=0, col=1, title="Lines fitted under each loss")
+        self.fit_plot = canvas.addPlot(row=0, col=1, title="Fits under each loss")
         self.loss_plot = canvas.addPlot(row=1, col=1, title="Mean loss per update")
         self.loss_plot.setLabel("bottom", "update")
         self.loss_plot.setLogMode(y=True)

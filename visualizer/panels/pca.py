@@ -111,7 +111,7 @@ class PCAPanel(AlgorithmPanel):
         self.status = StatusBox(self.main, "top-left", bold=False)
         self.legend = Legend(self.main.addLegend(offset=(-8, -8)),
                              width=lambda: self.main.vb.width() * 0.7)
-        self.side = canvas.addPlot(row=0, col=1, title="Variance of the projections")
+        self.side = canvas.addPlot(row=0, col=1, title="Variance vs angle")
         self.sweep = self.side.plot()
         self.sweep_dot = pg.ScatterPlotItem()
         self.side.addItem(self.sweep_dot)
@@ -123,13 +123,13 @@ class PCAPanel(AlgorithmPanel):
             cell.setZValue(5)
             self.side.addItem(cell)
             self.cells.append(cell)
-        self.scree_plot = canvas.addPlot(row=1, col=1, title="Scree: share of the variance")
+        self.scree_plot = canvas.addPlot(row=1, col=1, title="Scree: variance share")
         self.scree_plot.setLabel("bottom", "component")
         self.scree_bars = pg.BarGraphItem(x=[], height=[], width=0.6)
         self.scree_plot.addItem(self.scree_bars)
         self.cumulative = self.scree_plot.plot()
         self.scree_plot.setRange(yRange=(0, 1.05), padding=0)
-        self.error_plot = canvas.addPlot(row=2, col=1, title="Reconstruction error vs k")
+        self.error_plot = canvas.addPlot(row=2, col=1, title="Rebuild error vs k")
         self.error_plot.setLabel("bottom", "components kept k")
         self.error_curve = self.error_plot.plot(symbol="o")
         self.error_now = pg.InfiniteLine(angle=90)
@@ -185,7 +185,7 @@ class PCAPanel(AlgorithmPanel):
         self._points_key = None
         d = data.X.shape[1]
         self.scene.label_axes(*(data.columns[:2]))
-        self.set_title(self.side, "Variance of the projections" if d == 2
+        self.set_title(self.side, "Variance vs angle" if d == 2
                        else "Covariance matrix C")
         self.side.setLabel("bottom", "angle of the line (°)" if d == 2 else "column")
         self.scree_plot.setRange(xRange=(0.4, d + 0.6), padding=0)

@@ -30,6 +30,14 @@ class Entry:
 PANELS = [
     Entry("kmeans", "k-means clustering", "Unsupervised learning", "kmeans", "KMeansPanel",
           "clustering Lloyd Voronoi centroid elbow inertia k-means++"),
+    Entry("pca", "PCA, step by step", "Unsupervised learning", "pca", "PCAPanel",
+          "principal component analysis SVD eigenvector covariance scree biplot loadings "
+          "dimensionality reduction explained variance reconstruction"),
+    Entry("activations", "Activation functions", "Neural network basics", "activations",
+          "ActivationsPanel", "sigmoid tanh ReLU leaky ELU GELU softplus softmax temperature "
+          "derivative dead ReLU saturation non-linearity neuron"),
+    Entry("losses", "Loss functions", "Neural network basics", "losses", "LossesPanel",
+          "cost L1 L2 Huber cross-entropy hinge gradient outlier absolute squared error"),
     Entry("optimizers", "Optimizers on a loss surface", "Optimization", "optimizers",
           "OptimizersPanel", "gradient descent momentum Nesterov AdaGrad RMSProp Adam "
           "Rosenbrock Himmelblau saddle learning rate"),
@@ -61,7 +69,8 @@ PANELS = [
           "size more data bias variance gap"),
 ]
 # The sidebar's order; unknown topics go last.
-TOPICS = ("Unsupervised learning", "Optimization", "Overfitting", "Computer vision")
+TOPICS = ("Unsupervised learning", "Neural network basics", "Optimization", "Overfitting",
+          "Computer vision")
 
 
 def by_id(panel_id: str) -> Entry:

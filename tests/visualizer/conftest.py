@@ -32,3 +32,12 @@ def make_window(qtbot):
         return window
 
     return make
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _garbage_collected_on_the_ui_thread(qapp):
+    """As in the app: Python's cyclic collector runs on the UI thread only, from the start
+    (a test that makes no Session would otherwise let it run on a worker)."""
+    from visualizer.background import collect_garbage_on_ui_thread
+
+    collect_garbage_on_ui_thread()

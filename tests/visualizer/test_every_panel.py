@@ -14,7 +14,8 @@ def test_panel_lifecycle(qtbot, tmp_path, entry, blank_check):
                                                                 entry.topic)
     session = Session(panel_cls, seed=1)
     canvas = session.panel.canvas
-    qtbot.addWidget(canvas)
+    # Taken down as the window does: the session stops its workers before the canvas goes.
+    qtbot.addWidget(canvas, before_close_func=lambda _canvas: session.close())
     canvas.resize(1000, 650)
     canvas.show()
     shown = []

@@ -50,11 +50,12 @@ lint: $(VENV)/.made-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 
+# tests/run.py: each Qt test file in a process of its own (see its docstring).
 test: lint test-newest test-oldest
 
 test-newest: $(VENV)/.made-test
 	@echo "== tests on $$($(PY) --version)"
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+	$(PY) tests/run.py
 
 # Skipped when the oldest Python found is the newest one.
 test-oldest:
@@ -62,7 +63,7 @@ test-oldest:
 	  echo "== only one Python here: tests ran once"; else \
 	  $(MAKE) --no-print-directory $(OLD)/.made-test && \
 	  echo "== tests on $$($(OLD_PY) --version)" && \
-	  QT_QPA_PLATFORM=offscreen $(OLD_PY) -m pytest -q; fi
+	  $(OLD_PY) tests/run.py; fi
 
 bench: $(VENV)/.made-bench
 	QT_QPA_PLATFORM=offscreen $(PY) -m benchmarks

@@ -30,7 +30,7 @@ class Params(knn.Params):
 class KNNPanel(ClassifierPanel):
     id, title = "knn", "k nearest neighbours"
     Params = Params
-    main_title = "Query, neighbours and KNN regions"
+    main_title = "Query and neighbours"
 
     def __init__(self, seed: int = 0):
         super().__init__(seed)
@@ -46,7 +46,7 @@ class KNNPanel(ClassifierPanel):
             item.setZValue(z)
             self.main.addItem(item)
         self.main.addItem(self.star)
-        self.votes = canvas.addPlot(row=0, col=1, title="Votes per class")
+        self.votes = canvas.addPlot(row=0, col=1, title="Votes")
         self.votes.setLabel("bottom", "class")
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.7)
         self.votes.addItem(self.bars)

@@ -48,6 +48,14 @@ class ClassifierPanel(AlgorithmPanel):
         self.status = StatusBox(self.main, "top-left")
         self.legend = Legend(self.main.addLegend(offset=(-10, -10)),
                              width=lambda: self.main.vb.width() * 0.7)
+        canvas.installEventFilter(self)
+
+    def eventFilter(self, watched, event):
+        """A canvas closed without its session (a test, a torn-down window) has lost its
+        items: results still on their way from the background must not reach them."""
+        if event.type() == QtCore.QEvent.Close:
+            self.background.close()
+        return False
 
     def restyle(self):
         super().restyle()

@@ -104,7 +104,7 @@ class ClassifierPanel(AlgorithmPanel):
         self.data, self.origin = data, origin
         self.added = []
         self._set_data(data)
-        self.scene.label_axes("x", "y")
+        self.scene.label_axes("x₁", "x₂")
         self.scene.fit()
 
     def _set_data(self, data):

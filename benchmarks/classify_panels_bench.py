@@ -68,7 +68,7 @@ def run() -> Iterator[Result]:
         fps = 1.0 / statistics.median(ours)
         base = 1.0 / statistics.median(theirs) if mpl and theirs else None
         session.player.reset()   # a run may have just wrapped round to its first step
-        session.advance(4)
+        session.advance(6)
         visible = regions_visible(panel)
         met = None if target is None else (fps >= target and visible)
         yield Result(f"{panel_id}: step + regions + redraw ({points:,} points)", fps,

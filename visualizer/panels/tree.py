@@ -67,6 +67,8 @@ class TreePanel(ClassifierPanel):
         self.focus.setPen(pg.mkPen(colour(3), width=3))
         self.focus.setBrush(None)
         self.focus.setSize(STYLE.marker_size * 2.4)
+        for label in self.labels:
+            label.setFont(STYLE.font(STYLE.tick_px))
 
     def legend_extra(self):
         return [(line_sample(colour(3), style=QtCore.Qt.DashLine), "node being split"),
@@ -150,6 +152,7 @@ class TreePanel(ClassifierPanel):
         m = 0 if model is None else min(model.n_nodes, MAX_LABELS)
         while len(self.labels) < m:
             label = pg.TextItem(color=INK, anchor=(0.5, -0.3))
+            label.setFont(STYLE.font(STYLE.tick_px))
             self.diagram.addItem(label)
             self.labels.append(label)
         for i, label in enumerate(self.labels):
@@ -158,7 +161,7 @@ class TreePanel(ClassifierPanel):
                 continue
             text = model.rule(i) if model.feature[i] >= 0 else "/".join(
                 str(int(c)) for c in model.counts[i])
-            label.setText(text)
-            label.setFont(STYLE.font(STYLE.tick_px))
+            if label.toPlainText() != text:
+                label.setText(text)
             label.setPos(*at[i])
             label.show()

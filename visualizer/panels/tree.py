@@ -1,0 +1,167 @@
+"""Decision tree: one split per step, the thresholds scanned with their gain, the diagram."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore
+
+from algorithms import tree
+from algorithms.base import param
+from algorithms.labelled import MAX_CLASSES
+from visualizer.panels.classify_common import ClassifierPanel, pen
+from visualizer.panels.overlays import line_sample
+from visualizer.style import INK, STYLE, colour
+
+MAX_LABELS = 63   # node labels drawn in the diagram (deeper trees show their shape only)
+
+
+@dataclass(frozen=True)
+class Params(tree.Params):
+    add_class: int = param(1, limits=(1, MAX_CLASSES), live=True, label="class to add",
+                           tip="left click adds a training point of this class; right click "
+                               "deletes the nearest point")
+
+
+class TreePanel(ClassifierPanel):
+    id, title = "tree", "Decision tree"
+    Params = Params
+    main_title = "Splits"
+
+    def setup(self, canvas):
+        self.setup_main(canvas, rowspan=2)
+        self.box = pg.PlotCurveItem()
+        self.cut = pg.PlotCurveItem()
+        for z, item in ((8, self.box), (9, self.cut)):
+            item.setZValue(z)
+            self.main.addItem(item)
+        self.gain_plot = canvas.addPlot(row=0, col=1, title="Gain per threshold")
+        self.gain_curve = self.gain_plot.plot(symbol="o")
+        self.best = pg.InfiniteLine(angle=90, movable=False)
+        self.gain_plot.addItem(self.best)
+        self.diagram = canvas.addPlot(row=1, col=1, title="The tree")
+        self.diagram.hideAxis("left")
+        self.diagram.hideAxis("bottom")
+        self.diagram.setMouseEnabled(False, False)
+        self.edges = pg.PlotCurveItem(connect="pairs")
+        self.nodes = pg.ScatterPlotItem(pxMode=True)
+        self.focus = pg.ScatterPlotItem(symbol="o", pxMode=True)
+        for item in (self.edges, self.nodes, self.focus):
+            self.diagram.addItem(item)
+        self.labels: list[pg.TextItem] = []
+        layout = canvas.ci.layout
+        layout.setColumnStretchFactor(0, 3)
+        layout.setColumnStretchFactor(1, 2)
+
+    def restyle(self):
+        super().restyle()
+        self.box.setPen(pen(colour(3), width=STYLE.line_width + 1, style=QtCore.Qt.DashLine))
+        self.cut.setPen(pen(width=STYLE.line_width + 2))
+        self.best.setPen(pen(colour(3), style=QtCore.Qt.DashLine))
+        self.gain_curve.setPen(pen())
+        self.gain_curve.setSymbolSize(STYLE.marker_size * 0.6)
+        self.gain_curve.setSymbolBrush(pg.mkBrush(INK))
+        self.edges.setPen(pen(width=1.5))
+        self.focus.setPen(pg.mkPen(colour(3), width=3))
+        self.focus.setBrush(None)
+        self.focus.setSize(STYLE.marker_size * 2.4)
+        for label in self.labels:
+            label.setFont(STYLE.font(STYLE.tick_px))
+
+    def legend_extra(self):
+        return [(line_sample(colour(3), style=QtCore.Qt.DashLine), "node being split"),
+                (line_sample(INK, width=STYLE.line_width + 2), "its split")]
+
+    def steps(self):
+        d = self.data
+        return tree.run(d.X_train, d.y_train, self.params, self.rng())
+
+    def intro(self):
+        return (f"{self.described}. Press Step (→): every step splits one leaf in two at "
+                f"the threshold that lowers the {self.params.criterion} impurity most.")
+
+    def draw(self, step):
+        if step is None:
+            self.show_points()
+            self.shade(None)
+            for item in (self.box, self.cut, self.gain_curve, self.edges, self.nodes,
+                         self.focus):
+                item.setData([], [])
+            self.best.hide()
+            self._labels(None, None)
+            self.status.set_text("not started")
+            return
+        model = step.tree
+        self.show_points(model)
+        self.shade(model)
+        self._split(step)
+        self._gains(step)
+        self._diagram(step)
+        leaves = len(model.leaves)
+        self.status.set_text(f"{leaves} leaves · depth {model.max_depth}")
+
+    def _split(self, step):
+        lo, hi = self.data.X.min(0), self.data.X.max(0)
+        pad = (hi - lo) * 0.5 + 1.0
+        box = np.clip(step.box, lo - pad, hi + pad)
+        (x0, y0), (x1, y1) = box
+        self.box.setData([x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0])
+        if step.feature == 0:
+            self.cut.setData([step.threshold] * 2, [y0, y1])
+        elif step.feature == 1:
+            self.cut.setData([x0, x1], [step.threshold] * 2)
+        else:
+            self.cut.setData([], [])
+
+    def _gains(self, step):
+        ok = np.isfinite(step.gains)
+        if step.feature < 0 or not ok.any():
+            self.gain_curve.setData([], [])
+            self.best.hide()
+            self.set_title(self.gain_plot, "Gain per threshold")
+            return
+        name = tree.feature_name(step.feature)
+        self.gain_curve.setData(step.thresholds[ok], step.gains[ok])
+        self.best.setValue(step.threshold)
+        self.best.show()
+        self.set_title(self.gain_plot, f"Gain per threshold on {name}")
+        self.gain_plot.setLabel("bottom", f"threshold on {name}")
+
+    def _diagram(self, step):
+        model = step.tree
+        at = model.layout() * [1.0, -1.0]
+        inner = np.flatnonzero(~model.is_leaf)
+        pairs = np.empty((2 * 2 * len(inner), 2))
+        pairs[0::4], pairs[1::4] = at[inner], at[model.left[inner]]
+        pairs[2::4], pairs[3::4] = at[inner], at[model.right[inner]]
+        self.edges.setData(pairs[:, 0], pairs[:, 1])
+        majority = model.classes[model.value.argmax(1)]
+        self.nodes.setData(pos=at, size=STYLE.marker_size * 1.6,
+                           brush=[pg.mkBrush(colour(int(c))) for c in majority],
+                           pen=pg.mkPen(INK, width=1),
+                           symbol=["s" if leaf else "o" for leaf in model.is_leaf])
+        self.focus.setData(pos=at[[step.node]])
+        self._labels(model, at)
+        self.diagram.setRange(xRange=(at[:, 0].min() - 0.8, at[:, 0].max() + 0.8),
+                              yRange=(at[:, 1].min() - 0.8, 0.5), padding=0)
+
+    def _labels(self, model, at):
+        """Inner nodes show their test, leaves their class counts."""
+        m = 0 if model is None else min(model.n_nodes, MAX_LABELS)
+        while len(self.labels) < m:
+            label = pg.TextItem(color=INK, anchor=(0.5, -0.3))
+            label.setFont(STYLE.font(STYLE.tick_px))
+            self.diagram.addItem(label)
+            self.labels.append(label)
+        for i, label in enumerate(self.labels):
+            if i >= m:
+                label.hide()
+                continue
+            text = model.rule(i) if model.feature[i] >= 0 else "/".join(
+                str(int(c)) for c in model.counts[i])
+            if label.toPlainText() != text:
+                label.setText(text)
+            label.setPos(*at[i])
+            label.show()

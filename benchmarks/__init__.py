@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 MODULES = ("benchmarks.kmeans_bench", "benchmarks.optimizers_bench", "benchmarks.conv_bench",
            "benchmarks.nms_bench", "benchmarks.live_bench",
-           "benchmarks.classify_bench", "benchmarks.trees_bench",
+           "benchmarks.classify_bench", "benchmarks.classify_panels_bench",
+           "benchmarks.trees_bench",
            "benchmarks.network_bench", "benchmarks.pca_bench", "benchmarks.pca_panel_bench",
            "benchmarks.overfitting_bench", "benchmarks.overfit_panels_bench",
            "benchmarks.soak_bench")

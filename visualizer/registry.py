@@ -30,6 +30,21 @@ class Entry:
 PANELS = [
     Entry("kmeans", "k-means clustering", "Unsupervised learning", "kmeans", "KMeansPanel",
           "clustering Lloyd Voronoi centroid elbow inertia k-means++"),
+    Entry("knn", "k nearest neighbours", "Supervised learning", "knn", "KNNPanel",
+          "KNN classification classifier neighbours vote distance decision boundary"),
+    Entry("logistic", "Logistic regression", "Supervised learning", "logistic",
+          "LogisticPanel", "classification classifier softmax sigmoid cross-entropy gradient "
+          "descent L2 decision boundary"),
+    Entry("svm", "Support vector machine", "Supervised learning", "svm", "SVMPanel",
+          "SVM classification classifier margin hinge loss SMO kernel RBF polynomial "
+          "support vectors"),
+    Entry("tree", "Decision tree", "Supervised learning", "tree", "TreePanel",
+          "CART classification classifier split gini entropy impurity information gain "
+          "threshold depth leaf"),
+    Entry("forest", "Bagging and random forest", "Supervised learning", "forest",
+          "ForestPanel", "ensemble bootstrap bagging random forest trees vote out-of-bag OOB"),
+    Entry("adaboost", "AdaBoost", "Supervised learning", "adaboost", "AdaBoostPanel",
+          "boosting ensemble SAMME stump weak learner sample weights"),
     Entry("pca", "PCA, step by step", "Unsupervised learning", "pca", "PCAPanel",
           "principal component analysis SVD eigenvector covariance scree biplot loadings "
           "dimensionality reduction explained variance reconstruction"),
@@ -69,8 +84,8 @@ PANELS = [
           "size more data bias variance gap"),
 ]
 # The sidebar's order; unknown topics go last.
-TOPICS = ("Unsupervised learning", "Neural network basics", "Optimization", "Overfitting",
-          "Computer vision")
+TOPICS = ("Unsupervised learning", "Supervised learning", "Neural network basics",
+          "Optimization", "Overfitting", "Computer vision")
 
 
 def by_id(panel_id: str) -> Entry:

@@ -601,3 +601,26 @@ def test_make_surface_passes_the_formula_and_the_turn():
     assert make_surface(custom_params).value((2.0, 3.0)) == 7.0
     turned = make_surface(RaceParams(surface="Quadratic bowl", condition=4.0, angle=90.0))
     assert turned.value((1.0, 0.0)) == pytest.approx(2.0)     # x is now the steep axis
+
+
+# --- surviving mutants (mutation run): documented defaults ----------------------------
+
+def test_race_runs_two_hundred_steps_by_default():
+    """The documented default length: the start plus 200 steps, the last one 'done'."""
+    snaps = list(race(bowl(10.0), {"GD": GradientDescent(0.01)}))
+    assert len(snaps) == 201
+    assert [s.step for s in (snaps[0], snaps[-1])] == [0, 200]
+    assert snaps[-1].phase == "done"
+
+
+@pytest.mark.parametrize("name", ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"])
+def test_an_optimizers_controls_show_exactly_while_it_is_ticked(name):
+    """A control's `when=(field, values)` shows it while the checkbox holds one of values:
+    shown for a ticked optimizer (True), hidden for an unticked one (False)."""
+    controls = [f for f in dataclasses.fields(RaceParams)
+                if f.metadata.get("when", ("",))[0] == name]
+    assert controls
+    for f in controls:
+        _, shown_for = f.metadata["when"]
+        assert True in shown_for
+        assert False not in shown_for

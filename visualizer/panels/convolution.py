@@ -14,12 +14,10 @@ from PySide6 import QtCore
 from algorithms import convolution, kernels
 from algorithms.base import num, param
 from algorithms.conv_geometry import output_size, pad, size_formula
-from visualizer.panels.base import AlgorithmPanel
-from visualizer.panels.live import Live
+from visualizer.panels.live import LivePanel
 from visualizer.panels.overlays import StatusBox
 from visualizer.params import like
-from visualizer.sources import CAMERA, IMAGE, VIDEO, Generated
-from visualizer.sources.frames import SAMPLE_CLIP, Picture, StreamSpec, check_stream, read_image
+from visualizer.sources.frames import SAMPLE_CLIP, read_image
 from visualizer.style import INK, PALETTE, STYLE
 
 PICTURES = {"astronaut": "astronaut.jpg", "cat": "chelsea.jpg", "coffee": "coffee.jpg"}
@@ -116,17 +114,15 @@ def filtered(image: np.ndarray, params: Params, name: str) -> Filtered:
     return Filtered(name, grey, output, time.perf_counter() - start)
 
 
-class ConvolutionPanel(AlgorithmPanel):
+class ConvolutionPanel(LivePanel):
     id, title, topic = "convolution", "Convolution: a kernel over your picture", \
         "Computer vision"
     Params, Data = Params, Data
-    accepts = (IMAGE, VIDEO, CAMERA)
 
     def __init__(self, seed: int = 0):
         super().__init__(seed)
         self.picture: Filtered | None = None
         self.centre: tuple[int, int] | None = None   # patch centre (row, column)
-        self.live = Live(self)
 
     # --- building -----------------------------------------------------------------------
     def setup(self, canvas):
@@ -174,17 +170,8 @@ class ConvolutionPanel(AlgorithmPanel):
             label.setFont(STYLE.font(STYLE.tick_px, bold=True))
 
     # --- data ---------------------------------------------------------------------------
-    def prepare(self, source):
-        if isinstance(source, Generated):
-            folder = SAMPLE_CLIP.parent / "pictures"
-            picture = read_image(folder / PICTURES[source.params.picture])
-        elif isinstance(source, Picture):
-            picture = source
-        elif isinstance(source, StreamSpec):
-            picture = check_stream(source)
-        else:
-            return super().prepare(source)
-        return filtered(picture.image, self.params, picture.name), picture.note
+    def generated_picture(self, data_params):
+        return read_image(SAMPLE_CLIP.parent / "pictures" / PICTURES[data_params.picture])
 
     @staticmethod
     def analyse_frame(image, params, name, capture_seconds=0.0) -> Filtered:
@@ -203,14 +190,6 @@ class ConvolutionPanel(AlgorithmPanel):
         self._show_result()
         self._outline_patch()
 
-    def load(self, source):
-        message = super().load(source)
-        wanted = isinstance(source, StreamSpec) or (
-            isinstance(source, Generated) and source.params.live)
-        self.live.follow((source if isinstance(source, StreamSpec) else
-                          StreamSpec(path=str(SAMPLE_CLIP), loop=True)) if wanted else None)
-        return message
-
     def set_params(self, params, live=False):
         params.kernel()  # a kernel that cannot be used is refused before anything changes
         super().set_params(params, live)
@@ -218,20 +197,6 @@ class ConvolutionPanel(AlgorithmPanel):
             self.picture = filtered_again(self.picture, params)
             self._show_result()
             self._outline_patch()
-
-    def set_data_params(self, data_params):
-        if self.live.running and not data_params.live:
-            self.live.follow(None)  # unticking "live" freezes the frame shown
-            self.data_params = data_params
-            return
-        super().set_data_params(data_params)
-
-    def stop(self):
-        self.live.stop()
-
-    def before_steps(self):
-        if self.live.running:
-            self.live.freeze()
 
     def _show_result(self):
         out = self.picture.output

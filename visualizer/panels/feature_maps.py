@@ -11,12 +11,10 @@ from PySide6 import QtCore
 
 from algorithms import feature_maps
 from algorithms.base import param
-from visualizer.panels.base import AlgorithmPanel
 from visualizer.panels.convolution import DIVERGING, PICTURES
-from visualizer.panels.live import Live
+from visualizer.panels.live import LivePanel
 from visualizer.panels.overlays import StatusBox
-from visualizer.sources import CAMERA, IMAGE, VIDEO, Generated
-from visualizer.sources.frames import SAMPLE_CLIP, Picture, StreamSpec, check_stream, read_image
+from visualizer.sources.frames import SAMPLE_CLIP, read_image
 from visualizer.style import INK, STYLE
 
 TILE = 96           # display height of a full-size map, in mosaic pixels
@@ -73,17 +71,15 @@ def resize_nearest(rgb: np.ndarray, height: int) -> np.ndarray:
     return rgb[rows][:, cols]
 
 
-class FeatureMapsPanel(AlgorithmPanel):
+class FeatureMapsPanel(LivePanel):
     id, title, topic = "feature_maps", "Feature maps: a CNN's first layer", "Computer vision"
     Params, Data = feature_maps.Params, Data
-    accepts = (IMAGE, VIDEO, CAMERA)
 
     def __init__(self, seed: int = 0):
         super().__init__(seed)
         self.picture: Layered | None = None
         self.chosen = (1, 0)            # (stage, map) whose filter and histogram are shown
         self.tiles: list = []           # (stage, map, x0, y0, x1, y1) in mosaic pixels
-        self.live = Live(self)
 
     def setup(self, canvas):
         self.grid_plot = canvas.addPlot(row=0, col=0, rowspan=2, title="Every map, stage by stage")
@@ -120,17 +116,8 @@ class FeatureMapsPanel(AlgorithmPanel):
             label.setFont(STYLE.font(STYLE.tick_px, bold=True))
 
     # --- data ---------------------------------------------------------------------------
-    def prepare(self, source):
-        if isinstance(source, Generated):
-            picture = read_image(SAMPLE_CLIP.parent / "pictures" /
-                                 PICTURES[source.params.picture])
-        elif isinstance(source, Picture):
-            picture = source
-        elif isinstance(source, StreamSpec):
-            picture = check_stream(source)
-        else:
-            return super().prepare(source)
-        return layered(picture.image, self.params, picture.name), picture.note
+    def generated_picture(self, data_params):
+        return read_image(SAMPLE_CLIP.parent / "pictures" / PICTURES[data_params.picture])
 
     @staticmethod
     def analyse_frame(image, params, name, capture_seconds=0.0) -> Layered:
@@ -140,32 +127,10 @@ class FeatureMapsPanel(AlgorithmPanel):
     def adopt(self, picture: Layered):
         self.picture = picture
 
-    def load(self, source):
-        message = super().load(source)
-        wanted = isinstance(source, StreamSpec) or (
-            isinstance(source, Generated) and source.params.live)
-        self.live.follow((source if isinstance(source, StreamSpec) else
-                          StreamSpec(path=str(SAMPLE_CLIP), loop=True)) if wanted else None)
-        return message
-
     def set_params(self, params, live=False):
         super().set_params(params, live)
         if self.picture is not None:
             self.picture = layered(self.picture.image, params, self.picture.name)
-
-    def set_data_params(self, data_params):
-        if self.live.running and not data_params.live:
-            self.live.follow(None)
-            self.data_params = data_params
-            return
-        super().set_data_params(data_params)
-
-    def stop(self):
-        self.live.stop()
-
-    def before_steps(self):
-        if self.live.running:
-            self.live.freeze()
 
     # --- running ------------------------------------------------------------------------
     def steps(self):

@@ -20,7 +20,9 @@ import time
 from PySide6 import QtCore
 
 from algorithms.base import num
-from visualizer.sources.frames import Capture
+from visualizer.panels.base import AlgorithmPanel
+from visualizer.sources import CAMERA, IMAGE, VIDEO, Generated
+from visualizer.sources.frames import SAMPLE_CLIP, Capture, Picture, StreamSpec, check_stream
 
 POLL_MS = 10           # how often the UI thread looks for a new frame (it never waits)
 IN_FLIGHT = 2          # frames analysed at once: detection is most of the work, and two
@@ -115,3 +117,58 @@ class Live(QtCore.QObject):
         self.shown_at.append(time.perf_counter())
         self.panel.adopt(result)
         self.panel.restart.emit()  # the player starts over on this frame: draw(None)
+
+
+class LivePanel(AlgorithmPanel):
+    """A panel on pictures that can also play a video or a webcam live (NMS, convolution,
+    feature maps). A subclass writes `generated_picture(data_params)` (its bundled picture),
+    `analysed(picture)` (its data for a frame, pure) and `analyse_frame`; this class turns
+    any source into a picture, follows the "live" control and freezes on Step or Play."""
+
+    accepts = (IMAGE, VIDEO, CAMERA)
+
+    def __init__(self, seed: int = 0):
+        super().__init__(seed)
+        self.live = Live(self)
+
+    def generated_picture(self, data_params) -> Picture:
+        raise NotImplementedError
+
+    def analysed(self, picture: Picture):
+        """The panel's data for one picture (on the UI thread when a file is opened)."""
+        return type(self).analyse_frame(picture.image, self.params, picture.name)
+
+    def prepare(self, source):
+        if isinstance(source, Generated):
+            picture = self.generated_picture(source.params)
+        elif isinstance(source, Picture):
+            picture = source
+        elif isinstance(source, StreamSpec):
+            picture = check_stream(source)
+        else:
+            return super().prepare(source)
+        return self.analysed(picture), picture.note
+
+    def load(self, source):
+        message = super().load(source)
+        if isinstance(source, StreamSpec):
+            self.live.follow(source)
+        elif isinstance(source, Generated) and source.params.live:
+            self.live.follow(StreamSpec(path=str(SAMPLE_CLIP), loop=True))
+        else:
+            self.live.follow(None)
+        return message
+
+    def set_data_params(self, data_params):
+        if self.live.running and not data_params.live:
+            self.live.follow(None)  # unticking "live" freezes the frame shown
+            self.data_params = data_params
+            return
+        super().set_data_params(data_params)
+
+    def stop(self):
+        self.live.stop()
+
+    def before_steps(self):
+        if self.live.running:
+            self.live.freeze()

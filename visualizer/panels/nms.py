@@ -12,13 +12,11 @@ from PySide6 import QtCore
 
 from algorithms import detectors, nms
 from algorithms.base import num, param, plural
-from visualizer.panels.base import AlgorithmPanel
 from visualizer.panels.boxes import Analysed, analyse, crosses, rectangles
-from visualizer.panels.live import Live
+from visualizer.panels.live import LivePanel
 from visualizer.panels.overlays import Legend, StatusBox, line_sample
 from visualizer.params import like
-from visualizer.sources import CAMERA, IMAGE, VIDEO, Generated
-from visualizer.sources.frames import SAMPLE_CLIP, Picture, StreamSpec, check_stream, sample_frame
+from visualizer.sources.frames import sample_frame
 from visualizer.style import INK, STYLE
 
 # On a photograph and on the white legend alike: kept green, this step's box orange, boxes
@@ -67,10 +65,9 @@ class Data:
                "Play freezes the frame shown and steps through it"})
 
 
-class NMSPanel(AlgorithmPanel):
+class NMSPanel(LivePanel):
     id, title, topic = "nms", "Non-maximum suppression", "Computer vision"
     Params, Data = Params, Data
-    accepts = (IMAGE, VIDEO, CAMERA)
 
     def __init__(self, seed: int = 0):
         super().__init__(seed)
@@ -78,7 +75,6 @@ class NMSPanel(AlgorithmPanel):
         self.detected: Analysed | None = None  # the detector's boxes on the frame
         self.drawn: list[list[float]] = []     # boxes drawn by hand: x, y, w, h, score
         self.handles: list[pg.RectROI] = []
-        self.live = Live(self)
         self.draw_seconds = 0.0
 
     # --- building -----------------------------------------------------------------------
@@ -132,17 +128,8 @@ class NMSPanel(AlgorithmPanel):
                            "suppressed earlier")])
 
     # --- data ---------------------------------------------------------------------------
-    def prepare(self, source):
-        if isinstance(source, Generated):
-            picture = sample_frame(source.params.frame)
-        elif isinstance(source, Picture):
-            picture = source
-        elif isinstance(source, StreamSpec):
-            picture = check_stream(source)
-        else:
-            return super().prepare(source)
-        frame = analyse(picture.image, self.params, picture.name)
-        return frame, picture.note
+    def generated_picture(self, data_params):
+        return sample_frame(data_params.frame)
 
     def adopt(self, frame: Analysed):
         """A new frame: the detector's boxes, unless boxes were drawn on the frame before
@@ -162,19 +149,6 @@ class NMSPanel(AlgorithmPanel):
         """Live mode's work on each frame (a worker thread): detection and plain NMS."""
         return analyse(image, params, name, capture_seconds)
 
-    def load(self, source):
-        message = super().load(source)
-        wanted = isinstance(source, StreamSpec) or (
-            isinstance(source, Generated) and source.params.live)
-        self.live.follow(self._stream_of(source) if wanted else None)
-        return message
-
-    @staticmethod
-    def _stream_of(source):
-        if isinstance(source, StreamSpec):
-            return source
-        return StreamSpec(path=str(SAMPLE_CLIP), loop=True)
-
     def set_params(self, params, live=False):
         old = self.params
         super().set_params(params, live)
@@ -193,18 +167,7 @@ class NMSPanel(AlgorithmPanel):
         if data_params.new_box_score != self.data_params.new_box_score:
             self.data_params = data_params  # only for boxes drawn from now on
             return
-        if self.live.running and not data_params.live:
-            self.live.follow(None)   # unticking "live" freezes the frame shown
-            self.data_params = data_params
-            return
         super().set_data_params(data_params)
-
-    def stop(self):
-        self.live.stop()
-
-    def before_steps(self):
-        if self.live.running:
-            self.live.freeze()
 
     # --- running ------------------------------------------------------------------------
     def steps(self):

@@ -502,6 +502,9 @@ class MainWindow(QtWidgets.QMainWindow):
         for controls in self.panel_controls.values():
             controls.restyle()
         self._keep_room()
+        # Once more when the new fonts have reached every item: a plot's title and a
+        # legend's rows are measured again only then, and may need a few pixels more.
+        QtCore.QTimer.singleShot(0, self._keep_room)
 
     def _keep_room(self) -> None:
         """After the fonts change: the canvas may take the window's width less the docks'

@@ -171,6 +171,12 @@ class PanelControls(QtCore.QObject):
                 for column in (0, 1):
                     hint = item.sizeHint(column)
                     item.setSizeHint(column, QtCore.QSize(hint.width(), height))
+            elif hasattr(item, "updateDepth"):
+                # A group's heading is drawn in a bold font pyqtgraph sizes from the point
+                # size the tree had when the heading was made (again on every font change
+                # of the tree): make that the current size, then let it redo the heading.
+                item._initialFontPointSize = QtWidgets.QApplication.font().pointSize()
+                item.updateDepth(item.depth)
             walk += 1
         self.tree.doItemsLayout()
 

@@ -2,8 +2,8 @@
 SHELL := /bin/bash
 
 # The Pythons that actually start (pyenv shims for inactive versions exist but fail):
-# the newest runs the app and the benchmarks; the tests run on the newest and the oldest
-# supported (3.11), since the README promises "Python 3.11 or newer".
+# the newest runs the app, the benchmarks and every test; the oldest supported (3.11, since
+# the README promises "Python 3.11 or newer") runs the algorithm and window tests.
 define find_python
 $(shell for v in $(1); do \
 	  for p in python$$v $$HOME/.pyenv/versions/$$v*/bin/python$$v; do \
@@ -57,13 +57,14 @@ test-newest: $(VENV)/.made-test
 	@echo "== tests on $$($(PY) --version)"
 	$(PY) tests/run.py
 
-# Skipped when the oldest Python found is the newest one.
+# The oldest runs the algorithm tests and the window and every-panel tests (--smoke, see
+# tests/run.py); skipped when the oldest Python found is the newest one.
 test-oldest:
 	@if [ "$$($(OLDEST) --version 2>&1)" = "$$($(PY) --version 2>&1)" ]; then \
 	  echo "== only one Python here: tests ran once"; else \
 	  $(MAKE) --no-print-directory $(OLD)/.made-test && \
 	  echo "== tests on $$($(OLD_PY) --version)" && \
-	  $(OLD_PY) tests/run.py; fi
+	  $(OLD_PY) tests/run.py --smoke; fi
 
 bench: $(VENV)/.made-bench
 	QT_QPA_PLATFORM=offscreen $(PY) -m benchmarks

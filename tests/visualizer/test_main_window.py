@@ -292,13 +292,15 @@ def test_a_value_typed_out_of_range_is_clamped_and_the_user_told(qtbot, window):
     assert window.session.panel.params.tol == 0.0 and "smallest" in window.banner.text.text()
 
 
-def spin_box(window, name):
+def spin_box(qtbot, window, name):
     """The spin box of parameter `name`, opened for editing as a click on its row does."""
     from pyqtgraph.widgets.SpinBox import SpinBox
 
     item = next(iter(window.binders[0].group.child(name).items))
+    window.activateWindow()   # focus comes with activation, which a loaded machine delays
     item.showEditor()
-    assert isinstance(item.widget, SpinBox) and item.widget.hasFocus()
+    assert isinstance(item.widget, SpinBox)
+    qtbot.waitUntil(item.widget.hasFocus, timeout=5000)
     return item.widget
 
 
@@ -308,7 +310,7 @@ def focused(window):
 
 def test_after_editing_a_field_the_keys_go_back_to_the_transport(qtbot, window):
     player = window.session.player
-    field = spin_box(window, "k")
+    field = spin_box(qtbot, window, "k")
     qtbot.keyClick(field.lineEdit(), QtCore.Qt.Key_A, QtCore.Qt.ControlModifier)
     qtbot.keyClicks(field.lineEdit(), "5")
     qtbot.keyClick(field.lineEdit(), QtCore.Qt.Key_Space)   # while editing: the field's key
@@ -324,7 +326,7 @@ def test_after_editing_a_field_the_keys_go_back_to_the_transport(qtbot, window):
 
 
 def test_escape_puts_the_old_value_back_and_returns_the_keys(qtbot, window):
-    field = spin_box(window, "k")
+    field = spin_box(qtbot, window, "k")
     field.lineEdit().selectAll()
     qtbot.keyClicks(field.lineEdit(), "9")
     qtbot.keyClick(field.lineEdit(), QtCore.Qt.Key_Escape)
@@ -334,7 +336,7 @@ def test_escape_puts_the_old_value_back_and_returns_the_keys(qtbot, window):
 
 def test_a_click_on_play_ends_editing_and_space_pauses(qtbot, window):
     player = window.session.player
-    field = spin_box(window, "max_iter")
+    field = spin_box(qtbot, window, "max_iter")
     qtbot.mouseClick(window.transport.play_button, QtCore.Qt.LeftButton)
     assert player.playing and not field.hasFocus()
     qtbot.keyClick(focused(window), QtCore.Qt.Key_Space)

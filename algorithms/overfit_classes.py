@@ -104,8 +104,16 @@ def run(data: LabelledData, params: Params, seed: int = 0, hand: int = 0,
                test_accuracy=math.nan)
     seen = [r.train, r.val]
     models, train_acc, val_acc = [], [], []
+    # One tree grown level by level: once every waiting leaf shallower than d is split, it
+    # is the tree tree.fit(max_depth=d) grows (a split depends only on its own node's
+    # points), so each step costs one level, not a whole tree.
+    spec = tree.Spec(params.criterion, params.max_depth, 1, None, order="level by level")
+    Xc, yk, classes = tree.check_labelled(Xt, yt)
+    grower = tree.Grower(Xc, yk, spec, classes=classes)
     for depth in range(1, params.max_depth + 1):
-        model = tree.fit(Xt, yt, tree.Params(criterion=params.criterion, max_depth=depth))
+        while grower.queue and grower.queue[0][0] < depth:   # (depth, node): shallowest first
+            grower.split_next()
+        model = grower.tree()
         if models and model.n_nodes == models[-1].n_nodes:
             break   # the tree stopped growing: every leaf is pure (or cannot be split)
         models.append(model)

@@ -94,3 +94,25 @@ def test_a_csv_with_one_class_is_refused_and_the_data_kept(qtbot, window, tmp_pa
     assert not done.args[0]
     assert window.banner.level == "error" and "one class" in window.banner.text.text()
     assert len(panel.data.y) == n
+
+
+def test_box_painting_equals_routing_each_grid_point_down_the_tree():
+    from algorithms import labelled, tree
+    from visualizer.panels.overfit_classes import box_classifier
+
+    data = labelled.generate(labelled.Data(shape="moons", noise=0.3), seed=2)
+    model = tree.fit(data.X, data.y, tree.Params(max_depth=9))
+    gx, gy = np.linspace(-12, 11, 97), np.linspace(-7, 9, 61)
+    for points in (np.stack(np.meshgrid(gx, gy, indexing="ij"), -1).reshape(-1, 2),
+                   data.X):                      # the shading's grid, and scattered points
+        labels, confidence = box_classifier(model)(points)
+        proba = model.predict_proba(points)
+        np.testing.assert_array_equal(labels, model.classes[proba.argmax(1)])
+        np.testing.assert_array_equal(confidence, proba.max(1))
+    # a grid whose x values sit exactly on the tree's thresholds (x ≤ t goes left)
+    t = model.threshold[model.feature == 0][:5]
+    edge = np.stack(np.meshgrid(np.unique(np.r_[t, t + 1e-9, -20, 20]), gy, indexing="ij"),
+                    -1).reshape(-1, 2)
+    assert len(t) >= 2
+    labels, _ = box_classifier(model)(edge)
+    np.testing.assert_array_equal(labels, model.predict(edge))

@@ -68,8 +68,11 @@ class OverfitClassesPanel(ClassifierPanel):
         layout.setColumnStretchFactor(0, 3)
         layout.setColumnStretchFactor(1, 2)
 
+    _points_key = None
+
     def restyle(self):
         super().restyle()
+        self._points_key = None
         width, size = STYLE.line_width, STYLE.marker_size * 1.2
         for curve, c in ((self.train_curve, TRAIN), (self.val_curve, VAL)):
             curve.setPen(pg.mkPen(c, width=width))
@@ -93,6 +96,7 @@ class OverfitClassesPanel(ClassifierPanel):
     # --- data ---------------------------------------------------------------------------
     def _set_data(self, data):
         super()._set_data(data)
+        self._points_key = None
         self._frame_accuracy()
 
     def set_params(self, params, live=False):
@@ -130,9 +134,12 @@ class OverfitClassesPanel(ClassifierPanel):
 
     def draw(self, step):
         d = self.data
-        r = self.roles()
-        self.scene.show(d.y, hollow=d.test)
-        self.scene.ring(d.X[r.val] if len(r.val) else None)
+        key = (id(d), id(self.roles()))
+        if key != self._points_key:   # the same every step: only new data or style redo it
+            self._points_key = key
+            r = self.roles()
+            self.scene.show(d.y, hollow=d.test)
+            self.scene.ring(d.X[r.val] if len(r.val) else None)
         if step is None or step.model is None:
             self.shade(None)
             self.scene.cross(None)
@@ -142,7 +149,7 @@ class OverfitClassesPanel(ClassifierPanel):
             self.status.set_text("the points and their split" if step else "not started")
             self.acc_status.set_text("")
             return
-        self.shade(step.model)
+        self.scene.shade(box_classifier(step.model), key=id(step.model))
         wrong = step.wrong
         self.scene.cross(d.X[wrong] if wrong.any() else None)
         lo = self.acc_lo + 0.005   # an accuracy below the frame sits on its edge
@@ -164,6 +171,37 @@ class OverfitClassesPanel(ClassifierPanel):
                     else f", test {pct(step.test_accuracy)}")
             self.acc_status.set_text(f"best depth {b}: validation "
                                      f"{pct(step.val_accuracy[b - 1])}{test}")
+
+
+def box_classifier(model):
+    """classify(grid) -> (labels, confidence) for Scene2D.shade, as ClassifierPanel.shade
+    gives (the leaf's most probable class and its probability), but painting each leaf's box
+    straight onto the regular grid the shading sends — one slice per leaf instead of routing
+    every grid point down the tree. Any other set of points is routed down the tree."""
+    best = model.value.argmax(1)
+    label, sure = model.classes[best], model.value[np.arange(model.n_nodes), best]
+
+    def classify(grid):
+        grid = np.asarray(grid, float)
+        n = len(grid)
+        ny = int(np.argmax(grid[:, 0] != grid[0, 0])) or n
+        nx = n // ny
+        gx, gy = grid[::ny, 0], grid[:ny, 1]
+        regular = (nx * ny == n and np.all(np.diff(gx) > 0) and np.all(np.diff(gy) > 0)
+                   and np.array_equal(grid.reshape(nx, ny, 2),
+                                      np.stack(np.meshgrid(gx, gy, indexing="ij"), -1)))
+        if not regular:
+            leaf = model.apply(grid)
+            return label[leaf], sure[leaf]
+        labels, confidence = np.empty((nx, ny), label.dtype), np.empty((nx, ny))
+        for leaf in model.leaves:   # a leaf's box is low < x ≤ high, feature by feature
+            (x0, y0), (x1, y1) = model.box[leaf]
+            i = slice(*np.searchsorted(gx, [x0, x1], side="right"))
+            j = slice(*np.searchsorted(gy, [y0, y1], side="right"))
+            labels[i, j], confidence[i, j] = label[leaf], sure[leaf]
+        return labels.ravel(), confidence.ravel()
+
+    return classify
 
 
 def pct(a: float) -> str:

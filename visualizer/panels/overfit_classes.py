@@ -205,4 +205,4 @@ def box_classifier(model):
 
 
 def pct(a: float) -> str:
-    return "—" if np.isnan(a) else f"{100 * a:.3g} %"
+    return "—" if np.isnan(a) else f"{100 * a:.3g}\u00a0%"   # no break before the %

@@ -151,7 +151,7 @@ class CurvePanel(AlgorithmPanel):
         truth = self.problem is not None and self.problem.truth is not None
         if truth:
             entries.append((line_sample(TRUTH, style=QtCore.Qt.DashLine),
-                            "true curve (drag to draw it)" if self.drawing() else "true curve"))
+                            "drawn true curve" if self.drawing() else "true curve"))
         self.data_legend.fill(entries, key=(truth, self.drawing()))
 
     def show_fit(self, curve) -> None:

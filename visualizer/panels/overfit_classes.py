@@ -129,8 +129,10 @@ class OverfitClassesPanel(ClassifierPanel):
                                    self.rng())
 
     def intro(self):
-        return (f"{self.described}. Press Step (→) to grow the tree one level deeper at each "
-                f"step, up to depth {self.params.max_depth}; click to add a point.")
+        held = len(self.roles().val)
+        return (f"{self.described}; {held:,} of the training points are held out to validate. "
+                f"Press Step (→) to grow the tree one level deeper at each step, up to depth "
+                f"{self.params.max_depth}; click to add a point.")
 
     def draw(self, step):
         d = self.data

@@ -36,6 +36,7 @@ METHODS = ("svd", "eigen")
 # A column's sum of squared deviations outside this range may have overflowed or lost its
 # digits to underflow: such data are scaled by powers of two (exact) and centred again.
 SAFE = (1e-100, 1e100)
+BLOCK = 4096   # rows centred at a time when the eigen route sums the covariance directly
 
 
 @dataclass(frozen=True)
@@ -238,10 +239,7 @@ def decompose(Zs: np.ndarray, method: str = "svd",
         _, s, vt = np.linalg.svd(Zs, full_matrices=False)
         components, variance = vt[:m], s[:m] ** 2 / (n - 1)
     elif method == "eigen":
-        values, vectors = np.linalg.eigh(covariance(Zs))
-        order = np.argsort(values)[::-1][:m]
-        variance = np.maximum(values[order], 0.0)  # rounding can leave tiny negatives
-        components = vectors[:, order].T
+        components, variance = _eigen(covariance(Zs), m)
     else:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     variance = variance * (factor * factor)
@@ -249,20 +247,80 @@ def decompose(Zs: np.ndarray, method: str = "svd",
     return _flip(components), variance, singular
 
 
+def _eigen(C: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """(the m leading eigenvectors of a covariance matrix as rows, their eigenvalues)."""
+    values, vectors = np.linalg.eigh(C)
+    order = np.argsort(values)[::-1][:m]
+    variance = np.maximum(values[order], 0.0)  # rounding can leave tiny negatives
+    return vectors[:, order].T, variance
+
+
+def centred_gram(X: np.ndarray, mean: np.ndarray, block: int = BLOCK) -> np.ndarray:
+    """(X − mean)ᵀ(X − mean), centring one block of rows at a time in a reused buffer.
+
+    The same sums as centring the whole table first, without writing a centred copy of it:
+    a fresh (n, d) array costs as much as the product itself (every page of it is new to
+    the process), while a block of a few thousand rows stays in the cache.
+    """
+    n, d = X.shape
+    gram = np.zeros((d, d))
+    buffer = np.empty((min(block, n), d))
+    with np.errstate(all="ignore"):
+        for start in range(0, n, block):
+            rows = X[start:start + block]
+            z = buffer[: len(rows)]
+            np.subtract(rows, mean, out=z)
+            gram += z.T @ z           # numpy hands AᵀA to BLAS syrk: half the products
+    return gram
+
+
+def _fit_eigen_directly(X, standardize: bool) -> Fit | None:
+    """The eigen route for ordinary data without building the centred table; None when the
+    data need prepare()'s care (NaN, extreme or constant columns), which then says why."""
+    X = check_data(X)
+    n, d = X.shape
+    with np.errstate(all="ignore"):
+        mean = X.mean(0)
+    gram = centred_gram(X, mean)
+    ss = np.diagonal(gram).copy()     # each centred column's sum of squares
+    if not (np.isfinite(ss).all() and ss.min() > SAFE[0] and ss.max() < SAFE[1]):
+        return None
+    if (ss <= n * (64 * np.finfo(float).eps * mean) ** 2).any():   # prepare()'s constant test
+        return None
+    scale = None
+    if standardize:
+        scale = np.sqrt(ss / n)
+        gram = gram / np.outer(scale, scale)
+    components, variance = _eigen(gram / (n - 1), min(n, d))
+    return _fit(mean, scale, _flip(components), variance, n, "eigen")
+
+
 def fit(X, standardize: bool = False, method: str = "svd",
         columns: Sequence[str] | None = None) -> Fit:
-    """Prepare X and decompose it; everything a scree plot or a biplot needs."""
+    """Prepare X and decompose it; everything a scree plot or a biplot needs.
+
+    The eigen route only needs the covariance matrix, so for ordinary data it sums it block
+    by block (centred_gram) instead of building the centred table that the stories show.
+    """
+    if method == "eigen":
+        direct = _fit_eigen_directly(X, standardize)
+        if direct is not None:
+            return direct
     return fit_prepared(prepare(X, standardize, columns), method)
 
 
 def fit_prepared(prep: Prepared, method: str = "svd") -> Fit:
-    components, variance, singular = decompose(prep.Zs, method, prep.factor)
-    total = float(variance.sum())
-    ratio = variance / total
-    return Fit(mean=prep.mean, scale=prep.scale, components=frozen(components),
-               variance=frozen(variance), ratio=frozen(ratio),
-               cumulative=frozen(np.cumsum(ratio)), singular_values=frozen(singular),
-               n_samples=len(prep.Z), method=method)
+    components, variance, _ = decompose(prep.Zs, method, prep.factor)
+    return _fit(prep.mean, prep.scale, components, variance, len(prep.Z), method)
+
+
+def _fit(mean, scale, components, variance, n, method) -> Fit:
+    ratio = variance / float(variance.sum())
+    return Fit(mean=frozen(mean), scale=None if scale is None else frozen(scale),
+               components=frozen(components), variance=frozen(variance), ratio=frozen(ratio),
+               cumulative=frozen(np.cumsum(ratio)),
+               singular_values=frozen(np.sqrt(variance * (n - 1))), n_samples=n,
+               method=method)
 
 
 def transform(model: Fit, X, k: int | None = None) -> np.ndarray:

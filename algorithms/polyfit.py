@@ -36,7 +36,7 @@ import numpy as np
 
 from algorithms.base import frozen, num, param, plural
 
-TARGETS = ("sine", "step", "cubic")
+TARGETS = ("sine", "step", "cubic", "drawn")
 GRID = 200            # points of the dense x grid every fitted curve is drawn on
 MAX_DEGREE = 20
 Y_SPREAD = (1e-75, 1e75)   # beyond: squared errors, or their spread over folds, are not numbers
@@ -56,6 +56,46 @@ def cubic(x):
 
 FUNCTIONS: dict[str, Callable] = {"sine": sine, "step": step, "cubic": cubic}
 
+# --- a target the user draws ------------------------------------------------------------
+# The curve through these (x, y) nodes, straight between them and level beyond the ends,
+# until the user draws over it; x lies in [0, 1] like every generated x.
+DRAWN = ((0.0, -0.3), (0.2, 0.5), (0.45, 0.6), (0.6, -0.4), (0.8, -0.2), (1.0, 0.6))
+NODE_X = 0.002      # drawn x values are rounded to this; nodes on one x are averaged
+
+
+def clean_nodes(nodes) -> tuple[np.ndarray, np.ndarray]:
+    """(xs, ys): finite nodes with x in [0, 1] rounded to NODE_X, sorted, one per x (the
+    mean y of nodes that round to the same x); ValueError with fewer than two x values."""
+    nodes = np.asarray(nodes, dtype=float).reshape(-1, 2)
+    nodes = nodes[np.isfinite(nodes).all(1)]
+    x = np.round(np.clip(nodes[:, 0], 0.0, 1.0) / NODE_X) * NODE_X
+    xs, where = np.unique(x, return_inverse=True)
+    if len(xs) < 2:
+        raise ValueError("a drawn curve needs at least two points at different x")
+    ys = np.bincount(where, weights=nodes[:, 1]) / np.bincount(where)
+    return xs, ys
+
+
+def drawn(nodes) -> Callable:
+    """The target through the nodes: linear interpolation, constant beyond the end nodes."""
+    xs, ys = clean_nodes(nodes)
+    return lambda x: np.interp(np.asarray(x, dtype=float), xs, ys)
+
+
+def merge_stroke(nodes, stroke) -> tuple[tuple[float, float], ...]:
+    """The drawn curve after a stroke: the stroke's points replace the nodes over the x
+    range it covers (so part of a curve can be redrawn); the nodes elsewhere stay."""
+    xs, ys = clean_nodes(nodes)
+    stroke = np.asarray(stroke, dtype=float).reshape(-1, 2)
+    stroke = stroke[np.isfinite(stroke).all(1)]
+    if not len(stroke):
+        return tuple(zip(xs.tolist(), ys.tolist(), strict=True))
+    sx = np.clip(stroke[:, 0], 0.0, 1.0)
+    outside = (xs < sx.min() - NODE_X / 2) | (xs > sx.max() + NODE_X / 2)
+    merged = np.vstack([np.c_[xs[outside], ys[outside]], np.c_[sx, stroke[:, 1]]])
+    mx, my = clean_nodes(merged)
+    return tuple(zip(mx.tolist(), my.tolist(), strict=True))
+
 
 @dataclass(frozen=True)
 class Data:
@@ -63,7 +103,8 @@ class Data:
 
     target: str = param("sine", values=TARGETS,
                         tip="sine: sin 2πx; step: −½ then ½ from x = 0.5; "
-                            "cubic: a degree-3 polynomial (degree 3 is exactly right)")
+                            "cubic: a degree-3 polynomial (degree 3 is exactly right); "
+                            "drawn: the curve you drag on the fit plot")
     n_points: int = param(40, limits=(4, 5000), label="points",
                           tip="all points, before the split")
     noise: float = param(0.25, limits=(0.0, 3.0), step=0.05,
@@ -183,8 +224,11 @@ def make_problem(data: Data, rng: np.random.Generator,
                  function: Callable | None = None) -> Problem:
     """Generated points: x ~ U(0, 1) sorted, y = f(x) + noise·N(0, 1), then the split.
 
-    ``function`` (a function taking and returning arrays) replaces the named target.
+    ``function`` (a function taking and returning arrays) replaces the named target;
+    "drawn" without one is the curve through the DRAWN nodes.
     """
+    if function is None and data.target == "drawn":
+        function = drawn(DRAWN)
     f = function if function is not None else FUNCTIONS[data.target]
     x = np.sort(rng.uniform(0.0, 1.0, data.n_points))
     try:
@@ -196,6 +240,8 @@ def make_problem(data: Data, rng: np.random.Generator,
                          f"{clean.shape} for {len(x)} x values")
     y = clean + data.noise * rng.standard_normal(data.n_points)
     name = data.target if function is None else "custom"
+    if data.target == "drawn":
+        name = "drawn curve"
     problem = from_xy(x, y, rng, data.validation, data.test, name)
     truth = frozen(np.asarray(f(problem.grid), dtype=float))
     return dataclasses.replace(problem, truth=truth)

@@ -1,9 +1,9 @@
 """PCA figures (the algorithm half; the panel's frame rate is measured with the panel).
 
 1. The decomposition of a 100,000 × 50 table beside scikit-learn's PCA, timed in
-   alternation: our eigen route (centre, covariance, eigh) beside PCA() whose "auto" solver
-   picks the same covariance route for a tall table, and our SVD route beside
-   PCA(svd_solver="full").
+   alternation: our eigen route (the covariance summed block by block, then eigh) beside
+   PCA(), whose "auto" solver picks the same covariance route for a tall table, and our
+   SVD route beside PCA(svd_solver="full").
 2. One step of the two-column story on 100,000 points, median per kind of step: the first
    (checking, centring and decomposing happen before it is yielded), a turn of the line
    (project every point, take the variance), the projection on both components and the

@@ -653,3 +653,27 @@ def test_a_peak_just_after_the_start_is_found_by_the_first_rise():
     # PC1 at 1.5°, step 2: 0° < 2° > 4° — the rise to 2° and the fall after it stop the turn
     steps = steps_of(ellipse(1.5, 3.0), angle_step=2.0)
     assert len([s for s in steps if s.phase == "rotate"]) == 3
+
+
+@pytest.mark.parametrize("n, block", [(10_000, 4096), (7, 4096), (9, 3), (12, 4)])
+def test_centred_gram_by_blocks_equals_the_centred_table_squared(n, block):
+    X = cloud(n, 5, 11) + 1e6          # a large offset: the blocks must centre, not correct
+    mean = X.mean(0)
+    np.testing.assert_allclose(pca.centred_gram(X, mean, block), (X - mean).T @ (X - mean),
+                               rtol=1e-9, atol=1e-9 * n)
+
+
+@pytest.mark.parametrize("standardize", [False, True])
+def test_the_direct_eigen_route_equals_the_prepared_one(standardize):
+    X = cloud(5000, 6, 12)
+    direct = pca.fit(X, standardize, method="eigen")
+    prepared = pca.fit_prepared(pca.prepare(X, standardize), method="eigen")
+    for field in ("mean", "components", "variance", "ratio", "cumulative", "singular_values"):
+        np.testing.assert_allclose(getattr(direct, field), getattr(prepared, field),
+                                   rtol=1e-10, atol=1e-12, err_msg=field)
+    if standardize:
+        np.testing.assert_allclose(direct.scale, prepared.scale, rtol=1e-12)
+    else:
+        assert direct.scale is None
+    assert (direct.n_samples, direct.method) == (5000, "eigen")
+    assert not direct.components.flags.writeable

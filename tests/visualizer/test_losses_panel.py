@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from tests.visualizer.test_activations_panel import drag
+from visualizer.panels import loss_views as views
 from visualizer.panels.losses import HUE
 from visualizer.pixels import count_near, view_pixels
 from visualizer.style import colour
@@ -75,3 +76,45 @@ def test_a_constant_x_csv_is_refused_and_the_data_kept(qtbot, window, tmp_path):
     assert not done.args[0]
     assert window.banner.level == "error" and "no slope" in window.banner.text.text()
     assert "kept" in window.banner.text.text() and len(panel.data.x) == n
+
+
+def near_curve(pixels, plot, xs, ys, hue, reach=3):
+    """How many of the points (xs, ys) have a pixel of `hue` within `reach` pixels."""
+    (x0, x1), (y0, y1) = plot.vb.viewRange()
+    h, w = pixels.shape[:2]
+    hits = 0
+    for x, y in zip(xs, ys, strict=True):
+        c, r = round((x - x0) / (x1 - x0) * (w - 1)), round((y1 - y) / (y1 - y0) * (h - 1))
+        patch = pixels[max(r - reach, 0):r + reach + 1, max(c - reach, 0):c + reach + 1]
+        hits += count_near(patch, hue, 30) > 0
+    return hits
+
+
+def test_hinge_and_its_gradient_are_drawn_against_the_margin(qtbot, window):
+    panel = window.session.panel
+    plot = panel.margin.plot
+    pixels = view_pixels(panel, plot)
+    hue = colour(views.HINGE)
+    m = np.linspace(-2.8, 2.8, 29)
+    # the hinge max(0, 1 − m): falling with slope −1 up to the margin, flat at 0 beyond it
+    assert near_curve(pixels, plot, m, np.maximum(0, 1 - m), hue) >= 27
+    # nothing of the hinge colour where the hinge is not (one above the curve)
+    assert near_curve(pixels, plot, m[m < 0.5], 2 - m[m < 0.5], hue) <= 1
+    # its gradient, dashed: −1 inside the margin (dashes leave gaps), 0 beyond it
+    inside = m[m < 0.8]
+    assert near_curve(pixels, plot, inside, -np.ones_like(inside), hue, reach=5) >= 0.6 * len(
+        inside)
+    assert count_near(pixels, colour(views.LOGISTIC), 25) > 100, "the logistic curve beside it"
+
+
+def test_dragging_the_margin_reads_the_hinge_there(qtbot, window):
+    panel = window.session.panel
+    drag(panel, panel.margin.plot, (panel.params.margin, 5.0), (-1.5, 5.0))
+    m = panel.params.margin
+    assert m == pytest.approx(-1.5, abs=0.2)
+    text = panel.margin.status.item.textItem.toPlainText()
+    assert "wrong side" in text and f"hinge {1 - m:.3g}, slope −1" in text, text
+    assert panel.margin.dot.data["y"][0] == pytest.approx(1 - m)
+    drag(panel, panel.margin.plot, (m, 5.0), (2.0, 5.0))
+    text = panel.margin.status.item.textItem.toPlainText()
+    assert "beyond the margin" in text and "hinge 0, slope 0" in text, text

@@ -1,5 +1,6 @@
 """Loss functions: each loss against the residual with its gradient, cross-entropy against
-the probability of the true class, and three lines fitted under L1, L2 and Huber side by
+the probability of the true class, the hinge loss (the SVM's cost) against the margin y·s
+(loss_views.MarginView), and three lines fitted under L1, L2 and Huber side by
 side to data with one outlier the user drags — L2's line swings, L1's barely moves.
 """
 
@@ -16,6 +17,7 @@ from algorithms import losses
 from algorithms.base import num, param, plural
 from visualizer.panels.base import AlgorithmPanel
 from visualizer.panels.handles import Handle
+from visualizer.panels.loss_views import M_SPAN, MarginView
 from visualizer.panels.overlays import Legend, StatusBox, line_sample, marker_sample
 from visualizer.panels.ranges import FixedRanges
 from visualizer.sources import TABLE, Generated, TableChoice, select_columns
@@ -37,6 +39,10 @@ class Params(losses.Params):
                             tip="y is one-hot on this class: y_c = 1 for it, 0 for the rest")
     p_true: float = param(0.4, limits=(0.01, 1.0), step=0.05, live=True,
                           label="predicted p of the true class (drag)")
+    margin: float = param(0.5, limits=M_SPAN, step=0.1, live=True,
+                          label="hinge: margin m = y·s (drag)",
+                          tip="label y = ±1 times the score s: m ≥ 1 is beyond the margin, "
+                              "0 ≤ m < 1 inside it, m < 0 on the wrong side")
 
 
 @dataclass(frozen=True)
@@ -88,8 +94,9 @@ class LossesPanel(AlgorithmPanel):
         self.ce_plot = canvas.addPlot(row=1, col=0, title="Cross-entropy: drag p")
         self.ce_plot.setLabel("bottom", "p of the true class")
         self.ce_plot.setRange(xRange=(0, 1.0), yRange=(-8.0, 6.0), padding=0.01)
-        self.fit_plot = canvas.addPlot(row=0, col=1, title="Fits under each loss")
-        self.loss_plot = canvas.addPlot(row=1, col=1, title="Mean loss per update")
+        self.margin = MarginView(canvas, 2, 0, self._margin_moved)
+        self.fit_plot = canvas.addPlot(row=0, col=1, rowspan=2, title="Fits under each loss")
+        self.loss_plot = canvas.addPlot(row=2, col=1, title="Mean loss per update")
         self.loss_plot.setLabel("bottom", "update")
         self.loss_plot.setLogMode(y=True)
         self.loss_range = FixedRanges(self.loss_plot)
@@ -126,8 +133,8 @@ class LossesPanel(AlgorithmPanel):
         self.fit_status = StatusBox(self.fit_plot, "top-left", bold=False)
         self.legend = Legend(self.fit_plot.addLegend(offset=(8, -8)),  # bottom left
                              width=lambda: self.fit_plot.vb.width() * 0.8)
-        canvas.ci.layout.setColumnStretchFactor(1, 3)
-        canvas.ci.layout.setColumnStretchFactor(0, 2)
+        canvas.ci.layout.setColumnStretchFactor(1, 4)
+        canvas.ci.layout.setColumnStretchFactor(0, 3)
 
     def restyle(self):
         super().restyle()
@@ -156,6 +163,7 @@ class LossesPanel(AlgorithmPanel):
         self.handle.resize(size * 2.2)
         for box in (self.res_status, self.ce_status, self.fit_status):
             box.restyle(STYLE.tick_px)
+        self.margin.restyle()
         self.legend.fill([*((line_sample(colour(HUE[n]), width=lw * 2), f"{n} fit")
                             for n in losses.FITS),
                           (marker_sample("o", colour(5), size=size * 1.6), "outlier (drag it)"),
@@ -235,6 +243,7 @@ class LossesPanel(AlgorithmPanel):
         if params.delta != old:
             self._curves()
         self._cross_entropy()
+        self.margin.show(self.params.margin)
 
     def intro(self):
         return (f"{plural(len(self.data.x), 'point')} ({self.data.origin}) and one outlier. "
@@ -243,6 +252,7 @@ class LossesPanel(AlgorithmPanel):
 
     def draw(self, step):
         self._cross_entropy()
+        self.margin.show(self.params.margin)
         if step is None:
             for items in self.curves.values():
                 for key in ("line", "trace", "pull"):
@@ -308,5 +318,14 @@ class LossesPanel(AlgorithmPanel):
             value = round(value, 3)
         self.params = type(self.params)(**{**self.params.__dict__, "p_true": value})
         self._cross_entropy()
+        if finished:
+            self.replace_params(self.params)
+
+    def _margin_moved(self, value, finished):
+        value = float(np.clip(value, *M_SPAN))
+        if finished:
+            value = round(value, 2)
+        self.params = type(self.params)(**{**self.params.__dict__, "margin": value})
+        self.margin.show(value)
         if finished:
             self.replace_params(self.params)

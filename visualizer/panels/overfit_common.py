@@ -3,7 +3,10 @@ training, validation and test points in three markers, and clicks that add point
 
 Every panel of the topic fits the same `polyfit.Problem`; this module makes it from the
 Data controls or a CSV (x, y: the first two numeric columns, or the ones chosen), draws it,
-and lets a click add a training point (undoable, kept across panel switches).
+and lets a click add a training point (undoable, kept across panel switches). With the
+"drawn" target, dragging on the fit plot draws the true curve (a stroke replaces the curve
+over the x range it covers); the points are then sampled from it again with the same x and
+noise, so they follow the curve. Both are undoable and kept as hand-made.
 """
 
 from __future__ import annotations
@@ -96,6 +99,8 @@ class CurvePanel(AlgorithmPanel):
         super().__init__(seed)
         self.problem: Problem | None = None
         self.added: list[tuple[float, float]] = []
+        self.drawn: tuple[tuple[float, float], ...] = polyfit.DRAWN   # the drawn target
+        self.stroke: list[tuple[float, float]] = []                   # being drawn now
 
     # --- the data plot ------------------------------------------------------------------
     def make_data_plot(self, canvas, row=0, col=0, rowspan=1, colspan=1, title="The fit"):
@@ -111,6 +116,10 @@ class CurvePanel(AlgorithmPanel):
             self.marks[part] = item
         self.fit_line = plot.plot()
         self.fit_line.setZValue(8)
+        self.ink = plot.plot()          # the stroke while it is drawn
+        self.ink.setZValue(12)
+        view = plot.vb
+        view.mouseDragEvent = lambda ev, axis=None: self._drag(view, ev, axis)
         self.status = StatusBox(plot, "top-left")
         self.data_legend = Legend(plot.addLegend(offset=(-10, -10)),
                                   width=lambda: plot.vb.width() * 0.95)
@@ -128,6 +137,7 @@ class CurvePanel(AlgorithmPanel):
             item.setBrush(brushes[part] or pg.mkBrush(255, 255, 255, 0))
         self.truth_line.setPen(pg.mkPen(TRUTH, width=width, style=QtCore.Qt.DashLine))
         self.fit_line.setPen(pg.mkPen(FIT, width=width * 1.6))
+        self.ink.setPen(pg.mkPen(INK, width=width * 2.5))
         self.status.restyle()
         self._data_legend()
 
@@ -138,10 +148,11 @@ class CurvePanel(AlgorithmPanel):
                    (marker_sample("s", None, pen=TEST, width=1.6, size=size), NAMES["test"]),
                    (line_sample(FIT, width=STYLE.line_width * 1.6), self.fit_name),
                    *self.more_entries()]
-        if self.problem is not None and self.problem.truth is not None:
-            entries.append((line_sample(TRUTH, style=QtCore.Qt.DashLine), "true curve"))
-        self.data_legend.fill(entries, key=self.problem is not None and
-                              self.problem.truth is not None)
+        truth = self.problem is not None and self.problem.truth is not None
+        if truth:
+            entries.append((line_sample(TRUTH, style=QtCore.Qt.DashLine),
+                            "drawn true curve" if self.drawing() else "true curve"))
+        self.data_legend.fill(entries, key=(truth, self.drawing()))
 
     def show_fit(self, curve) -> None:
         if curve is None or len(curve) == 0:
@@ -156,6 +167,9 @@ class CurvePanel(AlgorithmPanel):
     def prepare(self, source):
         rng = np.random.default_rng(self.seed)
         if isinstance(source, Generated):
+            if source.params.target == "drawn":
+                return polyfit.make_problem(source.params, rng,
+                                            function=polyfit.drawn(self.drawn)), ""
             problem = polyfit.make_problem(source.params, rng)
             return problem, ""
         if isinstance(source, TableChoice):
@@ -191,8 +205,9 @@ class CurvePanel(AlgorithmPanel):
                 f"{len(self.problem.test)} test")
 
     def intro(self):
+        draw = "drag on it to draw the true curve; " if self.drawing() else ""
         return f"{self.described()}. Click the fit plot to add a training point; " \
-               f"press Step (→) to begin."
+               f"{draw}press Step (→) to begin."
 
     # --- clicks, by hand and undoable -------------------------------------------------
     def on_click(self, x, y, button):
@@ -213,9 +228,69 @@ class CurvePanel(AlgorithmPanel):
         self._set_problem(without_last(self.problem))
         self.restart.emit()
 
+    # --- the drawn target ---------------------------------------------------------------
+    def drawing(self) -> bool:
+        """The data shown is generated from the drawn target, so a drag redraws it."""
+        return self.problem is not None and self.problem.name == "drawn curve"
+
+    def _drag(self, view, ev, axis=None):
+        if not self.drawing() or ev.button() != QtCore.Qt.LeftButton:
+            pg.ViewBox.mouseDragEvent(view, ev, axis)   # as before: pan the view
+            return
+        ev.accept()
+        if ev.isStart():
+            start = view.mapSceneToView(ev.buttonDownScenePos())
+            self.stroke = [(start.x(), start.y())]
+        point = view.mapSceneToView(ev.scenePos())
+        self.stroke.append((point.x(), point.y()))
+        xs, ys = zip(*self.stroke, strict=True)
+        self.ink.setData(xs, ys)
+        if ev.isFinish():
+            stroke, self.stroke = self.stroke, []
+            self.ink.setData([], [])
+            self.draw_stroke(stroke)
+
+    def draw_stroke(self, stroke) -> None:
+        """Redraw the target under a stroke of (x, y) points in data units (undoable)."""
+        old = self.drawn
+        try:
+            new = polyfit.merge_stroke(old, stroke)
+        except ValueError as err:
+            self.message.emit("error", f"{err}; the curve is kept.")
+            return
+        lo, hi = (min(p[0] for p in stroke), max(p[0] for p in stroke))
+        self.edit(f"draw the true curve from x = {lo:.2f} to {hi:.2f}",
+                  lambda: self._set_drawn(new), lambda: self._set_drawn(old))
+
+    def _set_drawn(self, nodes) -> None:
+        self.drawn = tuple((float(x), float(y)) for x, y in nodes)
+        if not self.drawing():
+            return
+        data = dataclasses.replace(self.data_params, target="drawn")
+        try:
+            problem = polyfit.make_problem(data, np.random.default_rng(self.seed),
+                                           function=polyfit.drawn(self.drawn))
+        except ValueError as err:
+            self.message.emit("error", f"{err}; the curve drawn before is kept.")
+            return
+        for x, y in self.added:
+            problem = with_point(problem, x, y)
+        self._set_problem(problem)
+        self.restart.emit()
+
     def hand_made(self):
-        return {"added": [list(p) for p in self.added]} if self.added else {}
+        state = {"added": [list(p) for p in self.added]} if self.added else {}
+        if self.drawn != polyfit.DRAWN:
+            state["drawn"] = [list(p) for p in self.drawn]
+        return state
 
     def restore_hand_made(self, state):
+        if state.get("drawn"):
+            try:
+                polyfit.clean_nodes(state["drawn"])
+            except ValueError:
+                pass
+            else:
+                self._set_drawn(state["drawn"])
         for x, y in state.get("added", []):
             self._add(x, y)

@@ -1,0 +1,115 @@
+"""The depthwise-separable panel: the counts it shows are the formula's and the Tally's, its
+maps are OpenCV's per channel and einsum's per output, the standard layer (im2col) gives
+the same maps, and the steps are drawn. One window for the whole file."""
+
+import cv2
+import numpy as np
+import pytest
+from PySide6 import QtCore
+
+from algorithms import separable
+from visualizer.panels.convolution import CURSOR
+from visualizer.panels.separable import STANDARD
+from visualizer.pixels import count_near, view_pixels
+
+
+def signs(pixels) -> tuple[int, int]:
+    """Pixels tinted blue (negative) and tinted orange (positive)."""
+    p = pixels.astype(int)
+    red, blue = p[..., 0], p[..., 2]
+    return int((blue > red + 25).sum()), int((red > blue + 25).sum())
+
+
+@pytest.fixture(scope="module")
+def window(qapp):
+    from visualizer.main_window import MainWindow
+
+    window = MainWindow("separable")
+    window.resize(1280, 800)
+    window.show()
+    QtCore.QCoreApplication.processEvents()
+    yield window
+    window.close()
+
+
+def control(window, group, name):
+    return window.binders[group].group.child(name)
+
+
+def test_before_stepping_only_the_input_shows(window):
+    panel = window.session.panel
+    negative, positive = signs(view_pixels(panel, panel.flow_plot))
+    assert negative < 20 and positive < 20, "no filtered map drawn yet"
+    assert count_near(view_pixels(panel, panel.cost_plot), STANDARD, 30) == 0
+    assert "221,184" in panel.formula.item.toPlainText()   # 3²·3·8·32²
+
+
+def test_a_depthwise_step_draws_its_map_and_marks_it(window):
+    panel = window.session.panel
+    window.session.advance(2)                              # the input, then red's map
+    assert window.session.player.current.stage == "depthwise"
+    flow = view_pixels(panel, panel.flow_plot)
+    negative, positive = signs(flow)
+    assert negative > 200 and positive > 200, "the Sobel map in blue and orange"
+    assert count_near(flow, CURSOR, 40) > 100, "the orange boxes round channel, kernel, map"
+
+
+def test_the_counts_shown_are_the_formula_and_the_tally(window):
+    panel = window.session.panel
+    window.session.advance(10_000)
+    last = window.session.player.current
+    assert last.phase == "done"
+    layer = last.layer
+    c = separable.costs(3, 3, 8, 32)
+    assert layer.costs == c
+    assert (last.counted_depthwise, last.counted_pointwise, last.counted_standard) == (
+        c.depthwise, c.pointwise, c.standard)
+    tally = separable.Tally()
+    separable.separable(layer.x, layer.kernels, layer.weights, tally)
+    assert tally.count == c.separable
+    tally = separable.Tally()
+    separable.standard(layer.x, separable.equivalent_bank(layer.kernels, layer.weights), tally)
+    assert tally.count == c.standard
+    assert panel.counts[0].toPlainText() == f"{c.standard:,} of {c.standard:,}"
+    assert panel.counts[1].toPlainText() == f"{c.separable:,} of {c.separable:,}"
+    text = panel.formula.item.toPlainText()
+    assert f"{c.depthwise:,} + {c.pointwise:,}" in text and "1/8 + 1/3²" in text
+    assert count_near(view_pixels(panel, panel.cost_plot), STANDARD, 30) > 500
+
+
+def test_the_maps_equal_opencv_per_channel_and_einsum_per_output(window):
+    layer = window.session.player.current.layer
+    for m in range(3):
+        expected = cv2.filter2D(layer.x[m], cv2.CV_64F, layer.kernels[m],
+                                borderType=cv2.BORDER_CONSTANT)
+        np.testing.assert_allclose(layer.depth[m], expected, atol=1e-9)
+    np.testing.assert_allclose(layer.out, np.einsum("nm,mhw->nhw", layer.weights, layer.depth),
+                               atol=1e-9)
+    np.testing.assert_allclose(layer.standard, layer.out, atol=1e-9)
+    assert layer.gemm.columns.shape == (3 * 3 * 3, 32 * 32)
+
+
+def test_the_matrix_product_is_drawn(window):
+    panel = window.session.panel
+    negative, positive = signs(view_pixels(panel, panel.gemm_plot))
+    assert negative > 100 and positive > 500     # D signed; X (pixel values) all orange
+
+
+def test_more_outputs_and_a_larger_kernel_change_the_counts(window):
+    panel = window.session.panel
+    control(window, 0, "filters").setValue(16)
+    control(window, 0, "kernel").setValue(5)
+    window.session.advance(10_000)
+    c = window.session.player.current.layer.costs
+    assert c == separable.costs(5, 3, 16, 32)
+    assert panel.counts[0].toPlainText() == f"{5 * 5 * 3 * 16 * 32 * 32:,} of {c.standard:,}"
+    assert "1/16 + 1/5²" in panel.formula.item.toPlainText()
+
+
+def test_a_file_that_is_not_a_picture_gets_a_message(qtbot, window, tmp_path):
+    (tmp_path / "notes.png").write_text("words, not pixels\n")
+    before = window.session.panel.picture
+    with qtbot.waitSignal(window.data_loaded, timeout=10_000) as done:
+        window.open_data(str(tmp_path / "notes.png"))
+    assert not done.args[0] and "not an image" in window.banner.text.text()
+    assert window.session.panel.picture is before

@@ -192,8 +192,7 @@ class PoolingPanel(LivePanel):
         self.whole_image.setImage(whole, autoLevels=False, levels=(0, top),
                                   rect=QtCore.QRectF(0, 0, ow, oh))
         self.whole_plot.setRange(xRange=(0, ow), yRange=(0, oh), padding=0.01)
-        self.whole_box.set_text(f"{h}×{w} → {oh}×{ow} ({num(h * w / (oh * ow), 3)}× fewer "
-                                f"values) in {num(self.picture.seconds * 1e3, 2)} ms")
+        self.whole_box.set_text(f"{h}×{w} → {oh}×{ow}, {num(h * w / (oh * ow), 3)}× fewer")
         self._outline_patch()
 
     # --- the patch ----------------------------------------------------------------------
@@ -258,9 +257,10 @@ class PoolingPanel(LivePanel):
             self.patch_plot.addItem(label)
             self.values.append(label)
 
-    def _fits(self) -> bool:
-        """Whether a value like "888" fits inside one cell of the patch as drawn now."""
-        cell = 1.0 / max(1e-9, self.patch_plot.vb.viewPixelSize()[0])
+    def _fits(self, plot=None) -> bool:
+        """Whether a value like "888" fits inside one cell of `plot` (the patch) as drawn."""
+        plot = plot or self.patch_plot
+        cell = 1.0 / max(1e-9, plot.vb.viewPixelSize()[0])
         text = QtGui.QFontMetrics(STYLE.font(STYLE.tick_px, bold=True)).horizontalAdvance("888")
         return cell >= text + 4
 
@@ -305,7 +305,7 @@ class PoolingPanel(LivePanel):
             self.cell_box.setData([c, c + 1, c + 1, c, c], [r, r, r + 1, r + 1, r])
             self.written.setText(num(step.value, 3))
             self.written.setPos(c + 0.5, r + 0.5)
-            self.written.setVisible(True)
+            self.written.setVisible(self._fits(self.out_plot))
         for i, label in enumerate(self.values):
             label.setVisible(i < shown)
         xs, ys = [], []

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore
+from PySide6 import QtCore, QtGui
 
 from algorithms import separable
 from algorithms.base import num, param
@@ -95,15 +95,17 @@ class SeparablePanel(AlgorithmPanel):
             p.setMouseEnabled(False, False)
             return p
 
-        self.flow_plot = plot(0, 0, "Separable layer", colspan=2)
+        self.flow_plot = plot(0, 0, None, colspan=2)   # the column names say it all
         self.mosaic = pg.ImageItem(axisOrder="row-major")
         self.flow_plot.addItem(self.mosaic)
         self.current_box = self.flow_plot.plot(connect="finite")
         self.mix_lines = self.flow_plot.plot(connect="finite")
         self.column_names = [pg.TextItem(color=INK, anchor=(0, 1)) for _ in range(4)]
+        self._names = ((), ())
+        self.flow_plot.vb.sigResized.connect(self._name_columns)
         for label in self.column_names:
             self.flow_plot.addItem(label)
-        self.gemm_plot = plot(1, 0, "Standard: D = W·X", locked=False)
+        self.gemm_plot = plot(1, 0, "D = W·X", locked=False)
         self.matrices = [pg.ImageItem(axisOrder="row-major") for _ in range(3)]
         for item in self.matrices:
             self.gemm_plot.addItem(item)
@@ -111,7 +113,8 @@ class SeparablePanel(AlgorithmPanel):
         for label in self.matrix_names:
             self.gemm_plot.addItem(label)
         self.gemm_hint = StatusBox(self.gemm_plot, "bottom-left", bold=False)
-        self.cost_plot = canvas.addPlot(row=1, col=1, title="Multiplications")
+        self.cost_plot = canvas.addPlot(row=1, col=1, title="Cost")
+        self.cost_plot.setLabel("left", "multiplications")
         self.cost_plot.setMenuEnabled(False)
         self.cost_plot.setMouseEnabled(False, False)
         self.totals = pg.BarGraphItem(x=[0, 1], height=[0, 0], width=0.6)
@@ -125,8 +128,10 @@ class SeparablePanel(AlgorithmPanel):
         for label in self.counts:
             self.cost_plot.addItem(label)
         self.formula = StatusBox(self.cost_plot, "top-left", bold=False, opacity=230)
-        canvas.ci.layout.setRowStretchFactor(0, 3)
-        canvas.ci.layout.setRowStretchFactor(1, 2)
+        self._cost_texts, self._cost_top = (), 1
+        self.cost_plot.vb.sigResized.connect(self._fit_costs)
+        canvas.ci.layout.setRowStretchFactor(0, 1)
+        canvas.ci.layout.setRowStretchFactor(1, 1)
         canvas.ci.layout.setColumnStretchFactor(0, 2)
         canvas.ci.layout.setColumnStretchFactor(1, 3)
 
@@ -237,17 +242,30 @@ class SeparablePanel(AlgorithmPanel):
                     lines[1].extend([dy + dsize / 2, oy + size / 2, np.nan])
         self.mosaic.setImage(canvas, autoLevels=False, levels=(0, 255),
                              rect=QtCore.QRectF(0, 0, width, height))
-        self.flow_plot.setRange(xRange=(0, width), yRange=(0, height), padding=0.02)
+        self.flow_plot.setRange(xRange=(0, width), yRange=(-LABEL, height), padding=0.02)
         self.current_box.setData(*boxes)
         self.mix_lines.setData(*lines)
-        names = (f"input, M = {m}", f"{k}×{k} kernels", "depthwise maps",
-                 f"pointwise 1×1 → N = {n}")
-        xs = (0, where[("kernel", 0)][0] - GAP, where[("depth", 0)][0], where[("out", 0)][0])
-        for label, text, x in zip(self.column_names, names, xs, strict=True):
-            label.setText(text)
-            label.setPos(x, LABEL - 3)
+        self._names = (((f"input, M = {m}", "input", "M"), (f"{k}×{k} kernels", "kernels", "K"),
+                        ("depthwise maps", "maps", ""), (f"pointwise 1×1 → N = {n}", f"N = {n}",
+                                                          "N")),
+                       (0, where[("kernel", 0)][0] - GAP, where[("depth", 0)][0],
+                        where[("out", 0)][0], width))
+        self._name_columns()
         self._draw_gemm(step)
         self._draw_costs(step, m, n, k)
+
+    def _name_columns(self, *_):
+        """Each column's name, shortened when the view leaves it too little room."""
+        names, xs = self._names
+        if not names:
+            return  # resized before the first draw
+        metrics = QtGui.QFontMetrics(STYLE.font(STYLE.tick_px, bold=True))
+        per_px = max(1e-9, self.flow_plot.vb.viewPixelSize()[0])
+        for i, (label, choices) in enumerate(zip(self.column_names, names, strict=True)):
+            room = (xs[i + 1] - xs[i]) / per_px    # pixels to the next column's name
+            fits = [text for text in choices if metrics.horizontalAdvance(text) + 8 <= room]
+            label.setText(fits[0] if fits else "")
+            label.setPos(xs[i], LABEL - 3)
 
     def _draw_gemm(self, step):
         if step is None or step.stage not in ("im2col", "done"):
@@ -293,13 +311,30 @@ class SeparablePanel(AlgorithmPanel):
         self.bars["depthwise"].setOpts(x=[1], height=[counted[1]])
         self.bars["pointwise"].setOpts(x=[1], y0=[counted[1]], height=[counted[2]])
         self.cost_plot.setXRange(-0.6, 1.6, padding=0)
-        top = max(c.standard, c.separable)
-        self.cost_plot.setYRange(0, top * 2.8, padding=0)
+        self._cost_texts = (
+            f"standard: D_K²·M·N·D_F² = {k}²·{m}·{n}·{d}² = {c.standard:,}\n"
+            f"separable: D_K²·M·D_F² + M·N·D_F² = {c.depthwise:,} + {c.pointwise:,}\n"
+            f"ratio {num(c.ratio, 3)} = 1/N + 1/D_K² = 1/{n} + 1/{k}²",
+            f"{c.standard:,} vs {c.depthwise:,} + {c.pointwise:,}\n"
+            f"ratio {num(c.ratio, 3)} = 1/{n} + 1/{k}²")
+        self._cost_top = max(c.standard, c.separable)
+        self._fit_costs()
         for label, x, done, total in ((self.counts[0], 0, counted[0], c.standard),
                                       (self.counts[1], 1, counted[1] + counted[2], c.separable)):
             label.setText(f"{done:,} of {total:,}")
-            label.setPos(x, max(done, total) + top * 0.04)
-        self.formula.set_text(
-            f"standard: D_K²·M·N·D_F² = {k}²·{m}·{n}·{d}² = {c.standard:,}\n"
-            f"separable: D_K²·M·D_F² + M·N·D_F² = {c.depthwise:,} + {c.pointwise:,}\n"
-            f"ratio {num(c.ratio, 3)} = 1/N + 1/D_K² = 1/{n} + 1/{k}²")
+            label.setPos(x, max(done, total))
+
+    def _fit_costs(self, *_):
+        """The formula in full when the view has room for it, else in short; the bars
+        scaled to stay below it, however many lines it wraps onto."""
+        if not self._cost_texts:
+            return
+        view = max(1.0, self.cost_plot.vb.height())
+        for text in self._cost_texts:
+            self.formula.set_text(text)
+            if self.formula.item.boundingRect().height() < 0.4 * view:
+                break
+        taken = (self.formula.item.boundingRect().height()
+                 + self.counts[0].boundingRect().height() + 16)
+        self.cost_plot.setYRange(0, self._cost_top * view / max(0.25 * view, view - taken),
+                                 padding=0)

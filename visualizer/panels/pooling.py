@@ -14,7 +14,6 @@ from PySide6 import QtCore, QtGui
 
 from algorithms import convolution, kernels, pooling
 from algorithms.base import num, param
-from algorithms.conv_geometry import size_formula
 from visualizer.panels.convolution import CURSOR, GREYS, PICTURES, WORK_WIDTH, liveliest
 from visualizer.panels.live import LivePanel
 from visualizer.panels.overlays import StatusBox
@@ -122,16 +121,16 @@ class PoolingPanel(LivePanel):
             plot.addItem(item)
             return plot, item
 
-        self.map_plot, self.map_image = image_plot(0, 0, "Feature map")
+        self.map_plot, self.map_image = image_plot(0, 0, "Map")
         self.click_plot = self.map_plot
         self.patch_box = self.map_plot.plot(connect="finite")
-        self.whole_plot, self.whole_image = image_plot(0, 1, "Pooled map")
+        self.whole_plot, self.whole_image = image_plot(0, 1, "Pooled")
         self.whole_box = StatusBox(self.whole_plot, "bottom-left", bold=False, opacity=230)
         self.patch_plot, self.patch_image = image_plot(1, 0, "Patch")
         self.chosen = pg.ScatterPlotItem(symbol="s", pxMode=False, size=1.0)
         self.patch_plot.addItem(self.chosen)
         self.window_box = self.patch_plot.plot(connect="finite")
-        self.out_plot, self.out_image = image_plot(1, 1, "Pooled patch")
+        self.out_plot, self.out_image = image_plot(1, 1, "Output")
         self.cells = self.out_plot.plot(connect="finite")   # the output's empty grid
         self.cell_box = self.out_plot.plot(connect="finite")
         self.written = pg.TextItem(color=INK, anchor=(0.5, 0.5),
@@ -273,7 +272,8 @@ class PoolingPanel(LivePanel):
                                   rect=QtCore.QRectF(0, 0, pw, ph))
         self.patch_plot.setRange(xRange=(0, pw), yRange=(0, ph), padding=0.02)
         oh, ow = pooling.out_shape(ph, pw, p.size, p.stride)
-        self.formula_box.set_text(f"output {oh}×{ow}: " + size_formula(pw, p.size, 0, p.stride))
+        self.formula_box.set_text(f"output {oh}×{ow}: ⌊(W − F)/S⌋ + 1 = "
+                                  f"⌊({pw} − {p.size})/{p.stride}⌋ + 1 = {ow}")
         shown = 0
         if step is None or step.position is None:
             so_far = np.full((oh, ow), np.nan)

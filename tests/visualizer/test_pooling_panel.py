@@ -65,6 +65,7 @@ def test_the_window_and_the_written_cell_are_drawn(window):
     assert last.min() > 240
     assert panel.written.isVisible() and panel.written.toPlainText() == num(step.value, 3)
     assert step.value == step.patch.max()
+    assert "⌊(8 − 2)/2⌋ + 1 = 4" in panel.formula_box.item.toPlainText()
 
 
 def test_the_stepped_output_equals_numpy_block_max(window):
@@ -104,3 +105,14 @@ def test_a_click_moves_the_patch_and_undo_brings_it_back(qtbot, window):
     assert np.allclose(panel.centre, (120, 100), atol=2)
     qtbot.keyClick(window, QtCore.Qt.Key_Z, QtCore.Qt.ControlModifier)
     assert panel.centre == before
+
+
+def test_live_frames_are_pooled_and_a_step_freezes_one(qtbot, window):
+    panel = window.session.panel
+    control(window, 0, "kind").setValue("max")
+    control(window, 1, "live").setValue(True)
+    qtbot.waitUntil(lambda: len(panel.live.shown_at) >= 2, timeout=15_000)
+    assert "frame" in panel.picture.name
+    np.testing.assert_array_equal(panel.picture.pooled, blocks(panel.picture.feature, 2, np.max))
+    window.session.player.step_now()
+    assert not panel.live.running and not panel.data_params.live

@@ -93,7 +93,7 @@ def test_a_window_larger_than_the_patch_is_refused(window):
     control(window, 0, "patch").setValue(4)
     control(window, 0, "size").setValue(6)
     assert window.banner.level == "error" and "does not fit" in window.banner.text.text()
-    assert panel.params.size == 2
+    assert panel.params.size == 2 and control(window, 0, "size").value() == 2
 
 
 def test_a_click_moves_the_patch_and_undo_brings_it_back(qtbot, window):

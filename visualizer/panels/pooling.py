@@ -171,7 +171,11 @@ class PoolingPanel(LivePanel):
         self._show_whole()
 
     def set_params(self, params, live=False):
-        check(params)  # refused before anything changes: the old settings stay
+        try:
+            check(params)
+        except ValueError:
+            self.replace_params(self.params)  # the controls show the settings kept
+            raise
         old = self.params
         super().set_params(params, live)
         if self.picture is not None and (old.feature, old.kind, old.size, old.stride) != (

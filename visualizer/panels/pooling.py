@@ -300,7 +300,7 @@ class PoolingPanel(LivePanel):
                 self._labels(shown)
                 for i, label in enumerate(self.values[:shown]):
                     u, v = divmod(i, f)
-                    won = step.winner == (u, v)
+                    won = step.winner is None or step.winner == (u, v)  # average: all
                     label.fill = self.winner_fill if won else self.plain_fill
                     label.setColor("#ffffff" if won else INK)
                     label.setText(num(float(step.patch[u, v]), 3))

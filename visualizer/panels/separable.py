@@ -113,6 +113,7 @@ class SeparablePanel(AlgorithmPanel):
         for label in self.matrix_names:
             self.gemm_plot.addItem(label)
         self.gemm_hint = StatusBox(self.gemm_plot, "bottom-left", bold=False)
+        self.column_marks = self.gemm_plot.plot(connect="finite")
         self.cost_plot = canvas.addPlot(row=1, col=1, title="Cost")
         self.cost_plot.setLabel("left", "multiplications")
         self.cost_plot.setMenuEnabled(False)
@@ -139,6 +140,7 @@ class SeparablePanel(AlgorithmPanel):
         super().restyle()
         width = STYLE.line_width * 1.6
         self.current_box.setPen(pg.mkPen(CURSOR, width=width))
+        self.column_marks.setPen(pg.mkPen(CURSOR, width=width))
         self.mix_lines.setPen(pg.mkPen(CURSOR, width=STYLE.line_width))
         self.totals.setOpts(brush=pg.mkBrush(0, 0, 0, 0),
                             pen=pg.mkPen(INK, width=1.5, style=QtCore.Qt.DashLine))
@@ -190,7 +192,10 @@ class SeparablePanel(AlgorithmPanel):
         top = float(np.abs(k).max()) or 1.0
         tiles = {"kernel": [resize_nearest(tint(one, top), TILE // 2) for one in k],
                  "depth": [resize_nearest(tint(one, map_scale(one)), TILE) for one in layer.depth],
-                 "out": [resize_nearest(tint(one, map_scale(one)), TILE) for one in layer.out]}
+                 "out": [resize_nearest(tint(one, map_scale(one)), TILE) for one in layer.out],
+                 "gemm": (tint(layer.gemm.weights, float(np.abs(layer.gemm.weights).max()) or 1),
+                          grey_tile(layer.gemm.columns / (float(layer.gemm.columns.max()) or 1)),
+                          tint(layer.gemm.product, map_scale(layer.gemm.product)))}
         self._tiles = (layer, tiles)
         return tiles
 
@@ -231,6 +236,15 @@ class SeparablePanel(AlgorithmPanel):
                     bx, by = frame(key)
                     boxes[0].extend(bx)
                     boxes[1].extend(by)
+            elif step.stage in ("im2col", "done"):
+                # the patch at the centre of every input channel: one column of X
+                d = self.x.shape[1]
+                scale, r0 = TILE / d, d // 2 - k // 2
+                for c in range(m):
+                    x, y, _ = where[("input", c)]
+                    x0, y0, side = x + r0 * scale, y + r0 * scale, k * scale
+                    boxes[0].extend([x0, x0 + side, x0 + side, x0, x0, np.nan])
+                    boxes[1].extend([y0, y0, y0 + side, y0 + side, y0, np.nan])
             elif step.stage == "pointwise":
                 bx, by = frame(("out", step.current))
                 boxes[0].extend(bx)
@@ -273,6 +287,7 @@ class SeparablePanel(AlgorithmPanel):
                 item.clear()
             for label in self.matrix_names:
                 label.setText("")
+            self.column_marks.setData([], [])
             self.gemm_hint.set_text("after the pointwise step: the same layer as one "
                                     "matrix product")
             self.gemm_plot.setRange(xRange=(0, 250), yRange=(0, 40), padding=0.02)
@@ -282,14 +297,18 @@ class SeparablePanel(AlgorithmPanel):
         wide = 100.0
         w_width = 40.0   # every matrix is squeezed to fit: the pictures show their shapes
         spots = ((0.0, w_width), (w_width + 6, wide), (w_width + wide + 16, wide))
-        pictures = (tint(g.weights, float(np.abs(g.weights).max()) or 1.0),
-                    tint(g.columns, float(np.abs(g.columns).max()) or 1.0),
-                    tint(g.product, map_scale(g.product)))
+        pictures = self._tiles_for(step.layer)["gemm"]
         names = ("W", "· X", "= D")
         self.gemm_hint.set_text(
             f"W {g.weights.shape[0]}×{g.weights.shape[1]}: one filter per row\n"
             f"X = im2col {rows}×{g.columns.shape[1]:,}: one patch per column\n"
-            f"D {g.product.shape[0]}×{g.product.shape[1]:,}: one output map per row")
+            f"D {g.product.shape[0]}×{g.product.shape[1]:,}: one output map per row\n"
+            "orange: the centre patch, its column of X, its pixels in D")
+        d = self.x.shape[1]
+        centre = (d // 2) * d + d // 2                       # the patch's column, reading order
+        xs = [spot[0] + (centre + 0.5) * wide / g.columns.shape[1] for spot in spots[1:]]
+        self.column_marks.setData([xs[0], xs[0], np.nan, xs[1], xs[1]],
+                                  [0, rows, np.nan, 0, len(g.weights)])
         for item, label, (x, w), picture, name in zip(self.matrices, self.matrix_names, spots,
                                                       pictures, names, strict=True):
             h = picture.shape[0]
@@ -318,11 +337,16 @@ class SeparablePanel(AlgorithmPanel):
             f"{c.standard:,} vs {c.depthwise:,} + {c.pointwise:,}\n"
             f"ratio {num(c.ratio, 3)} = 1/{n} + 1/{k}²")
         self._cost_top = max(c.standard, c.separable)
-        self._fit_costs()
-        for label, x, done, total in ((self.counts[0], 0, counted[0], c.standard),
-                                      (self.counts[1], 1, counted[1] + counted[2], c.separable)):
-            label.setText(f"{done:,} of {total:,}")
+        timed = step is not None and step.stage == "done"   # both layers timed on this picture
+        for label, x, done, total, seconds in (
+                (self.counts[0], 0, counted[0], c.standard,
+                 step.layer.seconds_standard if timed else 0),
+                (self.counts[1], 1, counted[1] + counted[2], c.separable,
+                 step.layer.seconds_separable if timed else 0)):
+            label.setText(f"{done:,} of {total:,}" + (f"\n{num(seconds * 1e3, 2)} ms"
+                                                      if timed else ""))
             label.setPos(x, max(done, total))
+        self._fit_costs()
 
     def _fit_costs(self, *_):
         """The formula in full when the view has room for it, else in short; the bars

@@ -25,6 +25,7 @@ FEATURES = ("grey values", "sobel x", "sobel y", "gradient magnitude", "laplacia
             "sharpen", "emboss")
 WRITTEN = 16        # the window's values are written on its cells up to this many
 WINNER = PALETTE[5]
+EMPTY = (236, 230, 216)   # an output cell not written yet
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,11 @@ class PoolingPanel(LivePanel):
         self.patch_plot.addItem(self.chosen)
         self.window_box = self.patch_plot.plot(connect="finite")
         self.out_plot, self.out_image = image_plot(1, 1, "Output")
+        # cells not written yet show this pale tint (a written maximum is white)
+        self.empty = pg.ImageItem(np.array([[EMPTY]], np.uint8), axisOrder="row-major",
+                                  levels=(0, 255))
+        self.empty.setZValue(-1)
+        self.out_plot.addItem(self.empty)
         self.cells = self.out_plot.plot(connect="finite")   # the output's empty grid
         self.cell_box = self.out_plot.plot(connect="finite")
         self.written = pg.TextItem(color=INK, anchor=(0.5, 0.5),
@@ -267,6 +273,26 @@ class PoolingPanel(LivePanel):
         text = QtGui.QFontMetrics(STYLE.font(STYLE.tick_px, bold=True)).horizontalAdvance("888")
         return cell >= text + 4
 
+    def _one_window(self, step, r0, c0, f):
+        """The window outlined, and the cells that made its value filled: the max, or all."""
+        self.window_box.setData([c0, c0 + f, c0 + f, c0, c0], [r0, r0, r0 + f, r0 + f, r0])
+        if step.winner is not None:
+            cells = [(r0 + step.winner[0], c0 + step.winner[1])]
+        else:
+            cells = [(r0 + i, c0 + j) for i in range(f) for j in range(f)]
+        self.chosen.setData([c + 0.5 for _, c in cells], [r + 0.5 for r, _ in cells])
+
+    def _write_window(self, step, r0, c0, f, shown):
+        """The window's values written on its cells (the max's, or all, on red)."""
+        self._labels(shown)
+        for i, label in enumerate(self.values[:shown]):
+            u, v = divmod(i, f)
+            won = step.winner is None or step.winner == (u, v)  # average: all
+            label.fill = self.winner_fill if won else self.plain_fill
+            label.setColor("#ffffff" if won else INK)
+            label.setText(num(float(step.patch[u, v]), 3))
+            label.setPos(c0 + v + 0.5, r0 + u + 0.5)
+
     def draw(self, step):
         patch = self.patch()
         p = self.params
@@ -289,27 +315,21 @@ class PoolingPanel(LivePanel):
             so_far = step.so_far()
             r0, c0 = step.window()
             f = step.size
-            self.window_box.setData([c0, c0 + f, c0 + f, c0, c0], [r0, r0, r0 + f, r0 + f, r0])
-            if step.winner is not None:
-                cells = [(r0 + step.winner[0], c0 + step.winner[1])]
-            else:
-                cells = [(r0 + i, c0 + j) for i in range(f) for j in range(f)]
-            self.chosen.setData([c + 0.5 for _, c in cells], [r + 0.5 for r, _ in cells])
-            if f * f <= WRITTEN and self._fits():
-                shown = f * f
-                self._labels(shown)
-                for i, label in enumerate(self.values[:shown]):
-                    u, v = divmod(i, f)
-                    won = step.winner is None or step.winner == (u, v)  # average: all
-                    label.fill = self.winner_fill if won else self.plain_fill
-                    label.setColor("#ffffff" if won else INK)
-                    label.setText(num(float(step.patch[u, v]), 3))
-                    label.setPos(c0 + v + 0.5, r0 + u + 0.5)
             r, c = step.position
-            self.cell_box.setData([c, c + 1, c + 1, c, c], [r, r, r + 1, r + 1, r])
-            self.written.setText(num(step.value, 3))
-            self.written.setPos(c + 0.5, r + 0.5)
-            self.written.setVisible(self._fits(self.out_plot))
+            if step.phase == "row":   # fast forward: the whole row of windows, the whole row out
+                right = (ow - 1) * step.stride + f
+                self.window_box.setData([0, right, right, 0, 0], [r0, r0, r0 + f, r0 + f, r0])
+                self.cell_box.setData([0, ow, ow, 0, 0], [r, r, r + 1, r + 1, r])
+                self.chosen.setData([], [])
+                self.written.setVisible(False)
+            else:
+                self._one_window(step, r0, c0, f)
+                shown = f * f if f * f <= WRITTEN and self._fits() else 0
+                self._write_window(step, r0, c0, f, shown)
+                self.cell_box.setData([c, c + 1, c + 1, c, c], [r, r, r + 1, r + 1, r])
+                self.written.setText(num(step.value, 3))
+                self.written.setPos(c + 0.5, r + 0.5)
+                self.written.setVisible(self._fits(self.out_plot))
         for i, label in enumerate(self.values):
             label.setVisible(i < shown)
         xs, ys = [], []
@@ -322,5 +342,6 @@ class PoolingPanel(LivePanel):
         self.cells.setData(xs, ys)
         self.out_image.setImage(so_far, autoLevels=False, levels=(0, top),
                                 rect=QtCore.QRectF(0, 0, ow, oh))
+        self.empty.setRect(QtCore.QRectF(0, 0, ow, oh))
         # room below the grid for the size formula
         self.out_plot.setRange(xRange=(0, ow), yRange=(0, oh * 1.3 + 0.5), padding=0.02)

@@ -13,6 +13,9 @@ burst of load from elsewhere lands on all of them alike:
 - matplotlib: the fast path's output drawn by imshow (set_data + set_clim + a full Agg
   draw of a figure the size of the panel's plot, with its colour bar).
 
+Then the pooling panel stepping one window per frame (step + redraw + paint, the start
+and done frames left out), with the window and the winning cell checked in the grab.
+
 Run alone: `PYTHONPATH=. python -m benchmarks.filters_bench`. Figures taken while other
 work shares the CPU are pessimistic; the load average is printed on stderr.
 """
@@ -205,6 +208,52 @@ def run() -> Iterator[Result]:
         yield Result("  of which drawing: the panel", draw["fast"], "ms",
                      baseline=draw["matplotlib"], baseline_name="matplotlib set_data + draw",
                      target="faster than matplotlib", met=draw["fast"] < draw["matplotlib"])
+    yield from pooling_frames()
+
+
+def pooling_frames() -> Iterator[Result]:
+    """The pooling panel stepping window by window: step + redraw + paint per frame, and the
+    grabbed patch view checked for the window and the winning cell."""
+    import pyqtgraph as pg
+
+    from visualizer.main_window import MainWindow
+    from visualizer.panels.convolution import CURSOR
+    from visualizer.panels.pooling import WINNER
+    from visualizer.pixels import count_near, view_pixels
+
+    app = pg.mkQApp("Stepwise")
+    window = MainWindow("pooling")
+    window.resize(*WINDOW)
+    window.show()
+    app.processEvents()
+    panel, player = window.session.panel, window.session.player
+    times = FrameTimes(WARM)
+    try:
+        paints = PaintCounter(panel.canvas.viewport())
+        while len(times.times) < FRAMES["fast"]:
+            paints.reset()
+            start = time.perf_counter()
+            if not player.step_now():
+                player.reset()      # done: begin again, so later frames are real steps
+                app.processEvents()
+                continue
+            panel.background.wait()
+            app.processEvents()
+            if paints.count == 0:
+                panel.canvas.viewport().repaint()
+            if player.current.phase == "position":   # a window written, not start or done
+                times.keep(time.perf_counter() - start)
+        while player.current is None or player.current.phase != "position":
+            if not player.step_now():
+                player.reset()
+        patch = view_pixels(panel, panel.patch_plot)
+        visible = count_near(patch, CURSOR, 40) > 40 and count_near(patch, WINNER, 40) > 40
+    finally:
+        window.close()
+    rate = 1.0 / statistics.median(times.times)
+    yield Result("pooling panel: one window step + redraw", rate, "frames/s",
+                 target="≥ 30 frames/s, window and winner visible",
+                 met=rate >= 30 and visible)
 
 
 if __name__ == "__main__":

@@ -116,3 +116,4 @@ def test_live_frames_are_pooled_and_a_step_freezes_one(qtbot, window):
     np.testing.assert_array_equal(panel.picture.pooled, blocks(panel.picture.feature, 2, np.max))
     window.session.player.step_now()
     assert not panel.live.running and not panel.data_params.live
+    assert "pooling" in window.banner.text.text()

@@ -119,3 +119,22 @@ def test_a_file_that_is_not_a_picture_gets_a_message(qtbot, window, tmp_path):
         window.open_data(str(tmp_path / "notes.png"))
     assert not done.args[0] and "not an image" in window.banner.text.text()
     assert window.session.panel.picture is before
+
+
+def test_your_own_picture_is_shrunk_to_the_map_size(qtbot, window, tmp_path):
+    rows, cols = np.mgrid[:60, :90]
+    picture = np.stack([rows * 4, cols * 2, (rows + cols) * 1.5], axis=-1).astype(np.uint8)
+    cv2.imwrite(str(tmp_path / "ramp.png"), picture[..., ::-1])   # OpenCV writes BGR
+    control(window, 0, "map_size").setValue(16)
+    with qtbot.waitSignal(window.data_loaded, timeout=10_000) as done:
+        window.open_data(str(tmp_path / "ramp.png"))
+    assert done.args[0]
+    panel = window.session.panel
+    assert panel.x.shape == (3, 16, 16)
+    # red rises down the rows, green along the columns: the channels kept their order
+    assert panel.x[0, -1].mean() > panel.x[0, 0].mean()
+    assert panel.x[1, :, -1].mean() > panel.x[1, :, 0].mean()
+    window.session.advance(10_000)
+    p = panel.params
+    assert window.session.player.current.layer.costs == separable.costs(p.kernel, 3, p.filters,
+                                                                         16)

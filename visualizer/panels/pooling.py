@@ -204,6 +204,13 @@ class PoolingPanel(LivePanel):
         self.whole_box.set_text(f"{h}×{w} → {oh}×{ow}, {num(h * w / (oh * ow), 3)}× fewer")
         self._outline_patch()
 
+    def before_steps(self):
+        if self.live.running:
+            self.live.freeze()
+            # Live.freeze names NMS; say what is stepped here instead (the banner shows the last)
+            self.message.emit("info", "Frozen on this frame: step through the pooling on it. "
+                                      "Tick “live” to play again.")
+
     # --- the patch ----------------------------------------------------------------------
     def patch_origin(self) -> tuple[int, int]:
         h, w = self.picture.feature.shape
@@ -228,8 +235,7 @@ class PoolingPanel(LivePanel):
         h, w = self.picture.feature.shape
         if not (0 <= x < w and 0 <= y < h):
             return
-        if self.live.running:
-            self.live.freeze()
+        self.before_steps()
         old, new = self.centre, (int(y), int(x))
         self.edit(f"move the patch to ({int(x)}, {int(y)})", lambda: self._centre(new),
                   lambda: self._centre(old))

@@ -125,8 +125,12 @@ class PoolingPanel(LivePanel):
         self.map_plot, self.map_image = image_plot(0, 0, "Map")
         self.click_plot = self.map_plot
         self.patch_box = self.map_plot.plot(connect="finite")
+        # a ring round the patch: on a 480-pixel map its outline alone is a dot
+        self.rings = [pg.ScatterPlotItem(symbol="o", pxMode=True) for _ in range(2)]
+        self.map_plot.addItem(self.rings[0])
         self.whole_plot, self.whole_image = image_plot(0, 1, "Pooled")
         self.whole_box = StatusBox(self.whole_plot, "bottom-left", bold=False, opacity=230)
+        self.whole_plot.addItem(self.rings[1])
         self.patch_plot, self.patch_image = image_plot(1, 0, "Patch")
         self.chosen = pg.ScatterPlotItem(symbol="s", pxMode=False, size=1.0)
         self.patch_plot.addItem(self.chosen)
@@ -154,6 +158,10 @@ class PoolingPanel(LivePanel):
         self.chosen.setBrush(pg.mkBrush(colour))
         self.chosen.setPen(pg.mkPen(WINNER, width=2))
         self.cells.setPen(pg.mkPen("#b0b0b0", width=1))
+        for ring in self.rings:
+            ring.setPen(pg.mkPen(CURSOR, width=STYLE.line_width * 1.6))
+            ring.setBrush(pg.mkBrush(0, 0, 0, 0))
+            ring.setSize(STYLE.marker_size * 3)
         self.winner_fill, self.plain_fill = pg.mkBrush(WINNER), pg.mkBrush(255, 255, 255, 200)
         for box in (self.formula_box, self.whole_box):
             box.restyle(STYLE.tick_px)
@@ -228,6 +236,10 @@ class PoolingPanel(LivePanel):
         r, c = self.patch_origin()
         size = self.patch().shape[0]
         self.patch_box.setData([c, c + size, c + size, c, c], [r, r, r + size, r + size, r])
+        middle = (c + size / 2, r + size / 2)
+        self.rings[0].setData([middle[0]], [middle[1]])
+        s = self.params.stride    # the same place on the pooled map
+        self.rings[1].setData([middle[0] / s], [middle[1] / s])
 
     def on_click(self, x, y, button):
         if button != QtCore.Qt.LeftButton or self.picture is None:

@@ -107,6 +107,24 @@ def test_a_click_moves_the_patch_and_undo_brings_it_back(qtbot, window):
     assert panel.centre == before
 
 
+def test_a_session_puts_the_moved_patch_back(qtbot, window, tmp_path):
+    from visualizer.main_window import MainWindow
+
+    panel = window.session.panel
+    scene = panel.map_plot.vb.mapViewToScene(QtCore.QPointF(300, 200))
+    qtbot.mouseClick(panel.canvas.viewport(), QtCore.Qt.LeftButton,
+                     pos=panel.canvas.mapFromScene(scene))
+    window.session.advance(3)
+    window.save_session(str(tmp_path / "pooling.json"))
+    other = MainWindow("separable")
+    qtbot.addWidget(other)
+    assert other.open_session(str(tmp_path / "pooling.json"))
+    again = other.session.panel
+    assert again.id == "pooling" and again.centre == panel.centre
+    assert other.session.player.position == 2
+    np.testing.assert_array_equal(again.patch(), panel.patch())
+
+
 def test_live_frames_are_pooled_and_a_step_freezes_one(qtbot, window):
     panel = window.session.panel
     control(window, 0, "kind").setValue("max")

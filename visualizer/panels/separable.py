@@ -13,7 +13,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
 from algorithms import separable
-from algorithms.base import num, param
+from algorithms.base import num, param, plural
 from visualizer.panels import separable_steps as steps_module
 from visualizer.panels.base import AlgorithmPanel
 from visualizer.panels.convolution import CURSOR, PICTURES
@@ -180,7 +180,7 @@ class SeparablePanel(AlgorithmPanel):
         p = self.params
         c = separable.costs(p.kernel, len(self.x), p.filters, p.map_size)
         return (f"{self.picture.name}, shrunk to {p.map_size}×{p.map_size} with M = "
-                f"{len(self.x)} channels, into N = {p.filters} outputs with {p.kernel}×"
+                f"{len(self.x)} channels, into N = {plural(p.filters, 'output')} with {p.kernel}×"
                 f"{p.kernel} kernels: {c.standard:,} multiplications the standard way, "
                 f"{c.separable:,} the separable way. Press Step (→) to go channel by channel.")
 

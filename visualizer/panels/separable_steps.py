@@ -162,7 +162,7 @@ def run(x, params: Params | None = None, rng: np.random.Generator | None = None
                     current=current)
 
     yield snap("input", f"The input: {h}×{w} pixels, M = {m} channels. A standard layer of "
-               f"N = {n} filters of {k}×{k}×{m} costs D_K·D_K·M·N·D_F·D_F = "
+               f"N = {plural(n, 'filter')} of {k}×{k}×{m} costs D_K·D_K·M·N·D_F·D_F = "
                f"{k}·{k}·{m}·{n}·{h}·{w} = {c.standard:,} multiplications; MobileNet splits it "
                f"into a depthwise and a pointwise step.", 0, 0, standard=c.standard)
     for ch in range(m):
@@ -187,10 +187,12 @@ def run(x, params: Params | None = None, rng: np.random.Generator | None = None
                f": {layer.counted_standard:,} multiplications.", m, n,
                standard=layer.counted_standard)
     difference = float(np.abs(layer.standard - layer.out).max())
-    yield snap("done", f"Done: the same {n} maps both ways (largest difference "
+    saving = (f"{num(1 / c.ratio, 3)}× fewer" if c.ratio < 1 else
+              f"{num(c.ratio, 3)}× more: with so few outputs the split does not pay")
+    yield snap("done", f"Done: both ways give the same {plural(n, 'map')} (largest difference "
                f"{num(difference, 2)}), {c.separable:,} multiplications instead of "
-               f"{c.standard:,}: {num(c.ratio, 3)} = 1/{n} + 1/{k}², "
-               f"{num(1 / c.ratio, 3)}× fewer. Measured here: standard "
+               f"{c.standard:,}: {num(c.ratio, 3)} = 1/{n} + 1/{k}², {saving}. "
+               f"Measured here: standard "
                f"{num(layer.seconds_standard * 1e3, 3)} ms, separable "
                f"{num(layer.seconds_separable * 1e3, 3)} ms.", m, n,
                ratio=c.ratio, difference=difference)

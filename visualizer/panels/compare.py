@@ -1,0 +1,295 @@
+"""Compare classifiers: eight classifiers trained side by side on the same data, live.
+
+A 3 × 3 grid: the data alone, then one small plot per classifier with its decision regions,
+the points (training filled, test hollow, its mistakes crossed) and its train and test
+accuracy; the best test accuracy is framed. One step of the panel is one step of every
+classifier still training (compare_run.py). A click in any plot adds a point of the chosen
+class to the shared data (right click deletes the nearest), undoable.
+
+Regions are computed per plot on a coarse grid (GRID_CELLS along the longer side) off the
+UI thread, one background task per plot, so a slow model never holds the others back.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore
+
+from algorithms import ensembles
+from algorithms.base import num, param, plural
+from algorithms.labelled import MAX_CLASSES
+from visualizer.panels import compare_run
+from visualizer.panels.base import guarded
+from visualizer.panels.classify_common import ClassifierPanel
+from visualizer.panels.overlays import Legend, StatusBox
+from visualizer.panels.scene import Scene2D, region_image, smooth
+from visualizer.style import INK, STYLE, UNASSIGNED
+
+GRID_CELLS = 60        # region samples along the longer side of each small plot
+COLUMNS = 3
+
+
+@dataclass(frozen=True)
+class Params(compare_run.Params):
+    add_class: int = param(1, limits=(1, MAX_CLASSES), live=True, label="class to add",
+                           tip="left click in any plot adds a training point of this class "
+                               "to every plot; right click deletes the nearest point")
+
+
+class SceneGroup:
+    """The scenes of every small plot, driven as one where the shared classifier code
+    (classify_common.ClassifierPanel) speaks to `self.scene`."""
+
+    def __init__(self, scenes: list[Scene2D]):
+        self.scenes = scenes
+
+    @property
+    def cloud(self):
+        return self.scenes[0].cloud
+
+    def set_points(self, X, truth=None, names=None, frame=None):
+        for s in self.scenes:
+            s.set_points(X, truth, names, frame)
+
+    def label_axes(self, x, y):
+        """The small plots have no axes (as in scikit-learn's figure): nothing to label."""
+
+    def fit(self, pad: float = 0.06):
+        for s in self.scenes:
+            out = s.fit(pad)
+        return out
+
+    def restyle(self):
+        for s in self.scenes:
+            s.restyle()
+
+
+class Regions:
+    """One small plot's decision regions: a coarse grid shaded off the UI thread."""
+
+    def __init__(self, panel: ComparePanel, plot: pg.PlotItem, slot: int):
+        self.panel, self.plot, self.slot = panel, plot, slot
+        self.image = pg.ImageItem()
+        self.image.setZValue(-10)
+        plot.addItem(self.image)
+        self.model = None
+        self.shown = None          # the key (model, view) of the image on screen
+        self.lock = threading.Lock()
+        self.cache = None          # (view key, grid, incremental predictor), on a worker
+        plot.vb.sigRangeChanged.connect(lambda *_: self.request())
+
+    def show(self, model) -> None:
+        self.model = model
+        if model is None:
+            self.image.clear()
+            self.shown = None
+            return
+        self.request()
+
+    def request(self) -> None:
+        model = self.model
+        if model is None:
+            return
+        (x0, x1), (y0, y1) = self.plot.vb.viewRange()
+        view = (x0, x1, y0, y1)
+        key = (id(model), view)
+        if key == self.shown:
+            return
+        span = np.array([x1 - x0, y1 - y0])
+        if not (np.isfinite(span).all() and (span > 0).all()):
+            return
+        shape = tuple(np.maximum(2, np.round(GRID_CELLS * span / span.max())).astype(int))
+        self.panel.background.submit(("compare regions", id(self)),
+                                     lambda: (key, self._work(model, view, shape)),
+                                     self._arrived)
+
+    def _work(self, model, view, shape) -> np.ndarray:
+        """On a worker: the region image of `model` over `view`."""
+        with self.lock:   # a superseded task may still run beside its successor
+            if self.cache is None or self.cache[0] != view:
+                x0, x1, y0, y1 = view
+                nx, ny = shape
+                gx = x0 + (np.arange(nx) + 0.5) * (x1 - x0) / nx
+                gy = y0 + (np.arange(ny) + 0.5) * (y1 - y0) / ny
+                grid = np.stack(np.meshgrid(gx, gy, indexing="ij"), -1).reshape(-1, 2)
+                self.cache = (view, grid, ensembles.IncrementalPredictor(grid))
+            _, grid, predictor = self.cache
+            with np.errstate(all="ignore"):
+                if isinstance(model, ensembles.Ensemble):
+                    proba = predictor.predict_proba(model)   # only the new members
+                else:
+                    proba = model.predict_proba(grid)
+        best = np.argmax(proba, axis=1)
+        confidence = np.nan_to_num(proba[np.arange(len(grid)), best], nan=0.0)
+        return smooth(region_image(model.classes[best], confidence, shape))
+
+    def _arrived(self, result) -> None:
+        if isinstance(result, Exception):
+            self.panel.failed.emit(result)
+            self.image.clear()
+            return
+        key, rgba = result
+        if self.model is None or key[0] != id(self.model):
+            return   # the plot moved on to another model (or none) meanwhile
+        x0, x1, y0, y1 = key[1]
+        self.shown = key
+        self.image.setImage(rgba, autoLevels=False, levels=None,
+                            rect=QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))
+
+
+class ComparePanel(ClassifierPanel):
+    id, title = "compare", "Compare classifiers"
+    Params = Params
+    main_title = "The data"
+
+    def setup(self, canvas):
+        self.plots_ = []
+        for slot in range(1 + len(compare_run.CLASSIFIERS)):
+            plot = canvas.addPlot(row=slot // COLUMNS, col=slot % COLUMNS)
+            plot.setAspectLocked(True)
+            plot.hideAxis("left")
+            plot.hideAxis("bottom")
+            plot.setMouseEnabled(False, False)   # the plots keep one frame: clicks add points
+            plot.setMenuEnabled(False)
+            self.plots_.append(plot)
+        self.main = self.click_plot = self.plots_[0]
+        scenes = [Scene2D(p, self.background, self.failed.emit) for p in self.plots_]
+        self.scene = SceneGroup(scenes)
+        self.cells = self.plots_[1:]
+        self.regions = [Regions(self, p, i) for i, p in enumerate(self.cells)]
+        self.status = StatusBox(self.main, "bottom-right", bold=False)
+        self.boxes = [StatusBox(p, "bottom-right", bold=False) for p in self.cells]
+        legend = pg.LegendItem()
+        canvas.addItem(legend, row=COLUMNS, col=0, colspan=COLUMNS)
+        self.legend = Legend(legend, width=lambda: self.canvas.width() * 0.9)
+        canvas.installEventFilter(self)
+        self._points_key = None
+        self._best = ()
+        self._titles()
+
+    def _titles(self):
+        self.set_title(self.main, self.main_title)
+        short = compact()
+        for plot, text in zip(self.cells, compare_run.titles(self.params, short), strict=True):
+            self.set_title(plot, text if short else text.replace(", ", "<br>", 1))
+
+    def restyle(self):
+        self._titles()   # one line or two, as the text size allows
+        super().restyle()
+        self._points_key = None   # restyling the clouds reset their colours: show them again
+        for box in [self.status, *self.boxes]:
+            box.restyle(STYLE.tick_px)
+        for scene in self.scene.scenes:   # mistakes crossed, smaller than in a large plot
+            scene.crosses.setSize(STYLE.marker_size)
+            scene.crosses.setPen(pg.mkPen(INK, width=1.5))
+        self._frames()
+
+    @staticmethod
+    def set_title(plot, text):
+        """Small plots, small titles: the classifier, then its setting below."""
+        plot.setTitle(text, size=f"{STYLE.tick_px}px", bold=True)
+
+    def _frames(self):
+        plain = pg.mkPen(UNASSIGNED, width=1)
+        best = pg.mkPen(INK, width=STYLE.line_width + 2)
+        self.main.vb.setBorder(plain)
+        for i, plot in enumerate(self.cells):
+            plot.vb.setBorder(best if i in self._best else plain)
+
+    def keep_room(self, width=None):
+        """As the base does, then unwrap the titles that fit their own plot: the room the
+        window offers counts docks stacked in one column twice, so it wrapped short titles."""
+        super().keep_room(width)
+        for plot in self.plots_:
+            title = plot.titleLabel
+            wrapped = title.item.textWidth()
+            if wrapped <= 0 or plot.width() <= 0:
+                continue
+            title.item.setTextWidth(-1)
+            if title.itemRect().width() > plot.width() - 8:
+                title.item.setTextWidth(max(wrapped, plot.width() - 8))
+            title.updateMin()
+
+    def set_params(self, params, live=False):
+        super().set_params(params, live)
+        self._titles()
+        self.keep_room()
+
+    def _set_data(self, data):
+        super()._set_data(data)
+        self._points_key = None
+
+    # --- steps and drawing ----------------------------------------------------------------
+    def steps(self):
+        return compare_run.run(self.data, self.params, self.rng())
+
+    def intro(self):
+        return (f"{self.described}. Press Step (→): every classifier takes one step of its "
+                f"own training (an update, an SMO pair, a split, a tree, a round); a "
+                f"finished one stays as it is.")
+
+    def draw(self, step):
+        d = self.data
+        if self._points_key != id(d):   # the points' look changes only with the data
+            self._points_key = id(d)
+            for scene in self.scene.scenes:
+                scene.show(d.y, hollow=d.test)
+            self.status.set_text(plural(len(d.y), "point")
+                                 if compact() else
+                                 f"{plural(len(d.y_train), 'training point')}, "
+                                 f"{len(d.y_test):,} test")
+        if step is None:
+            for scene, regions, box in zip(self.scene.scenes[1:], self.regions, self.boxes,
+                                           strict=True):
+                scene.cross(None)
+                regions.show(None)
+                box.set_text("not started")
+            self._best = ()
+            self._frames()
+            return
+        for i, (scene, regions, box, cell) in enumerate(zip(
+                self.scene.scenes[1:], self.regions, self.boxes, step.cells, strict=True)):
+            if regions.model is not cell.model:
+                regions.show(cell.model)
+                wrong = (None if cell.predicted is None
+                         else d.X[np.asarray(cell.predicted) != d.y])
+                scene.cross(wrong)
+            box.set_text(self._status(cell, i in step.best))
+        if step.best != self._best:
+            self._best = step.best
+            self._frames()
+
+    @staticmethod
+    def _status(cell, best: bool) -> str:
+        progress = cell.progress + (" ✓" if cell.done and cell.model is not None else "")
+        if cell.model is None:
+            return progress
+        star = "★ " if best else ""
+        test = "" if math.isnan(cell.test) else f"test {percent(cell.test)}"
+        if compact():   # large text, small plots: one line, the number that ranks them
+            return f"{star}{test or 'train ' + percent(cell.train)}"
+        test = f" · {test}" if test else ""
+        return f"{progress}\n{star}train {percent(cell.train)}{test}"
+
+    # --- clicks in any of the plots ------------------------------------------------------
+    @guarded
+    def _on_scene_click(self, event):
+        for plot in self.plots_:
+            if plot.vb.sceneBoundingRect().contains(event.scenePos()):
+                point = plot.vb.mapSceneToView(event.scenePos())
+                self.on_click(point.x(), point.y(), event.button())
+                return
+
+
+def compact() -> bool:
+    """Large text: titles on one line and one number per plot, so nine plots still fit."""
+    return STYLE.scale > 1.3 or STYLE.presentation
+
+
+def percent(x: float) -> str:
+    return f"{num(100 * x, 3)}%"

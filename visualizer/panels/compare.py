@@ -201,6 +201,12 @@ class ComparePanel(ClassifierPanel):
         for i, plot in enumerate(self.cells):
             plot.vb.setBorder(best if i in self._best else plain)
 
+    def _legend_entries(self):
+        super()._legend_entries()
+        if self.data is not None and self.scene.cloud.rasterised:   # no crosses then
+            self.legend.fill([e for e in self.legend.entries if e[1] != "misclassified"],
+                             key=(id(self.data), "no crosses"))
+
     def keep_room(self, width=None):
         """As the base does, then unwrap the titles that fit their own plot: the room the
         window offers counts docks stacked in one column twice, so it wrapped short titles."""
@@ -256,7 +262,9 @@ class ComparePanel(ClassifierPanel):
                 self.scene.scenes[1:], self.regions, self.boxes, step.cells, strict=True)):
             if regions.model is not cell.model:
                 regions.show(cell.model)
-                wrong = (None if cell.predicted is None
+                # crosses on thousands of points would bury the regions: a large cloud
+                # (drawn as an image) shows its mistakes only in the accuracies
+                wrong = (None if cell.predicted is None or self.scene.cloud.rasterised
                          else d.X[np.asarray(cell.predicted) != d.y])
                 scene.cross(wrong)
             text = self._status(cell, i in step.best)

@@ -116,7 +116,10 @@ def _logistic(data, p, rng):
     params = logistic.Params(l2=p.l2, updates=p.updates, standardize=p.standardize)
     for s in logistic.run(data, params):
         model = None if s.phase == "diverged" else s.model
-        yield model, ("diverged" if model is None else f"update {s.iteration:,}"), s.caption
+        words = {"diverged": "diverged",
+                 "converged": f"converged after {plural(s.iteration, 'update')}",
+                 "stopped": f"stopped after {plural(s.iteration, 'update')}"}
+        yield model, words.get(s.phase, f"update {s.iteration:,}"), s.caption
 
 
 def _svm(kernel):
@@ -126,8 +129,9 @@ def _svm(kernel):
         pairs = 0
         for s in svm.run(data, params):
             pairs += s.phase == "pair"
-            words = {"init": "α = 0", "converged": f"converged after {pairs:,} pairs",
-                     "stopped": f"stopped after {pairs:,} pairs"}
+            words = {"init": "α = 0",
+                     "converged": f"converged after {plural(pairs, 'pair')}",
+                     "stopped": f"stopped after {plural(pairs, 'pair')}"}
             yield s.model, words.get(s.phase, f"pair {pairs:,}"), s.caption
     return states
 

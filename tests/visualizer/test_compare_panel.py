@@ -87,6 +87,12 @@ def test_a_click_in_any_plot_adds_a_point_to_every_plot_and_undo_removes_it(qtbo
     window.undo_stack.undo()
     assert len(panel.data.y) == n and panel.hand_made() == {}
     assert all(len(s.cloud.X) == n for s in panel.scene.scenes)
+    target = panel.data.X[7].copy()
+    click(qtbot, panel, panel.cells[2], *target, button=QtCore.Qt.RightButton)
+    assert len(panel.data.y) == n - 1
+    assert not (np.abs(panel.data.X - target).max(axis=1) < 1e-12).any()
+    window.undo_stack.undo()
+    np.testing.assert_array_equal(panel.data.X[7], target)
 
 
 def test_a_csv_with_a_label_column_loads_and_one_class_is_refused(qtbot, window, tmp_path):

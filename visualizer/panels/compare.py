@@ -185,7 +185,7 @@ class ComparePanel(ClassifierPanel):
         for box in [self.status, *self.boxes]:
             box.restyle(STYLE.tick_px)
         for scene in self.scene.scenes:   # mistakes crossed, smaller than in a large plot
-            scene.crosses.setSize(STYLE.marker_size)
+            scene.crosses.setSize(STYLE.marker_size * point_scale())
             scene.crosses.setPen(pg.mkPen(INK, width=1.5))
         self._frames()
 
@@ -243,8 +243,9 @@ class ComparePanel(ClassifierPanel):
         d = self.data
         if self._points_key != id(d):   # the points' look changes only with the data
             self._points_key = id(d)
+            sizes = np.full(len(d.y), point_scale()) if compact() else None
             for scene in self.scene.scenes:
-                scene.show(d.y, hollow=d.test)
+                scene.show(d.y, hollow=d.test, sizes=sizes)
             self.status.set_text(plural(len(d.y), "point")
                                  if compact() else
                                  f"{plural(len(d.y_train), 'training point')}, "
@@ -299,6 +300,12 @@ class ComparePanel(ClassifierPanel):
 def compact() -> bool:
     """Large text: titles on one line and one number per plot, so nine plots still fit."""
     return STYLE.scale > 1.3 or STYLE.presentation
+
+
+def point_scale() -> float:
+    """Markers in the small plots: as elsewhere, but smaller where large text has left the
+    plots small (presentation markers filled them)."""
+    return 0.6 if compact() else 1.0
 
 
 def percent(x: float) -> str:

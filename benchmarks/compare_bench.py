@@ -91,7 +91,7 @@ def matplotlib_frame(panel):
         print("compare_bench: matplotlib is not installed; no baseline", file=sys.stderr)
         return None
     from algorithms import ensembles
-    from visualizer.panels.compare import GRID_CELLS
+    from visualizer.panels.compare_views import GRID_CELLS
     from visualizer.style import PALETTE
 
     d = panel.data

@@ -79,6 +79,7 @@ class ComparePanel(ClassifierPanel):
         self._points_key = None   # restyling the clouds reset their colours: show them again
         for box in [self.status, *self.boxes]:
             box.restyle(STYLE.tick_px)
+            box.set_text(box.item.textItem.toPlainText())   # placed again in the new font
         for scene in self.scene.scenes:   # mistakes crossed, smaller than in a large plot
             scene.crosses.setSize(STYLE.marker_size * point_scale())
             scene.crosses.setPen(pg.mkPen(INK, width=1.5))

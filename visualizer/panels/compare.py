@@ -64,6 +64,7 @@ class ComparePanel(ClassifierPanel):
         self.legend = Legend(legend, width=lambda: self.canvas.width() * 0.9)
         canvas.installEventFilter(self)
         self._points_key = None
+        self._crossed = [b""] * len(self.cells)   # the mistakes crossed in each plot
         self._best = ()
         self._titles()
 
@@ -125,6 +126,7 @@ class ComparePanel(ClassifierPanel):
     def _set_data(self, data):
         super()._set_data(data)
         self._points_key = None
+        self._crossed = [b""] * len(self.cells)   # matches no mask: crosses set anew
 
     # --- steps and drawing ----------------------------------------------------------------
     def steps(self):
@@ -147,6 +149,7 @@ class ComparePanel(ClassifierPanel):
                                  f"{plural(len(d.y_train), 'training point')}, "
                                  f"{len(d.y_test):,} test")
         if step is None:
+            self._crossed = [None] * len(self.cells)
             for scene, regions, box in zip(self.scene.scenes[1:], self.regions, self.boxes,
                                            strict=True):
                 scene.cross(None)
@@ -162,8 +165,11 @@ class ComparePanel(ClassifierPanel):
                 # crosses on thousands of points would bury the regions: a large cloud
                 # (drawn as an image) shows its mistakes only in the accuracies
                 wrong = (None if cell.predicted is None or self.scene.cloud.rasterised
-                         else d.X[np.asarray(cell.predicted) != d.y])
-                scene.cross(wrong)
+                         else np.asarray(cell.predicted) != d.y)
+                key = None if wrong is None else wrong.tobytes()
+                if key != self._crossed[i]:   # the same mistakes: the crosses stay
+                    self._crossed[i] = key
+                    scene.cross(None if wrong is None else d.X[wrong])
             text = self._status(cell, i in step.best)
             if text != box.item.textItem.toPlainText():   # re-laying text costs ~0.3 ms
                 box.set_text(text)

@@ -1,0 +1,214 @@
+"""Compare classifiers: eight classifiers trained side by side on the same data, live.
+
+A 3 × 3 grid: the data alone, then one small plot per classifier with its decision regions,
+the points (training filled, test hollow, its mistakes crossed) and its train and test
+accuracy; the best test accuracy is framed. One step of the panel is one step of every
+classifier still training (compare_run.py). A click in any plot adds a point of the chosen
+class to the shared data (right click deletes the nearest), undoable.
+
+Regions are computed per plot on a coarse grid off the UI thread (compare_views.py).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+
+from algorithms.base import num, param, plural
+from algorithms.labelled import MAX_CLASSES
+from visualizer.panels import compare_run
+from visualizer.panels.base import guarded
+from visualizer.panels.classify_common import ClassifierPanel
+from visualizer.panels.compare_views import Regions, SceneGroup
+from visualizer.panels.overlays import Legend, StatusBox
+from visualizer.panels.scene import Scene2D
+from visualizer.style import INK, STYLE, UNASSIGNED
+
+COLUMNS = 3
+
+
+@dataclass(frozen=True)
+class Params(compare_run.Params):
+    add_class: int = param(1, limits=(1, MAX_CLASSES), live=True, label="class to add",
+                           tip="left click in any plot adds a training point of this class "
+                               "to every plot; right click deletes the nearest point")
+
+
+class ComparePanel(ClassifierPanel):
+    id, title = "compare", "Compare classifiers"
+    Params = Params
+    main_title = "The data"
+
+    def setup(self, canvas):
+        self.plots_ = []
+        for slot in range(1 + len(compare_run.CLASSIFIERS)):
+            plot = canvas.addPlot(row=slot // COLUMNS, col=slot % COLUMNS)
+            plot.setAspectLocked(True)
+            plot.hideAxis("left")
+            plot.hideAxis("bottom")
+            plot.setMouseEnabled(False, False)   # the plots keep one frame: clicks add points
+            plot.setMenuEnabled(False)
+            self.plots_.append(plot)
+        self.main = self.click_plot = self.plots_[0]
+        scenes = [Scene2D(p, self.background, self.failed.emit) for p in self.plots_]
+        self.scene = SceneGroup(scenes)
+        self.cells = self.plots_[1:]
+        self.regions = [Regions(self, p, i) for i, p in enumerate(self.cells)]
+        self.status = StatusBox(self.main, "bottom-right", bold=False)
+        self.boxes = [StatusBox(p, "bottom-right", bold=False) for p in self.cells]
+        legend = pg.LegendItem()
+        canvas.addItem(legend, row=COLUMNS, col=0, colspan=COLUMNS)
+        self.legend = Legend(legend, width=lambda: self.canvas.width() * 0.9)
+        canvas.installEventFilter(self)
+        self._points_key = None
+        self._crossed = [b""] * len(self.cells)   # the mistakes crossed in each plot
+        self._best = ()
+        self._titles()
+
+    def _titles(self):
+        self.set_title(self.main, self.main_title)
+        short = compact()
+        for plot, text in zip(self.cells, compare_run.titles(self.params, short), strict=True):
+            self.set_title(plot, text if short else text.replace(", ", "<br>", 1))
+
+    def restyle(self):
+        self._titles()   # one line or two, as the text size allows
+        super().restyle()
+        self._points_key = None   # restyling the clouds reset their colours: show them again
+        for box in [self.status, *self.boxes]:
+            box.restyle(STYLE.tick_px)
+            box.set_text(box.item.textItem.toPlainText())   # placed again in the new font
+        for scene in self.scene.scenes:   # mistakes crossed, smaller than in a large plot
+            scene.crosses.setSize(STYLE.marker_size * point_scale())
+            scene.crosses.setPen(pg.mkPen(INK, width=1.5))
+        self._frames()
+
+    @staticmethod
+    def set_title(plot, text):
+        """Small plots, small titles: the classifier, then its setting below."""
+        plot.setTitle(text, size=f"{STYLE.tick_px}px", bold=True)
+
+    def _frames(self):
+        plain = pg.mkPen(UNASSIGNED, width=1)
+        best = pg.mkPen(INK, width=STYLE.line_width + 2)
+        self.main.vb.setBorder(plain)
+        for i, plot in enumerate(self.cells):
+            plot.vb.setBorder(best if i in self._best else plain)
+
+    def _legend_entries(self):
+        super()._legend_entries()
+        if self.data is not None and self.scene.cloud.rasterised:   # no crosses then
+            self.legend.fill([e for e in self.legend.entries if e[1] != "misclassified"],
+                             key=(id(self.data), "no crosses"))
+
+    def keep_room(self, width=None):
+        """As the base does, then unwrap the titles that fit their own plot: the room the
+        window offers counts docks stacked in one column twice, so it wrapped short titles."""
+        super().keep_room(width)
+        for plot in self.plots_:
+            title = plot.titleLabel
+            wrapped = title.item.textWidth()
+            if wrapped <= 0 or plot.width() <= 0:
+                continue
+            title.item.setTextWidth(-1)
+            if title.itemRect().width() > plot.width() - 8:
+                title.item.setTextWidth(max(wrapped, plot.width() - 8))
+            title.updateMin()
+
+    def set_params(self, params, live=False):
+        super().set_params(params, live)
+        self._titles()
+        self.keep_room()
+
+    def _set_data(self, data):
+        super()._set_data(data)
+        self._points_key = None
+        self._crossed = [b""] * len(self.cells)   # matches no mask: crosses set anew
+
+    # --- steps and drawing ----------------------------------------------------------------
+    def steps(self):
+        return compare_run.run(self.data, self.params, self.rng())
+
+    def intro(self):
+        return (f"{self.described}. Press Step (→): every classifier takes one step of its "
+                f"own training (an update, an SMO pair, a split, a tree, a round); a "
+                f"finished one stays as it is.")
+
+    def draw(self, step):
+        d = self.data
+        if self._points_key != id(d):   # the points' look changes only with the data
+            self._points_key = id(d)
+            sizes = np.full(len(d.y), point_scale()) if compact() else None
+            for scene in self.scene.scenes:
+                scene.show(d.y, hollow=d.test, sizes=sizes)
+            self.status.set_text(plural(len(d.y), "point")
+                                 if compact() else
+                                 f"{plural(len(d.y_train), 'training point')}, "
+                                 f"{len(d.y_test):,} test")
+        if step is None:
+            self._crossed = [None] * len(self.cells)
+            for scene, regions, box in zip(self.scene.scenes[1:], self.regions, self.boxes,
+                                           strict=True):
+                scene.cross(None)
+                regions.show(None)
+                box.set_text("not started")
+            self._best = ()
+            self._frames()
+            return
+        for i, (scene, regions, box, cell) in enumerate(zip(
+                self.scene.scenes[1:], self.regions, self.boxes, step.cells, strict=True)):
+            if regions.model is not cell.model:
+                regions.show(cell.model)
+                # crosses on thousands of points would bury the regions: a large cloud
+                # (drawn as an image) shows its mistakes only in the accuracies
+                wrong = (None if cell.predicted is None or self.scene.cloud.rasterised
+                         else np.asarray(cell.predicted) != d.y)
+                key = None if wrong is None else wrong.tobytes()
+                if key != self._crossed[i]:   # the same mistakes: the crosses stay
+                    self._crossed[i] = key
+                    scene.cross(None if wrong is None else d.X[wrong])
+            text = self._status(cell, i in step.best)
+            if text != box.item.textItem.toPlainText():   # re-laying text costs ~0.3 ms
+                box.set_text(text)
+        if step.best != self._best:
+            self._best = step.best
+            self._frames()
+
+    @staticmethod
+    def _status(cell, best: bool) -> str:
+        progress = cell.progress + (" ✓" if cell.done and cell.model is not None else "")
+        if cell.model is None:
+            return progress
+        star = "★ " if best else ""
+        test = "" if math.isnan(cell.test) else f"test {percent(cell.test)}"
+        if compact():   # large text, small plots: one line, the number that ranks them
+            return f"{star}{test or 'train ' + percent(cell.train)}"
+        test = f" · {test}" if test else ""
+        return f"{progress}\n{star}train {percent(cell.train)}{test}"
+
+    # --- clicks in any of the plots ------------------------------------------------------
+    @guarded
+    def _on_scene_click(self, event):
+        for plot in self.plots_:
+            if plot.vb.sceneBoundingRect().contains(event.scenePos()):
+                point = plot.vb.mapSceneToView(event.scenePos())
+                self.on_click(point.x(), point.y(), event.button())
+                return
+
+
+def compact() -> bool:
+    """Large text: titles on one line and one number per plot, so nine plots still fit."""
+    return STYLE.scale > 1.3 or STYLE.presentation
+
+
+def point_scale() -> float:
+    """Markers in the small plots: as elsewhere, but smaller where large text has left the
+    plots small (presentation markers filled them)."""
+    return 0.6 if compact() else 1.0
+
+
+def percent(x: float) -> str:
+    return f"{num(100 * x, 3)}%"

@@ -7,7 +7,9 @@ the layer a sub-step works on lit up with its numbers) and the loss curves. The 
 backpropagation and dropout panels are this panel with other defaults and captions.
 
 A left click on the points adds one of the first class, a right click one of the second
-(undoable); a click on a weight of the diagram makes the captions follow that weight.
+(undoable); a click on a weight of the diagram makes the captions follow that weight; a click
+on a hidden unit shades the region view by what that unit responds to (its output over the
+plane), a second click on it brings the decision regions back.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore
 
 from algorithms import datasets
-from algorithms.base import param, plural
+from algorithms.base import num, param, plural
 from algorithms.network import data as net_data
 from algorithms.network import training
 from algorithms.network.captions import wname
@@ -34,6 +36,14 @@ from visualizer.style import INK, STYLE, colour
 GENERATORS = {**net_data.GENERATORS, **{k: v for k, v in datasets.GENERATORS.items()
                                          if k != "uniform"}}
 TEST_COLOUR = 2        # palette entry of the test-loss curve
+UNIT_CELLS = 64        # the unit map's grid (cells along the longer side)
+
+
+def percent(fraction: float) -> str:
+    """An accuracy in % with one decimal, never rounded up to '100 %' short of 1."""
+    if fraction >= 1:
+        return "100 %"
+    return f"{min(fraction * 100, 99.9):.1f} %".replace(".0 %", " %")
 
 
 @dataclass(frozen=True)
@@ -88,6 +98,9 @@ class NetworkPanel(AlgorithmPanel):
     accepts = (TABLE,)
     numbers = False          # write a, δ on the units (small networks)
     region_title = "Decision regions"
+    diagram_first = False    # the diagram in the large left column, the regions beside it
+    click_restarts = True    # a click on a weight restarts the run following it (else: the
+                             # picture and the readout follow it from the step shown)
 
     def __init__(self, seed: int = 0):
         super().__init__(seed)
@@ -95,18 +108,27 @@ class NetworkPanel(AlgorithmPanel):
         self.added = 0
         self.watch: tuple[int, int, int] | None = None
         self.runs = 0                     # names the run in the shading key
+        self.unit: tuple[int, int] | None = None   # (layer, k): the hidden unit mapped
+        self.shown_step = None
 
     # --- building -----------------------------------------------------------------------
     def setup(self, canvas):
-        self.main = canvas.addPlot(row=0, col=0, rowspan=2, title=self.region_title)
+        regions_at, diagram_at = (1, 0) if self.diagram_first else (0, 1)
+        self.main = canvas.addPlot(row=0, col=regions_at, rowspan=1 if self.diagram_first else 2,
+                                   title=self.region_title)
         self.main.setAspectLocked(True)
         self.click_plot = self.main
         self.scene = Scene2D(self.main, self.background, self.failed.emit)
+        self.unit_image = pg.ImageItem()
+        self.unit_image.setZValue(-9)            # over the regions (-10), under the points
+        self.main.addItem(self.unit_image)
         self.status = StatusBox(self.main, "top-left")
         self.legend = Legend(self.main.addLegend(offset=(-10, -10)),
                              width=lambda: self.main.vb.width() * 0.7)
-        self.net_plot = canvas.addPlot(row=0, col=1, title="Network: weights")
+        self.net_plot = canvas.addPlot(row=0, col=diagram_at, title="Network",
+                                       rowspan=2 if self.diagram_first else 1)
         self.diagram = nd.NetworkDiagram(self.net_plot)
+        self.readout = StatusBox(self.net_plot, "top-left", bold=False)
         self.loss_plot = canvas.addPlot(row=1, col=1, title="Loss per update")
         self.loss_plot.setLabel("bottom", "updates")
         self.train_curve = self.loss_plot.plot()
@@ -115,7 +137,7 @@ class NetworkPanel(AlgorithmPanel):
         self.loss_legend = Legend(self.loss_plot.addLegend(offset=(-10, 10)))
         layout = canvas.ci.layout
         layout.setColumnStretchFactor(0, 5)
-        layout.setColumnStretchFactor(1, 4)
+        layout.setColumnStretchFactor(1, 3 if self.diagram_first else 4)
         layout.setRowStretchFactor(0, 3)
         layout.setRowStretchFactor(1, 2)
         canvas.scene().sigMouseClicked.connect(self._diagram_click)
@@ -126,6 +148,7 @@ class NetworkPanel(AlgorithmPanel):
         self.test_curve.setPen(pg.mkPen(colour(TEST_COLOUR), width=STYLE.line_width,
                                         style=QtCore.Qt.DashLine))
         self.status.restyle()
+        self.readout.restyle()
         self.scene.restyle()
         self.diagram.restyle()
         self._legend_entries()
@@ -197,27 +220,97 @@ class NetworkPanel(AlgorithmPanel):
 
     # --- drawing ------------------------------------------------------------------------
     def draw(self, step):
+        self.shown_step = step
         if step is None:
             self.scene.show(self.data.labels)
             self.scene.ring(None)
             self.scene.shade(None)
+            self._unit_map(None)
             sizes = self.sizes()
             self.diagram.set_sizes(sizes, ("inputs", *(f"hidden {k}" for k in
                                                        range(1, len(sizes) - 1)), "outputs"))
             self.diagram.show(None)
+            self.net_plot.setTitle("Network")
             self.train_curve.setData([], [])
             self.test_curve.setData([], [])
             self.loss_range.forget()
             self.status.set_text("not started")
+            self._show_readout("")
             return
         self.scene.show(self.data.labels)
         trace = step.trace
         self.scene.ring(None if trace is None else self.data.X[[trace.example]])
         model = step.model
-        self.scene.shade(lambda grid: regions(model, grid), key=(self.runs, step.updates))
+        if self._unit_fits(step.spec):
+            self.scene.shade(None)
+            self._unit_map(step)
+        else:
+            self._unit_map(None)
+            self.scene.shade(lambda grid: regions(model, grid), key=(self.runs, step.updates))
         self._draw_diagram(step)
         self._draw_losses(step)
         self.status.set_text(self.status_text(step))
+        self._show_readout(self.readout_text(step))
+
+    def unit_texts(self, step) -> list[str]:
+        """The numbers written over the units (when `numbers` is set)."""
+        return unit_texts(step)
+
+    def readout_text(self, step) -> str:
+        """Text for the box over the diagram ("" hides it); the backpropagation panel
+        writes the followed weight's chain rule there."""
+        return ""
+
+    def _show_readout(self, text: str) -> None:
+        self.readout.item.setVisible(bool(text))
+        self.readout.set_text(text)
+
+    # --- what one hidden unit responds to ------------------------------------------------
+    def _unit_fits(self, spec) -> bool:
+        return self.unit is not None and 1 <= self.unit[0] < spec.layers \
+            and self.unit[1] < spec.sizes[self.unit[0]]
+
+    def _unit_map(self, step) -> None:
+        """Shade the region view by the chosen hidden unit's output a (in the background)."""
+        if step is None:
+            self.unit_image.hide()
+            self.main.setTitle(self.region_title)
+            return
+        layer, k = self.unit
+        self.main.setTitle(f"What unit {k + 1} of hidden layer {layer} responds to")
+        (x0, x1), (y0, y1) = self.main.vb.viewRange()
+        model = step.model
+        span = np.array([x1 - x0, y1 - y0])
+        nx, ny = np.maximum(2, np.round(UNIT_CELLS * span / span.max())).astype(int)
+
+        def work():
+            gx = x0 + (np.arange(nx) + 0.5) * span[0] / nx
+            gy = y0 + (np.arange(ny) + 0.5) * span[1] / ny
+            grid = np.stack(np.meshgrid(gx, gy, indexing="ij"), -1).reshape(-1, 2)
+            a = model.regions(grid)[1][layer - 1][:, k]
+            low, high = float(np.nanmin(a)), float(np.nanmax(a))
+            key = (f"its output a: blue > 0, red < 0; here from {num(low, 2)} to "
+                   f"{num(high, 2)}")
+            return unit_image(a.reshape(nx, ny)), (x0, y0, x1 - x0, y1 - y0), key
+
+        self.background.submit(("unit map", id(self)), work, self._unit_arrived)
+
+    def _unit_arrived(self, result) -> None:
+        if isinstance(result, Exception):
+            self.failed.emit(result)
+            return
+        if self.unit is None:
+            return
+        rgba, rect, key = result
+        self.unit_image.setImage(rgba, autoLevels=False, levels=None, rect=QtCore.QRectF(*rect))
+        self.unit_image.show()
+        if self.shown_step is not None:
+            self.status.set_text(f"{self.status_text(self.shown_step)}\n{key}")
+
+    def pick_unit(self, unit: tuple[int, int] | None) -> None:
+        """Map this hidden unit over the plane (None, or the same unit again: the regions)."""
+        self.unit = None if unit == self.unit else unit
+        self.redraw.emit()
 
     def _draw_diagram(self, step):
         spec = step.spec
@@ -238,14 +331,20 @@ class NetworkPanel(AlgorithmPanel):
             for col in range(layer, spec.layers + 1):
                 fills[net.column(col)] = nd.BWD if col == layer else nd.BWD_DONE
         if self.numbers and trace is not None:
-            texts = unit_texts(step)
+            texts = self.unit_texts(step)
         greyed, hidden = masks(step, net)
         mark = step.highlight if step.phase in ("forward", "backward") else None
-        if self.watch and mark is None and step.phase not in ("init",) and self._fits(self.watch):
+        if self.watch and self._fits(self.watch) and (
+                not self.click_restarts or (mark is None and step.phase != "init")):
             mark = self.watch
         label = wname(*mark) if mark else ""
+        rings = None
+        if self._unit_fits(spec):
+            rings = np.zeros(len(net.units), bool)
+            rings[net.unit(*self.unit)] = True
+        self.net_plot.setTitle(f"Network ({nd.activation_note(spec)})")
         self.diagram.show(step.weights, faint=faint, fills=fills, texts=texts, greyed=greyed,
-                          hidden=hidden, mark=mark, mark_text=label)
+                          hidden=hidden, mark=mark, mark_text=label, rings=rings)
 
     def _draw_losses(self, step):
         h = step.history
@@ -262,7 +361,7 @@ class NetworkPanel(AlgorithmPanel):
 
     def status_text(self, step) -> str:
         acc = step.metrics.get("train accuracy", np.nan)
-        score = f" · train accuracy {acc * 100:.0f} %" if np.isfinite(acc) else ""
+        score = f" · train accuracy {percent(acc)}" if np.isfinite(acc) else ""
         where = f"epoch {step.epoch} · update {step.updates}"
         phase = {"forward": f" · forward, layer {step.layer}",
                  "backward": f" · backward, layer {step.layer}",
@@ -300,7 +399,11 @@ class NetworkPanel(AlgorithmPanel):
             return
         p = vb.mapSceneToView(event.scenePos())
         hit = self.diagram.hit(p.x(), p.y())
-        if hit is None or hit[0] != "weight":
+        if hit is None:
+            return
+        if hit[0] == "unit":
+            if 1 <= hit[1] < self.diagram.net.layers:
+                self.pick_unit((hit[1], hit[2]))
             return
         new, old = tuple(hit[1:]), self.watch
         self.edit(f"follow weight {wname(*new)}", lambda: self._follow(new),
@@ -308,7 +411,7 @@ class NetworkPanel(AlgorithmPanel):
 
     def _follow(self, watch):
         self.watch = watch
-        self.restart.emit()
+        (self.restart if self.click_restarts else self.redraw).emit()
 
     def hand_made(self):
         n = self.added
@@ -333,6 +436,20 @@ def regions(model, grid):
     best = proba.max(1)
     sure = np.clip((best - 1 / k) / (1 - 1 / k), 0.0, 1.0)
     return proba.argmax(1), np.nan_to_num(sure)
+
+
+def unit_image(a: np.ndarray) -> np.ndarray:
+    """(nx, ny) unit outputs as an RGBA image: white at 0, blue for a > 0 and vermilion for
+    a < 0, full colour at |a| = 1 or the largest |a| on the grid if that is more (so a
+    nearly constant unit reads as one flat shade of the strength it has)."""
+    a = np.nan_to_num(a)
+    t = np.clip(a / max(float(np.abs(a).max(initial=0.0)), 1.0), -1.0, 1.0)[..., None]
+    pos = np.array(pg.mkColor(nd.POSITIVE).getRgb()[:3], float)
+    neg = np.array(pg.mkColor(nd.NEGATIVE).getRgb()[:3], float)
+    white = np.full(3, 255.0)
+    rgb = np.where(t >= 0, white + (pos - white) * t * 0.85, white + (neg - white) * -t * 0.85)
+    rgba = np.concatenate([rgb, np.full(t.shape, 255.0)], -1)
+    return np.round(rgba).astype(np.uint8)
 
 
 def unit_texts(step) -> list[str]:

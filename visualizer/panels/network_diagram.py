@@ -21,7 +21,7 @@ from functools import lru_cache
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore
+from PySide6 import QtCore, QtGui
 
 from algorithms.base import num
 from visualizer.panels.overlays import CACHED
@@ -31,6 +31,7 @@ POSITIVE, NEGATIVE = PALETTE[0], PALETTE[5]     # blue w > 0, vermilion w < 0
 FORWARD, BACKWARD = PALETTE[2], PALETTE[3]      # the layer a sub-step works on
 FAINT = "#cfcfcf"                               # structure, layers not reached, dropped
 GREYED = "#bdbdbd"                              # a dropped unit's fill
+HIGHLIGHT = PALETTE[6]                          # the followed weight: yellow on an ink edge
 BINS = (0.25, 0.75, 1.5)                        # |w| limits of the four width classes
 WIDTHS = (0.5, 1.1, 2.0, 3.4)                   # × the style's line width
 ALPHAS = (120, 175, 225, 255)
@@ -125,6 +126,7 @@ class NetworkDiagram:
         self.faint = self._curve(0)
         self.edges = {(s, k): self._curve(1 + k) for s in (0, 1) for k in range(len(WIDTHS))}
         self.marked = self._curve(8)
+        self.marked_core = self._curve(9)
         self.units = pg.ScatterPlotItem(pxMode=True)
         self.units.setZValue(10)
         self.rings = pg.ScatterPlotItem(pxMode=True, brush=None)
@@ -136,6 +138,7 @@ class NetworkDiagram:
         self.mark_label = self._text(anchor=(0.5, 1.0), z=30)
         self.net: Layout | None = None
         self.names: tuple = ()
+        self.room_above = 0.0      # pixels kept free over the network (for a readout box)
         self._shown = None
         plot.vb.sigResized.connect(self._placed)
         self.restyle()
@@ -163,7 +166,8 @@ class NetworkDiagram:
             c = pg.mkColor(POSITIVE if sign == 0 else NEGATIVE)
             c.setAlpha(ALPHAS[k])
             item.setPen(pg.mkPen(c, width=WIDTHS[k] * lw * 1.5))
-        self.marked.setPen(pg.mkPen(INK, width=7 * lw))
+        self.marked.setPen(pg.mkPen(INK, width=9 * lw))
+        self.marked_core.setPen(pg.mkPen(HIGHLIGHT, width=5 * lw))
         self.brushes = np.array([pg.mkBrush(c) for c in (
             "#ffffff", tint(FORWARD, 0.85), tint(FORWARD, 0.3), tint(BACKWARD, 0.9),
             tint(BACKWARD, 0.35), GREYED, tint(PALETTE[6], 0.8))], dtype=object)
@@ -174,6 +178,8 @@ class NetworkDiagram:
             item.setFont(font)
         self.mark_label.setFont(STYLE.font(STYLE.tick_px, bold=True))
         self._shown = None
+        if self.net is not None:
+            self._frame()
 
     # --- geometry -----------------------------------------------------------------------
     def set_sizes(self, sizes, names: tuple[str, ...] = ()) -> Layout:
@@ -185,18 +191,33 @@ class NetworkDiagram:
                 self.labels.append(self._text(anchor=(0.5, 0.0), z=5, fill=False))
             for layer, item in enumerate(self.labels):
                 item.setVisible(layer < len(sizes))
-                if layer < len(sizes):
-                    item.setText(names[layer] if layer < len(names) else "")
             self._frame()
         return self.net
 
     def _frame(self) -> None:
+        """Fit the view to the network, leaving whole lines of text free under the columns
+        (their names) and `room_above` pixels over it; names too wide for their column are
+        shortened to 'in', 'h1', …, 'out'."""
         net = self.net
-        half = net.tallest / 2
-        top, bottom = half + 0.15, -half - 0.55
+        metrics = QtGui.QFontMetricsF(STYLE.font(STYLE.tick_px))
+        full = [self.names[k] if k < len(self.names) else "" for k in range(len(net.sizes))]
+        column = self.plot.vb.width() / (net.layers + 0.8)
+        fits = all(metrics.horizontalAdvance(n) + 6 <= column for n in full)
+        for layer, item in enumerate(self.labels[:len(net.sizes)]):
+            item.setText(full[layer] if fits else short_names(len(net.sizes))[layer])
+        top_unit = (net.tallest - 1) / 2
+        low, high = -top_unit - 0.5, top_unit + 0.6      # 0.6: a number over the top unit
+        h = max(float(self.plot.vb.height()), 1.0)
+        below = metrics.height() * 1.25 + 4
+        above = min(self.room_above, 0.45 * h)
+        if h - below - above < 0.3 * h:                  # a tiny view: fixed margins
+            bottom, top = low - 0.45, high
+        else:
+            scale = (h - below - above) / (high - low)   # pixels per unit
+            bottom, top = low - below / scale, high + above / scale
         self.plot.setRange(xRange=(-0.4, net.layers + 0.4), yRange=(bottom, top), padding=0)
         for layer, item in enumerate(self.labels[:len(net.sizes)]):
-            item.setPos(layer, -half - 0.05)
+            item.setPos(layer, low)
 
     def unit_size(self) -> float:
         """Unit diameter in pixels: large, but leaving room for a number above each."""
@@ -288,16 +309,18 @@ class NetworkDiagram:
         net = self.net
         if mark is None:
             self.marked.hide()
+            self.marked_core.hide()
             self.mark_label.hide()
             return
         e = net.edge(*mark)
         x, y = net.seg_x[2 * e:2 * e + 2], net.seg_y[2 * e:2 * e + 2]
-        self.marked.setData(x, y)
-        self.marked.show()
+        for item in (self.marked, self.marked_core):
+            item.setData(x, y)
+            item.show()
         if text:
-            # a third of the way from the right end: clear of the numbers over the units
+            # halfway: clear of the numbers written over the units at either end
             self.mark_label.setText(text)
-            self.mark_label.setPos(x[0] * 0.35 + x[1] * 0.65, y[0] * 0.35 + y[1] * 0.65)
+            self.mark_label.setPos(x[0] * 0.5 + x[1] * 0.5, y[0] * 0.5 + y[1] * 0.5)
             self.mark_label.show()
         else:
             self.mark_label.hide()
@@ -342,13 +365,20 @@ class NetworkDiagram:
 
 
 def column_names(spec, classes=None) -> tuple[str, ...]:
-    """'inputs', 'hidden 1 (tanh)', …, 'outputs (softmax)' under the columns."""
-    names = ["inputs"]
-    names += [f"hidden {layer}" + (f"\n({spec.hidden})" if layer == 1 else "")
-              for layer in range(1, spec.layers)]
-    names.append("outputs\n(softmax)" if spec.loss == "cross-entropy" else
-                 f"outputs\n({spec.output})")
-    return tuple(names)
+    """'inputs', 'hidden 1', …, 'outputs' under the columns (one line each: the
+    activations are named by `activation_note`)."""
+    return ("inputs", *(f"hidden {layer}" for layer in range(1, spec.layers)), "outputs")
+
+
+def short_names(columns: int) -> tuple[str, ...]:
+    """'in', 'h1', …, 'out': the column names when the full ones do not fit."""
+    return ("in", *(f"h{layer}" for layer in range(1, columns - 1)), "out")
+
+
+def activation_note(spec) -> str:
+    """'tanh → softmax': the hidden and output activations, for the diagram's title."""
+    out = "softmax" if spec.loss == "cross-entropy" else spec.output
+    return f"{spec.hidden} → {out}" if spec.layers > 1 else out
 
 
 def values(v, prefix: str = "", digits: int = 3) -> list[str]:

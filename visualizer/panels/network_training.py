@@ -18,5 +18,5 @@ class Params(training.Params):
 
 
 class NetworkTrainingPanel(NetworkPanel):
-    id, title = "network-training", "Training a neural network"
+    id, title = "network_training", "Training a neural network"
     Params = Params

@@ -81,7 +81,7 @@ def test_a_click_on_a_weight_makes_the_captions_follow_it(qtbot, window):
     session = window.session
     session.advance(3)
     panel = session.panel
-    click_scene(qtbot, panel, panel.diagram.scene_point(2, i=3, j=5))
+    click_scene(qtbot, panel, panel.diagram.scene_point(2, i=3, j=5, along=0.3))
     assert panel.watch == (2, 3, 5)
     assert session.player.position == -1, "following another weight restarts the run"
     session.advance(2)

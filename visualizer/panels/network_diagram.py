@@ -353,14 +353,17 @@ class NetworkDiagram:
         return "weight", layer, rest // net.sizes[layer], rest % net.sizes[layer]
 
     def scene_point(self, layer: int, k: int | None = None, i: int | None = None,
-                    j: int | None = None) -> QtCore.QPointF:
-        """Scene position of unit k of a column, or of the middle of weight (layer, i, j)."""
+                    j: int | None = None, along: float = 0.5) -> QtCore.QPointF:
+        """Scene position of unit k of a column, or of the point `along` weight (layer, i, j)
+        from its left end (the middle by default; W[i→j] and W[j→i] cross there when two
+        columns are the same size, so a click meant for one should use another fraction)."""
         net = self.net
         if k is not None:
             p = net.units[net.unit(layer, k)]
         else:
             e = net.edge(layer, i, j)
-            p = (net.seg_x[2 * e:2 * e + 2].mean(), net.seg_y[2 * e:2 * e + 2].mean())
+            (x0, x1), (y0, y1) = net.seg_x[2 * e:2 * e + 2], net.seg_y[2 * e:2 * e + 2]
+            p = (x0 + along * (x1 - x0), y0 + along * (y1 - y0))
         return self.plot.vb.mapViewToScene(QtCore.QPointF(float(p[0]), float(p[1])))
 
 

@@ -119,8 +119,15 @@ def test_twice_the_text_keeps_column_names_whole_and_apart(qtbot, window):
         window.session.advance(2)
         qtbot.wait(200)
         panel = window.session.panel
-        view = panel.net_plot.vb.sceneBoundingRect()
-        boxes = [item.sceneBoundingRect() for item in panel.diagram.labels if item.isVisible()]
+        vb = panel.net_plot.vb
+        view = vb.sceneBoundingRect()
+        boxes = []
+        for item in panel.diagram.labels:     # where the renderer puts each: its anchor in
+            if item.isVisible():              # the view, then its size in pixels under it
+                top = vb.mapViewToScene(item.pos())
+                size = item.textItem.boundingRect()
+                boxes.append(QtCore.QRectF(top.x() - size.width() / 2, top.y(), size.width(),
+                                           size.height()))
         assert len(boxes) == 4
         for box in boxes:
             assert view.contains(box), f"a column name {box} is cut off by {view}"

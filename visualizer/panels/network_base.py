@@ -109,6 +109,7 @@ class NetworkPanel(AlgorithmPanel):
         self.watch: tuple[int, int, int] | None = None
         self.runs = 0                     # names the run in the shading key
         self.unit: tuple[int, int] | None = None   # (layer, k): the hidden unit mapped
+        self._points_drawn = None         # the data whose points are coloured on screen
         self.shown_step = None
 
     # --- building -----------------------------------------------------------------------
@@ -150,6 +151,7 @@ class NetworkPanel(AlgorithmPanel):
         self.status.restyle()
         self.readout.restyle()
         self.scene.restyle()
+        self._points_drawn = None
         self.diagram.restyle()
         self._legend_entries()
 
@@ -222,6 +224,7 @@ class NetworkPanel(AlgorithmPanel):
     def draw(self, step):
         self.shown_step = step
         if step is None:
+            self._points_drawn = self.data
             self.scene.show(self.data.labels)
             self.scene.ring(None)
             self.scene.shade(None)
@@ -230,14 +233,16 @@ class NetworkPanel(AlgorithmPanel):
             self.diagram.set_sizes(sizes, ("inputs", *(f"hidden {k}" for k in
                                                        range(1, len(sizes) - 1)), "outputs"))
             self.diagram.show(None)
-            self.net_plot.setTitle("Network")
+            set_title(self.net_plot, "Network")
             self.train_curve.setData([], [])
             self.test_curve.setData([], [])
             self.loss_range.forget()
             self.status.set_text("not started")
             self._show_readout("")
             return
-        self.scene.show(self.data.labels)
+        if self._points_drawn is not self.data:    # the labels never change within a run
+            self._points_drawn = self.data
+            self.scene.show(self.data.labels)
         trace = step.trace
         self.scene.ring(None if trace is None else self.data.X[[trace.example]])
         model = step.model
@@ -274,10 +279,10 @@ class NetworkPanel(AlgorithmPanel):
         """Shade the region view by the chosen hidden unit's output a (in the background)."""
         if step is None:
             self.unit_image.hide()
-            self.main.setTitle(self.region_title)
+            set_title(self.main, self.region_title)
             return
         layer, k = self.unit
-        self.main.setTitle(f"What unit {k + 1} of hidden layer {layer} responds to")
+        set_title(self.main, f"What unit {k + 1} of hidden layer {layer} responds to")
         (x0, x1), (y0, y1) = self.main.vb.viewRange()
         model = step.model
         span = np.array([x1 - x0, y1 - y0])
@@ -287,7 +292,7 @@ class NetworkPanel(AlgorithmPanel):
             gx = x0 + (np.arange(nx) + 0.5) * span[0] / nx
             gy = y0 + (np.arange(ny) + 0.5) * span[1] / ny
             grid = np.stack(np.meshgrid(gx, gy, indexing="ij"), -1).reshape(-1, 2)
-            a = model.regions(grid)[1][layer - 1][:, k]
+            a = model.regions(grid, np.float32)[1][layer - 1][:, k].astype(float)
             low, high = float(np.nanmin(a)), float(np.nanmax(a))
             key = (f"its output a: blue > 0, red < 0; here from {num(low, 2)} to "
                    f"{num(high, 2)}")
@@ -342,7 +347,7 @@ class NetworkPanel(AlgorithmPanel):
         if self._unit_fits(spec):
             rings = np.zeros(len(net.units), bool)
             rings[net.unit(*self.unit)] = True
-        self.net_plot.setTitle(f"Network ({nd.activation_note(spec)})")
+        set_title(self.net_plot, f"Network ({nd.activation_note(spec)})")
         self.diagram.show(step.weights, faint=faint, fills=fills, texts=texts, greyed=greyed,
                           hidden=hidden, mark=mark, mark_text=label, rings=rings)
 
@@ -429,9 +434,15 @@ class NetworkPanel(AlgorithmPanel):
         self.restart.emit()
 
 
+def set_title(plot, text: str) -> None:
+    """A plot's title, set only when it changes (each change lays the canvas out again)."""
+    if plot.titleLabel.text != text:
+        plot.setTitle(text)
+
+
 def regions(model, grid):
     """Class index and how sure the network is, for the region shading."""
-    proba, _ = model.regions(grid)
+    proba, _ = model.regions(grid, np.float32)
     k = proba.shape[1]
     best = proba.max(1)
     sure = np.clip((best - 1 / k) / (1 - 1 / k), 0.0, 1.0)

@@ -37,6 +37,7 @@ WIDTHS = (0.5, 1.1, 2.0, 3.4)                   # × the style's line width
 ALPHAS = (120, 175, 225, 255)
 MAX_NUMBERS = 10        # numbers are written on layers of at most this many units
 MAX_TEXTS = 80
+SMOOTH_EDGES = 150      # networks with more weights are drawn without antialiasing
 
 # unit fills (index into the brushes made in restyle)
 EMPTY, FWD, FWD_DONE, BWD, BWD_DONE, DROPPED, CHOSEN = range(7)
@@ -140,11 +141,15 @@ class NetworkDiagram:
         self.names: tuple = ()
         self.room_above = 0.0      # pixels kept free over the network (for a readout box)
         self._shown = None
+        self._smooth = True
         plot.vb.sigResized.connect(self._placed)
         self.restyle()
 
     def _curve(self, z: int) -> pg.PlotCurveItem:
         item = pg.PlotCurveItem(connect="pairs", antialias=True)
+        # each edge stroked on its own (QPainter.drawLines): stroking the whole set as one
+        # path with a wide, translucent, antialiased pen took ~10 ms per class on 288 edges
+        item.setSegmentedLineMode("on")
         item.setZValue(z)
         self.plot.addItem(item)
         return item
@@ -253,6 +258,14 @@ class NetworkDiagram:
         else:
             w = flat(weights)
         strong = visible & ~pale
+        # antialiased wide translucent lines cost ~4× more to paint: small networks (the
+        # numbers panels) keep them smooth, big ones are drawn plain to keep 30 frames/s
+        smooth = n_edges <= SMOOTH_EDGES
+        if smooth != self._smooth:
+            self._smooth = smooth
+            for item in (self.faint, *self.edges.values()):
+                item.opts["antialias"] = smooth
+                item.update()
         sign = (w < 0).astype(int)
         k = width_class(w)
         self._pairs(self.faint, visible & pale)

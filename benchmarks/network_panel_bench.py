@@ -18,7 +18,9 @@ the grabbed canvas must show the regions in two class colours and weights of bot
 what was timed is on screen. A last row times the backpropagation panel's sub-step (one
 layer forward or backward with the numbers on the units), with no target.
 
-Target (issue 13, 2 cores): ≥ 30 frames/s. BLAS is limited to one thread on both sides
+Target (issue 13, 2 cores): ≥ 30 frames/s. On a machine shared with other sessions the wall
+clock says more about them than about us, so one row also gives the frame rate from the CPU
+time the process used (all its threads) per frame. BLAS is limited to one thread on both sides
 (threadpoolctl), as in network_bench. Run: `python -m benchmarks.network_panel_bench` (not
 listed in benchmarks/__init__.py's MODULES; the lead may add it).
 """
@@ -75,9 +77,11 @@ def _results() -> Iterator[Result]:
     assert len(panel.data.X) == POINTS and panel.sizes() == (2, 16, 16, 2)
     session.advance(2)
     fit, mpl = sklearn_frames(panel)
-    ours, sk, drawn = [], [], []
+    ours, cpu, sk, drawn = [], [], [], []
     for _ in range(FRAMES):
+        cpu_start = time.process_time()
         ours.append(panel_frame(app, session))
+        cpu.append(time.process_time() - cpu_start)
         sk.append(fit())
         if mpl is not None:
             drawn.append(mpl(session.player.current))
@@ -93,6 +97,12 @@ def _results() -> Iterator[Result]:
         yield Result(name, fps, "frames/s", 1.0 / statistics.median(drawn),
                      "partial_fit + matplotlib contourf, scatter, weights, curve",
                      f"≥ {TARGET} frames/s{note}", met)
+    # the same frames by the CPU time this process used (all its threads): what the frame
+    # rate would be on cores of our own, which the other sessions on this machine deny us
+    by_cpu = 1.0 / statistics.median(cpu)
+    yield Result(name.replace("step +", "CPU time of step +"), by_cpu, "frames/s",
+                 target=f"≥ {TARGET} frames/s (not a wall-clock figure)",
+                 met=by_cpu >= TARGET and visible)
     session.close()
     window.close()
     app.processEvents()

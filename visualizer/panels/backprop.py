@@ -62,7 +62,7 @@ class BackpropPanel(nb.NetworkPanel):
     numbers = True
     diagram_first = True
     click_restarts = False
-    region_title = "The data"
+    region_title = "Decision regions"
 
     def restyle(self):
         super().restyle()

@@ -37,7 +37,7 @@ WIDTHS = (0.5, 1.1, 2.0, 3.4)                   # × the style's line width
 ALPHAS = (120, 175, 225, 255)
 MAX_NUMBERS = 10        # numbers are written on layers of at most this many units
 MAX_TEXTS = 80
-SMOOTH_EDGES = 150      # networks with more weights are drawn without antialiasing
+SMOOTH_EDGES = 200      # networks with more weights are drawn without antialiasing
 
 # unit fills (index into the brushes made in restyle)
 EMPTY, FWD, FWD_DONE, BWD, BWD_DONE, DROPPED, CHOSEN = range(7)
@@ -259,7 +259,7 @@ class NetworkDiagram:
             w = flat(weights)
         strong = visible & ~pale
         # antialiased wide translucent lines cost ~4× more to paint: small networks (the
-        # numbers panels) keep them smooth, big ones are drawn plain to keep 30 frames/s
+        # numbers panels, ≤ 2-8-8-8-2) stay smooth, big ones are drawn plain for speed
         smooth = n_edges <= SMOOTH_EDGES
         if smooth != self._smooth:
             self._smooth = smooth

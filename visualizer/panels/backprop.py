@@ -153,8 +153,14 @@ def chain_text(step, mark) -> str:
     if step.phase == "backward" and step.layer <= layer:
         dz = float(trace.dz[layer - 1][j])
         g = float(trace.dw[layer - 1][i, j])
+        mask = trace.weight_masks[layer - 1]
+        dropped = ""
+        if mask is not None:     # DropConnect: this example saw the weight rescaled, or not
+            dropped = (f" · {factor(g / (dz * a), 3)} (kept by DropConnect)" if mask[i, j]
+                       and dz * a else " · 0 (dropped by DropConnect)" if not mask[i, j]
+                       else "")
         return (f"Chain rule for {name}: ∂ℓ/∂w = ∂ℓ/∂z{j + 1} · ∂z{j + 1}/∂w = δ{j + 1}·{src}"
-                f"\n= {factor(dz)} · {factor(a)} = {num(g)}")
+                f"\n= {factor(dz)} · {factor(a)}{dropped} = {num(g)}")
     if step.phase == "backward":
         return (f"{name} = {num(w, 3)}: ∂ℓ/∂w = δ{j + 1}·{src} needs δ of layer {layer}; "
                 f"the backward pass is at layer {step.layer}")
@@ -175,11 +181,12 @@ def _update_text(step, mark) -> str:
     new = float(step.weights[layer - 1][i, j])
     old = new - float(info.step_w[layer - 1][i, j])
     name = wname(*mark)
+    which = "Update" if step.granularity != "epoch" else "The epoch's last update of"
     if info.rule == "GD":
-        return (f"Update {name}: w ← w − η·∂L/∂w\n= {num(old)} − {num(info.lr)} · {factor(g)}"
+        return (f"{which} {name}: w ← w − η·∂L/∂w\n= {num(old)} − {num(info.lr)} · {factor(g)}"
                 f" = {num(new)}")
     formula = "; ".join(info.formula.splitlines())
-    return (f"Update {name} ({info.rule}: {formula})\n∂L/∂w = {num(g)}: "
+    return (f"{which} {name} ({info.rule}: {formula})\n∂L/∂w = {num(g)}: "
             f"{num(old)} → {num(new)}")
 
 

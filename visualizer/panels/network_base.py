@@ -125,6 +125,7 @@ class NetworkPanel(AlgorithmPanel):
         self.unit_image = pg.ImageItem()
         self.unit_image.setZValue(-9)            # over the regions (-10), under the points
         self.main.addItem(self.unit_image)
+        self.main.vb.sigRangeChanged.connect(self._unit_view_moved)
         self.status = StatusBox(self.main, "top-left")
         self.legend = Legend(self.main.addLegend(offset=(-10, -10)),
                              width=lambda: self.main.vb.width() * 0.7)
@@ -301,6 +302,12 @@ class NetworkPanel(AlgorithmPanel):
             return smooth(unit_image(a.reshape(nx, ny))), (x0, y0, x1 - x0, y1 - y0), key
 
         self.background.submit(("unit map", id(self)), work, self._unit_arrived)
+
+    def _unit_view_moved(self, *_) -> None:
+        """The view was fitted, resized or panned: map the unit over what is in view now."""
+        step = self.shown_step
+        if step is not None and self._unit_fits(step.spec):
+            self._unit_map(step)
 
     def _unit_arrived(self, result) -> None:
         if isinstance(result, Exception):

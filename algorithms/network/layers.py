@@ -176,7 +176,7 @@ def rows_times(a: np.ndarray, w: np.ndarray) -> np.ndarray:
     """a @ w, computed CHUNK rows at a time (the same numbers, steadier time)."""
     if len(a) <= CHUNK:
         return a @ w
-    out = np.empty((len(a), w.shape[1]))
+    out = np.empty((len(a), w.shape[1]), dtype=np.result_type(a, w))
     for start in range(0, len(a), CHUNK):
         np.matmul(a[start:start + CHUNK], w, out=out[start:start + CHUNK])
     return out
@@ -366,13 +366,16 @@ class Model:
     def predict(self, X) -> np.ndarray:
         return self.classes[self.predict_proba(X).argmax(1)]
 
-    def regions(self, X) -> tuple[np.ndarray, Arrays]:
+    def regions(self, X, dtype=np.float64) -> tuple[np.ndarray, Arrays]:
         """predict_proba and every hidden layer's activations in one lean pass: what a
-        redraw of the region view and the per-unit maps needs (no z kept, sums in place)."""
-        a = self._inputs(X)
+        redraw of the region view and the per-unit maps needs (no z kept, sums in place).
+        ``dtype=np.float32`` is for pictures: about 1e-6 off, several times faster (numpy's
+        float32 tanh is vectorised)."""
+        a = self._inputs(X).astype(dtype, copy=False)
         hidden = []
         with np.errstate(all="ignore"):
             for layer, (w, b) in enumerate(zip(self.weights, self.biases, strict=True), 1):
+                w, b = w.astype(dtype, copy=False), b.astype(dtype, copy=False)
                 z = rows_times(a, w)
                 z += b
                 if layer < self.spec.layers:

@@ -250,11 +250,18 @@ class Trainer:
         self.theta = self.state.x if ahead is None else frozen(ahead(self.state))
         ws, bs = self.params(self.theta)
         x, t = self.data.x[self.idx], self.data.targets[self.idx]
+        # errstate is entered around each sub-step, never across a yield: a generator left
+        # mid-batch may be closed later from another thread, where leaving it would fail
+        sub_steps = pass_steps(self.spec, ws, bs, x, t, self.masks, self.keep, self.l2)
+        while True:
+            with np.errstate(all="ignore"):
+                item = next(sub_steps, None)
+            if item is None:
+                break
+            kind, layer, work = item
+            if granular:
+                yield kind, layer, work
         with np.errstate(all="ignore"):
-            for kind, layer, work in pass_steps(self.spec, ws, bs, x, t, self.masks,
-                                                self.keep, self.l2):
-                if granular:
-                    yield kind, layer, work
             grad = self.layout.flatten(work.dw, work.db)
             state, update = self.opt.step(self.state, self._gradient_at(grad))
         state = self._masked(state)

@@ -77,12 +77,11 @@ def summary(step, score: str, params) -> str:
         lane = step.lanes[name]
         row = lane.after_prune[-1] if step.phase == "prune" else lane.history.last()
         acc = row[col] if step.phase == "prune" else row[score]
-        parts.append(f"{name} {num(100 * lane.sparsity, 3)} % sparse, {pct(acc)}")
+        parts.append(f"{name}: {num(100 * lane.sparsity, 3)} % sparse, {score} {pct(acc)}")
     whole = params.granularity == "round" or step.phase == "done"
     when = ("right after the prune" if step.phase == "prune"
             else "after retraining" if whole else "while retraining")
-    return (f"Round {step.round} of {params.rounds}, {when} — {score}: " + "; ".join(parts)
-            + ".")
+    return f"Round {step.round} of {params.rounds}, {when} — " + "; ".join(parts) + "."
 
 
 def hist_note(lane, removed: int, old: int) -> str:

@@ -23,6 +23,7 @@ from algorithms.network.captions import pct
 from visualizer.panels import network_base as nb
 from visualizer.panels import network_diagram as nd
 from visualizer.panels.base import AlgorithmPanel
+from visualizer.panels.network_extras import LanePanel, NoteDiagram, curve, say, short_names
 from visualizer.panels.overlays import Legend, StatusBox, line_sample, marker_sample
 from visualizer.panels.ranges import FixedRanges
 from visualizer.panels.scene import Scene2D
@@ -33,33 +34,6 @@ LANE_COLOURS = {"none": INK, "dropout": colour(2), "DropConnect": colour(3)}
 TITLES = {"dropout": "Dropout", "DropConnect": "DropConnect"}
 CURVES = (("train loss", "Train loss"), ("test loss", "Test loss"),
           ("test accuracy", "Test accuracy"))
-
-
-class NoteDiagram(nd.NetworkDiagram):
-    """The network diagram with room above it for a few lines of text (a StatusBox) and
-    below it for one line of column names, both measured in pixels of the current text."""
-
-    def __init__(self, plot, lines: int):
-        self.lines, self.scale = lines, None
-        super().__init__(plot)
-
-    def _frame(self) -> None:
-        super()._frame()
-        net, vb = self.net, self.plot.vb
-        half = net.tallest / 2
-        line = STYLE.tick_px * 1.45
-        top, bottom = self.lines * line + 8, line + 6
-        self.scale = max(vb.height() - top - bottom, 0.3 * vb.height()) / net.tallest
-        self.plot.setRange(xRange=(-0.4, net.layers + 0.4),
-                           yRange=(-half - bottom / self.scale, half + top / self.scale),
-                           padding=0)
-
-    def unit_size(self) -> float:
-        if self.net is None or not self.scale:
-            return super().unit_size()
-        across = self.plot.vb.width() / (self.net.layers + 0.8)
-        return float(np.clip(min(self.scale * 0.5, across * 0.25), 6.0,
-                             STYLE.marker_size * 3.6))
 
 
 @dataclass(frozen=True)
@@ -110,7 +84,7 @@ def dead_edges(greyed: np.ndarray, net: nd.Layout) -> np.ndarray:
     return out
 
 
-class DropoutPanel(nb.NetworkPanel):
+class DropoutPanel(LanePanel):
     id, title, topic = "dropout", "Dropout and DropConnect", "Neural network basics"
     Params, Data = Params, Data
 
@@ -136,7 +110,7 @@ class DropoutPanel(nb.NetworkPanel):
             self.loss_plots[what] = plot
             self.ranges[what] = FixedRanges(plot)
             for name in LANES:
-                self.curves[what, name] = plot.plot()
+                self.curves[what, name] = curve(plot)
         self.lane_legend = Legend(self.loss_plots["test accuracy"].addLegend(offset=(-10, -10)))
         layout = canvas.ci.layout
         layout.setRowStretchFactor(0, 3)
@@ -144,8 +118,9 @@ class DropoutPanel(nb.NetworkPanel):
 
     def restyle(self):
         AlgorithmPanel.restyle(self)
-        for (_, name), curve in self.curves.items():
-            curve.setPen(pg.mkPen(LANE_COLOURS[name], width=STYLE.line_width))
+        self.coloured = None
+        for (_, name), item in self.curves.items():
+            item.setPen(pg.mkPen(LANE_COLOURS[name], width=STYLE.line_width))
         self.status.restyle()
         for note in self.notes.values():
             note.restyle(STYLE.tick_px)
@@ -168,10 +143,6 @@ class DropoutPanel(nb.NetworkPanel):
         run = regularise.run(self.data.X, self.data.labels, self.params, self.rng())
         return (dataclasses.replace(s, caption=summary(s) + "\n" + s.caption) for s in run)
 
-    def set_params(self, params, live=False):
-        self.params = params
-        (self.redraw if live else self.restart).emit()
-
     def intro(self):
         p = self.params.rate
         return (f"{self.described}. Press Step (→): one step is one mini-batch update of three "
@@ -181,7 +152,7 @@ class DropoutPanel(nb.NetworkPanel):
 
     # --- drawing ------------------------------------------------------------------------
     def draw(self, step):
-        self.scene.show(self.data.labels)
+        self.recolour()
         sizes = self.sizes()
         names = short_names(len(sizes))
         scale = 1 / (1 - self.params.rate)
@@ -191,13 +162,13 @@ class DropoutPanel(nb.NetworkPanel):
             for name, diagram in self.diagrams.items():
                 diagram.set_sizes(sizes, names)
                 diagram.show(None)
-                self.notes[name].set_text(self._note(name, scale, None))
-            for curve in self.curves.values():
-                curve.setData([], [])
+                say(self.notes[name], self._note(name, scale, None))
+            for item in self.curves.values():
+                item.setData([], [])
             for r in self.ranges.values():
                 r.forget()
                 r.show_empty()
-            self.status.set_text("not started")
+            say(self.status, "not started")
             return
         shown = step.example is not None
         self.scene.ring(self.data.X[[step.example]] if shown else None)
@@ -207,9 +178,9 @@ class DropoutPanel(nb.NetworkPanel):
                          key=(self.runs, self.params.regions_of, step.index))
         for name, diagram in self.diagrams.items():
             self._draw_diagram(diagram, step.lanes[name], step.keep_scale, shown)
-            self.notes[name].set_text(self._note(name, step.keep_scale, step.lanes[name]))
+            say(self.notes[name], self._note(name, step.keep_scale, step.lanes[name]))
         self._draw_losses(step)
-        self.status.set_text(self.status_text(step))
+        say(self.status, self.status_text(step))
 
     def _draw_diagram(self, diagram, lane, scale, shown):
         sizes = lane.model.spec.sizes
@@ -272,8 +243,3 @@ def counted(lane, what: str) -> tuple[int, int]:
     masks = lane.unit_masks if what == "unit" else lane.weight_masks
     arrays = [np.asarray(m) for m in masks if m is not None]
     return sum(int((a == 0).sum()) for a in arrays), sum(a.size for a in arrays)
-
-
-def short_names(columns: int) -> tuple[str, ...]:
-    """Column names narrow enough for a diagram a third of the canvas wide."""
-    return ("in", *(f"h{k}" for k in range(1, columns - 1)), "out")

@@ -24,7 +24,7 @@ from algorithms.network import pruning
 from algorithms.network.captions import pct
 from visualizer.panels import network_base as nb
 from visualizer.panels.base import AlgorithmPanel
-from visualizer.panels.dropout import NoteDiagram, short_names
+from visualizer.panels.network_extras import LanePanel, NoteDiagram, say, short_names
 from visualizer.panels.overlays import Legend, StatusBox, line_sample, marker_sample
 from visualizer.panels.scene import Scene2D
 from visualizer.style import STYLE, colour
@@ -97,7 +97,7 @@ def hist_note(lane, removed: int, old: int) -> str:
     return "\n".join(lines) or "dense: nothing cut yet"
 
 
-class PruningPanel(nb.NetworkPanel):
+class PruningPanel(LanePanel):
     id, title, topic = "pruning", "Pruning: prune, retrain, repeat", "Neural network basics"
     Params, Data = Params, nb.Data
 
@@ -135,7 +135,7 @@ class PruningPanel(nb.NetworkPanel):
         self.acc_plot.setMouseEnabled(x=False, y=False)
         self.target_line = pg.InfiniteLine(angle=90)
         self.acc_plot.addItem(self.target_line)
-        self.paths = {name: self.acc_plot.plot() for name in LANES}
+        self.paths = {name: self.acc_plot.plot() for name in LANES}      # lines and markers
         self.retrained = {name: self.acc_plot.plot() for name in LANES}
         self.acc_legend = Legend(self.acc_plot.addLegend(offset=(10, -10)))
         self.main = canvas.addPlot(row=1, col=2, title="Data")
@@ -148,6 +148,7 @@ class PruningPanel(nb.NetworkPanel):
 
     def restyle(self):
         AlgorithmPanel.restyle(self)
+        self.coloured = None
         lw = STYLE.line_width
         for name in LANES:
             kept, gone = self.bars[name]
@@ -194,10 +195,6 @@ class PruningPanel(nb.NetworkPanel):
         return (dataclasses.replace(s, caption=summary(s, score, params) + "\n" + s.caption)
                 if s.round else s for s in run)
 
-    def set_params(self, params, live=False):
-        self.params = params
-        (self.redraw if live else self.restart).emit()
-
     def intro(self):
         p = self.params
         return (f"{self.described}. Press Step (→): a dense network trains, then two copies "
@@ -207,7 +204,7 @@ class PruningPanel(nb.NetworkPanel):
 
     # --- drawing ------------------------------------------------------------------------
     def draw(self, step):
-        self.scene.show(self.data.labels)
+        self.recolour()
         self.scene.ring(None)
         self.target_line.setValue(self.params.sparsity)
         if step is None:
@@ -217,11 +214,11 @@ class PruningPanel(nb.NetworkPanel):
             for name in LANES:
                 self.diagrams[name].set_sizes(sizes, short_names(len(sizes)))
                 self.diagrams[name].show(None)
-                self.notes[name].set_text("not trained yet")
+                say(self.notes[name], "not trained yet")
                 self._draw_histogram(name, None)
             for item in (*self.paths.values(), *self.retrained.values()):
                 item.setData([], [])
-            self.status.set_text("not started")
+            say(self.status, "not started")
             return
         lanes = {name: step.lanes.get(name, step.lanes.get("dense")) for name in LANES}
         self.top = max(self.top, nice_top(max(float(np.abs(w).max())
@@ -235,7 +232,7 @@ class PruningPanel(nb.NetworkPanel):
         model = shaded.model
         self.scene.shade(lambda grid: nb.regions(model, grid),
                          key=(self.runs, self.params.regions_of, step.index))
-        self.status.set_text(self.status_text(step))
+        say(self.status, self.status_text(step))
 
     def _draw_histogram(self, name, lane):
         plot, (kept_bars, gone_bars) = self.hists[name], self.bars[name]
@@ -248,7 +245,7 @@ class PruningPanel(nb.NetworkPanel):
             counts, gone, old = histogram(lane, edges)
             cut = max(lane.cuts) if lane.sparsity > 0 else 0.0
             note = hist_note(lane, int(gone.sum()), old)
-        self.hist_notes[name].set_text(note)
+        say(self.hist_notes[name], note)
         kept_bars.setOpts(x0=edges[:-1], x1=edges[1:], height=counts)
         gone_bars.setOpts(x0=edges[:-1], x1=edges[1:], y0=counts, height=gone)
         self.count_top = max(self.count_top, float((counts + gone).max()) * 1.1, 5.0)
@@ -277,7 +274,7 @@ class PruningPanel(nb.NetworkPanel):
         diagram.show(lane.weights, hidden=gone, faint=faint)
         left = sum(int(k.sum()) for k in lane.keep)
         total = len(net.seg_x) // 2
-        self.notes[name].set_text(f"{num(100 * lane.sparsity, 3)} % pruned: {left} of "
+        say(self.notes[name], f"{num(100 * lane.sparsity, 3)} % pruned: {left} of "
                                   f"{plural(total, 'weight')} left")
 
     def _draw_accuracy(self, name, lane, dense: bool):

@@ -115,7 +115,7 @@ def test_masks_shown_are_the_algorithms_with_the_rescaling_written(qtbot, window
     first = step.caption.splitlines()[0]
     assert f"dropout dropped {dropped_units} of 16 hidden units" in first
     assert "×1.43 while training" in first and "nothing dropped or scaled at test" in first
-    note = panel.notes["dropout"].item.toPlainText()
+    note = panel.diagrams["dropout"].note.item.toPlainText()
     assert "kept units ×1.43" in note and "at test: all kept, ×1" in note
 
     # DropConnect: the connections drawn are exactly the kept weights of the mask …

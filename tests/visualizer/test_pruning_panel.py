@@ -122,7 +122,7 @@ def test_sparsity_shown_is_the_zero_fraction_and_nothing_is_revived(qtbot, windo
         for name in LANES:
             lane = step.lanes[name]
             total = sum(w.size for w in lane.weights)
-            note = panel.notes[name].item.toPlainText()
+            note = panel.diagrams[name].note.item.toPlainText()
             shown, left = re.match(r"([\d.]+) % pruned: (\d+) of", note).groups()
             assert int(left) == total - zeros(lane)
             assert float(shown) == pytest.approx(100 * zeros(lane) / total, abs=0.05)

@@ -31,7 +31,7 @@ from visualizer.style import INK, STYLE, colour
 
 LANES = regularise.LANES
 LANE_COLOURS = {"none": INK, "dropout": colour(2), "DropConnect": colour(3)}
-TITLES = {"dropout": "Dropout", "DropConnect": "DropConnect"}
+TITLES = {"dropout": "Dropout", "DropConnect": "Drop&shy;Connect"}  # breaks as Drop-/Connect
 CURVES = (("train loss", "Train loss"), ("test loss", "Test loss"),
           ("test accuracy", "Test accuracy"))
 
@@ -97,12 +97,11 @@ class DropoutPanel(LanePanel):
         self.status = StatusBox(self.main, "top-left")
         self.legend = Legend(self.main.addLegend(offset=(-10, -10)),
                              width=lambda: self.main.vb.width() * 0.7)
-        self.net_plots, self.diagrams, self.notes = {}, {}, {}
+        self.net_plots, self.diagrams = {}, {}
         for col, name in enumerate(("dropout", "DropConnect"), 1):
             plot = canvas.addPlot(row=0, col=col, title=TITLES[name])
             self.net_plots[name] = plot
             self.diagrams[name] = NoteDiagram(plot, lines=3)
-            self.notes[name] = StatusBox(plot, "top-left", bold=False, opacity=0)
         self.loss_plots, self.curves, self.ranges = {}, {}, {}
         for col, (what, title) in enumerate(CURVES):
             plot = canvas.addPlot(row=1, col=col, title=title)
@@ -111,7 +110,7 @@ class DropoutPanel(LanePanel):
             self.ranges[what] = FixedRanges(plot)
             for name in LANES:
                 self.curves[what, name] = curve(plot)
-        self.lane_legend = Legend(self.loss_plots["test accuracy"].addLegend(offset=(-10, -10)))
+        self.lane_legend = Legend(self.loss_plots["train loss"].addLegend(offset=(-10, 10)))
         layout = canvas.ci.layout
         layout.setRowStretchFactor(0, 3)
         layout.setRowStretchFactor(1, 2)
@@ -122,8 +121,6 @@ class DropoutPanel(LanePanel):
         for (_, name), item in self.curves.items():
             item.setPen(pg.mkPen(LANE_COLOURS[name], width=STYLE.line_width))
         self.status.restyle()
-        for note in self.notes.values():
-            note.restyle(STYLE.tick_px)
         self.scene.restyle()
         for diagram in self.diagrams.values():
             diagram.restyle()
@@ -162,7 +159,7 @@ class DropoutPanel(LanePanel):
             for name, diagram in self.diagrams.items():
                 diagram.set_sizes(sizes, names)
                 diagram.show(None)
-                say(self.notes[name], self._note(name, scale, None))
+                self.diagrams[name].say(self._note(name, scale, None))
             for item in self.curves.values():
                 item.setData([], [])
             for r in self.ranges.values():
@@ -178,7 +175,7 @@ class DropoutPanel(LanePanel):
                          key=(self.runs, self.params.regions_of, step.index))
         for name, diagram in self.diagrams.items():
             self._draw_diagram(diagram, step.lanes[name], step.keep_scale, shown)
-            say(self.notes[name], self._note(name, step.keep_scale, step.lanes[name]))
+            self.diagrams[name].say(self._note(name, step.keep_scale, step.lanes[name]))
         self._draw_losses(step)
         say(self.status, self.status_text(step))
 

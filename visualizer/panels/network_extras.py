@@ -16,13 +16,15 @@ SMOOTH_EDGES = 150      # diagrams with more edges than this draw them without a
 
 
 class NoteDiagram(nd.NetworkDiagram):
-    """The network diagram with room above it for a few lines of text (a StatusBox) and
-    below it for one line of column names, both measured in pixels of the current text,
-    its edges drawn as separate segments (much faster to paint)."""
+    """The network diagram with a note above it (a StatusBox, room made for its height)
+    and one line of column names below, measured in pixels of the current text; numbers
+    on the units only when they fit; edges drawn as separate segments (faster to paint)."""
 
     def __init__(self, plot, lines: int):
         self.lines, self.scale = lines, None
+        self.room = 0.0          # pixels kept above the network for the note
         super().__init__(plot)
+        self.note = StatusBox(plot, "top-left", bold=False, opacity=0)
         # Edges stroked as one antialiased path cost ~45 ms a frame for two 2-16-16-2
         # diagrams (320 edges each); as separate segments ~20 ms, and ~9 ms without
         # antialiasing, which only networks with many edges go without (see set_sizes).
@@ -41,16 +43,34 @@ class NoteDiagram(nd.NetworkDiagram):
                 item.update()
         return net
 
+    def restyle(self) -> None:
+        super().restyle()
+        if hasattr(self, "note"):
+            self.note.restyle(STYLE.tick_px)
+
+    def say(self, text: str) -> None:
+        """Write the note; make room for it when its height changed."""
+        say(self.note, text)
+        height = self.note.item.boundingRect().height()
+        if abs(height - self.room) > 1 and self.net is not None:
+            self._frame()
+
     def _frame(self) -> None:
         super()._frame()
         net, vb = self.net, self.plot.vb
         half = net.tallest / 2
         line = STYLE.tick_px * 1.45
-        top, bottom = self.lines * line + 8, line + 6
+        self.room = self.note.item.boundingRect().height() if hasattr(self, "note") else 0.0
+        top, bottom = max(self.lines * line, self.room) + 8, line + 6
         self.scale = max(vb.height() - top - bottom, 0.3 * vb.height()) / net.tallest
         self.plot.setRange(xRange=(-0.4, net.layers + 0.4),
                            yRange=(-half - bottom / self.scale, half + top / self.scale),
                            padding=0)
+
+    def _numbers(self, texts) -> None:
+        """Numbers above the units only when a line of text fits between two units."""
+        fits = self.scale and self.scale >= self.unit_size() * 0.75 + STYLE.tick_px
+        super()._numbers(texts if fits else None)
 
     def unit_size(self) -> float:
         if self.net is None or not self.scale:

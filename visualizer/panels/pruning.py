@@ -109,7 +109,7 @@ class PruningPanel(LanePanel):
     # --- building -----------------------------------------------------------------------
     def setup(self, canvas):
         self.hists, self.bars, self.cuts, self.shades = {}, {}, {}, {}
-        self.net_plots, self.diagrams, self.notes, self.hist_notes = {}, {}, {}, {}
+        self.net_plots, self.diagrams, self.hist_notes = {}, {}, {}
         for row, name in enumerate(LANES):
             plot = canvas.addPlot(row=row, col=0, title=f"{name.capitalize()}: w")
             self.hist_notes[name] = StatusBox(plot, "top-right", bold=False)
@@ -128,8 +128,7 @@ class PruningPanel(LanePanel):
             net = canvas.addPlot(row=row, col=1, title=f"{name.capitalize()}: net")
             self.net_plots[name] = net
             self.diagrams[name] = NoteDiagram(net, lines=1)
-            self.notes[name] = StatusBox(net, "top-left", bold=False, opacity=0)
-        self.acc_plot = canvas.addPlot(row=0, col=2, title="Accuracy vs sparsity")
+        self.acc_plot = canvas.addPlot(row=0, col=2, title="Accuracy")
         self.acc_plot.setLabel("bottom", "sparsity (fraction pruned)")
         self.acc_plot.setRange(xRange=(0, 1), yRange=(0, 1.05), padding=0.02)
         self.acc_plot.setMouseEnabled(x=False, y=False)
@@ -172,7 +171,6 @@ class PruningPanel(LanePanel):
             self.retrained[name].setSymbolPen(pg.mkPen(c, width=2))
             self.retrained[name].setSymbolSize(STYLE.marker_size + 2)
             self.diagrams[name].restyle()
-            self.notes[name].restyle(STYLE.tick_px)
             self.hist_notes[name].restyle(STYLE.tick_px)
         self.target_line.setPen(pg.mkPen(colour(18), width=lw, style=QtCore.Qt.DotLine))
         self.status.restyle()
@@ -214,7 +212,7 @@ class PruningPanel(LanePanel):
             for name in LANES:
                 self.diagrams[name].set_sizes(sizes, short_names(len(sizes)))
                 self.diagrams[name].show(None)
-                say(self.notes[name], "not trained yet")
+                self.diagrams[name].say("not trained yet")
                 self._draw_histogram(name, None)
             for item in (*self.paths.values(), *self.retrained.values()):
                 item.setData([], [])
@@ -226,6 +224,12 @@ class PruningPanel(LanePanel):
                                               for w in (lane.before or lane.weights))))
         for name, lane in lanes.items():
             self._draw_histogram(name, lane)
+        for name in LANES:   # again: the second may have grown the shared count scale
+            self.hists[name].setRange(yRange=(0, self.count_top), padding=0.02)
+            line = self.cuts[name]
+            if line.isVisible() and line.yData is not None and line.yData.max() < self.count_top:
+                line.setData(line.xData, np.where(line.yData > 0, self.count_top, 0.0))
+        for name, lane in lanes.items():
             self._draw_diagram(name, lane)
             self._draw_accuracy(name, lane, step.round == 0)
         shaded = lanes[self.params.regions_of]
@@ -248,7 +252,10 @@ class PruningPanel(LanePanel):
         say(self.hist_notes[name], note)
         kept_bars.setOpts(x0=edges[:-1], x1=edges[1:], height=counts)
         gone_bars.setOpts(x0=edges[:-1], x1=edges[1:], y0=counts, height=gone)
-        self.count_top = max(self.count_top, float((counts + gone).max()) * 1.1, 5.0)
+        # both histograms share one count scale, with room above the bars for the note
+        room = self.hist_notes[name].item.boundingRect().height() + 10
+        free = max(0.4, 1 - room / max(plot.vb.height(), 1.0))
+        self.count_top = max(self.count_top, float((counts + gone).max()) * 1.05 / free, 5.0)
         plot.setRange(xRange=(-top, top), yRange=(0, self.count_top), padding=0.02)
         cuts = sorted({c for c in (lane.cuts if lane is not None else ()) if c > 0})
         if cuts:
@@ -274,7 +281,7 @@ class PruningPanel(LanePanel):
         diagram.show(lane.weights, hidden=gone, faint=faint)
         left = sum(int(k.sum()) for k in lane.keep)
         total = len(net.seg_x) // 2
-        say(self.notes[name], f"{num(100 * lane.sparsity, 3)} % pruned: {left} of "
+        self.diagrams[name].say(f"{num(100 * lane.sparsity, 3)} % pruned: {left} of "
                                   f"{plural(total, 'weight')} left")
 
     def _draw_accuracy(self, name, lane, dense: bool):

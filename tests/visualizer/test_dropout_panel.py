@@ -168,6 +168,10 @@ def test_the_mask_follows_the_ringed_example_and_a_click_adds_a_point(qtbot, win
     ring = panel.scene.rings
     assert len(ring.data) == 1
     np.testing.assert_allclose([ring.data[0][0], ring.data[0][1]], panel.data.X[step.example])
+    # "regions of" is live: the same step is redrawn with another lane's regions
+    panel.apply_params(dataclasses.replace(panel.params, regions_of="DropConnect"), live=True)
+    assert session.player.position == 2 and session.player.current is step
+    assert panel.scene.regions.key[1] == "DropConnect"
     n = len(panel.data.X)
     scene = panel.main.vb.mapViewToScene(QtCore.QPointF(0.5, 0.5))
     qtbot.mouseClick(panel.canvas.viewport(), QtCore.Qt.RightButton,
@@ -190,6 +194,8 @@ def test_bad_input_says_why_and_keeps_the_data(qtbot, window, tmp_path):
     panel.apply_params(dataclasses.replace(panel.params, hidden="8, many"))
     window.session.player.step_now()
     assert "whole numbers" in window.banner.text.text()
-    panel.apply_params(dataclasses.replace(panel.params, hidden="4"))
+    panel.apply_params(dataclasses.replace(panel.params, hidden=""))   # nothing to drop
     assert window.session.advance(2) == 2
-    assert window.session.player.current.lanes["dropout"].model.spec.sizes == (2, 4, 2)
+    step = window.session.player.current
+    assert step.lanes["dropout"].model.spec.sizes == (2, 2)
+    assert step.caption.startswith("No hidden layer: dropout has no unit to drop")

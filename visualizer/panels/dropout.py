@@ -226,6 +226,9 @@ def summary(step) -> str:
                 f"(×1) at test time.")
     units, n_units = counted(step.lanes["dropout"], "unit")
     weights, n_weights = counted(step.lanes["DropConnect"], "weight")
+    if n_units == 0:
+        return ("No hidden layer: dropout has no unit to drop and DropConnect no weight "
+                "between hidden units, so the three networks train alike.")
     accs = [f"{name} {pct(acc)}" for name in LANES
             if np.isfinite(acc := step.lanes[name].history.last()["test accuracy"])]
     score = f" Test accuracy: {', '.join(accs)}." if accs else ""

@@ -79,7 +79,7 @@ def summary(step, score: str, params) -> str:
         acc = row[col] if step.phase == "prune" else row[score]
         parts.append(f"{name}: {num(100 * lane.sparsity, 3)} % sparse, {score} {pct(acc)}")
     whole = params.granularity == "round" or step.phase == "done"
-    when = ("right after the prune" if step.phase == "prune"
+    when = ("right after the prune" if step.phase == "prune" or params.retrain == 0
             else "after retraining" if whole else "while retraining")
     return f"Round {step.round} of {params.rounds}, {when} — " + "; ".join(parts) + "."
 

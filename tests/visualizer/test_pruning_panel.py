@@ -82,6 +82,7 @@ def test_histogram_cut_thinning_and_both_curves(qtbot, window):
         assert (strip.max(axis=-1) < 90).any(axis=1).sum() > 20, x
     note = panel.hist_notes["all at once"].item.toPlainText()
     assert f"cut at |w| = {cut:.3g}"[:14] in note and f"{n_gone} cut now" in note
+    assert "at 0" not in note          # nothing was pruned before this first cut
 
     # the diagram: kept connections drawn, the ones cut now pale, the rest gone
     diagram = panel.diagrams["all at once"]
@@ -100,6 +101,9 @@ def test_histogram_cut_thinning_and_both_curves(qtbot, window):
 
     # two rounds on, both accuracy curves show, in their lanes' colours
     assert session.advance(2) == 2
+    later = session.player.current.lanes["all at once"]
+    note = panel.hist_notes["all at once"].item.toPlainText()
+    assert f"{zeros(later)} at 0 not drawn" in note and "cut now" not in note
     pixels = view_pixels(panel, panel.acc_plot)
     for name in LANES:
         assert count_near(pixels, LANE_COLOURS[name], 30) > 60, name

@@ -40,7 +40,6 @@ CURVES = (("train loss", "Train loss"), ("test loss", "Test loss"),
 class Params(regularise.CompareParams):
     hidden: str = param("8, 8", label="hidden layers",
                         tip="units per hidden layer, comma-separated (up to 3 layers)")
-    epochs: int = param(100, limits=(1, 100_000), label="epochs")
     granularity: str = param("batch", values=regularise.GRANULARITIES, label="one step is",
                              tip="batch: one mini-batch update of all three networks; "
                                  "epoch: one pass over the data by all three")
@@ -101,7 +100,7 @@ class DropoutPanel(LanePanel):
         for col, name in enumerate(("dropout", "DropConnect"), 1):
             plot = canvas.addPlot(row=0, col=col, title=TITLES[name])
             self.net_plots[name] = plot
-            self.diagrams[name] = NoteDiagram(plot, lines=3)
+            self.diagrams[name] = NoteDiagram(plot, lines=3, numbers=name == "dropout")
         self.loss_plots, self.curves, self.ranges = {}, {}, {}
         for col, (what, title) in enumerate(CURVES):
             plot = canvas.addPlot(row=1, col=col, title=title)

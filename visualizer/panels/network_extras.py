@@ -20,8 +20,8 @@ class NoteDiagram(nd.NetworkDiagram):
     and one line of column names below, measured in pixels of the current text; numbers
     on the units only when they fit; edges drawn as separate segments (faster to paint)."""
 
-    def __init__(self, plot, lines: int):
-        self.lines, self.scale = lines, None
+    def __init__(self, plot, lines: int, numbers: bool = False):
+        self.lines, self.scale, self.numbers = lines, None, numbers
         self.room = 0.0          # pixels kept above the network for the note
         super().__init__(plot)
         self.note = StatusBox(plot, "top-left", bold=False, opacity=0)
@@ -62,6 +62,8 @@ class NoteDiagram(nd.NetworkDiagram):
         line = STYLE.tick_px * 1.45
         self.room = self.note.item.boundingRect().height() if hasattr(self, "note") else 0.0
         top, bottom = max(self.lines * line, self.room) + 8, line + 6
+        if self.numbers:   # a number above the top unit must clear the note
+            top += STYLE.tick_px * 1.2
         self.scale = max(vb.height() - top - bottom, 0.3 * vb.height()) / net.tallest
         self.plot.setRange(xRange=(-0.4, net.layers + 0.4),
                            yRange=(-half - bottom / self.scale, half + top / self.scale),

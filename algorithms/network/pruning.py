@@ -8,6 +8,10 @@ of the old one, and the trainer stores pruned weights as 0 with a zero gradient.
 ``run`` trains a dense network first, then copies it into two lanes that get the same
 retraining budget: "iterative" reaches the target sparsity s over R rounds (s·r/R after
 round r, a linear schedule), "all at once" prunes to s in round 1 and only retrains after.
+
+One step is one epoch (``granularity="epoch"``) or one whole stage (``"round"``): the dense
+training, then each prune and each round's retraining. Each prune step carries the weights
+just before it (``before``), so a histogram can show what the cut removed.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from algorithms.optimizers import OPTIMIZERS, Trail
 
 SCOPES = ("global", "per layer")
 LANES = ("iterative", "all at once")
+GRANULARITIES = ("epoch", "round")
 ROUND_COLUMNS = ("round", "sparsity", "train loss", "train accuracy", "test loss",
                  "test accuracy")
 
@@ -94,6 +99,9 @@ class PruneParams:
     batch_size: int = param(32, limits=(1, 100_000), step=1, label="mini-batch size")
     test_fraction: float = param(0.25, limits=(0.0, 0.9), step=0.05, label="test fraction")
     standardize: bool = param(True, label="standardise inputs")
+    granularity: str = param("epoch", values=GRANULARITIES, label="one step is",
+                             tip="epoch: one training epoch or one prune; round: the whole "
+                                 "dense training, then each prune and each round's retraining")
 
 
 class _Lane:
@@ -101,6 +109,7 @@ class _Lane:
         self.name, self.t = name, trainer
         self.cuts: tuple[float, ...] = (0.0,) * trainer.spec.layers
         self.newly: tuple[np.ndarray, ...] | None = None
+        self.before: tuple[np.ndarray, ...] | None = None
         dense = [0, 0, *self._scores()]   # round 0: the dense network
         self.after_prune, self.after_retrain = Trail(dense), Trail(dense)
 
@@ -111,7 +120,8 @@ class _Lane:
 
     def prune(self, round_: int, sparsity: float, scope: str) -> None:
         old = self.keep()
-        keep, cuts = magnitude_prune(self.t.params()[0], old, sparsity, scope)
+        self.before = self.t.params()[0]
+        keep, cuts = magnitude_prune(self.before, old, sparsity, scope)
         self.newly = tuple(frozen(o & ~k) for o, k in zip(old, keep, strict=True))
         if any(n.any() for n in self.newly):
             self.cuts = cuts
@@ -126,7 +136,7 @@ class _Lane:
         return PruneLane(name=self.name, weights=self.t.params()[0], biases=self.t.params()[1],
                          keep=tuple(map(frozen, keep)), sparsity=sparsity_of(keep),
                          layer_sparsity=tuple(float((~k).mean()) for k in keep),
-                         cuts=self.cuts, newly_pruned=self.newly,
+                         cuts=self.cuts, newly_pruned=self.newly, before=self.before,
                          history=self.t.view_history(), after_prune=self.after_prune.view(),
                          after_retrain=self.after_retrain.view(), model=self.t.model())
 
@@ -141,6 +151,7 @@ class PruneLane:
     layer_sparsity: tuple[float, ...]
     cuts: tuple[float, ...]       # per layer: the |w| cut of the latest prune that removed any
     newly_pruned: Arrays | None   # bool per layer: removed by this step's prune
+    before: Arrays | None         # on a prune step: the weights just before the cut, else None
     history: History              # one row per epoch trained
     after_prune: np.ndarray       # rows ROUND_COLUMNS, right after each prune (round 0: dense)
     after_retrain: np.ndarray     # rows ROUND_COLUMNS, after each round's retraining
@@ -187,11 +198,17 @@ def run(X, y, params: PruneParams, rng: np.random.Generator) -> Iterator[PruneSt
     n_w = sum(a * b for a, b in zip(spec.sizes, spec.sizes[1:], strict=False))
     yield snap("start", f"A dense {spec.text} with {n_w} weights trains for "
                f"{params.pretrain} epochs before any pruning.", one, 0, 0.0)
+    whole = params.granularity == "round"
     for epoch in range(1, params.pretrain + 1):
         dense.train_epoch()
         dense.record()
-        yield snap("train", f"Dense training, epoch {epoch} of {params.pretrain}: "
-                   f"{_scores(dense)}.", one, 0, 0.0)
+        if not whole:
+            yield snap("train", f"Dense training, epoch {epoch} of {params.pretrain}: "
+                       f"{_scores(dense)}.", one, 0, 0.0)
+    if whole:
+        yield snap("train", f"Dense training, {plural(params.pretrain, 'epoch')}: "
+                   f"{_scores(dense)}. Now two copies of it are pruned: one a little each "
+                   f"round, one all at once.", one, 0, 0.0)
     lanes = [_Lane(name, dense.fork()) for name in LANES]
     for round_ in range(1, params.rounds + 1):
         target = params.sparsity * round_ / params.rounds
@@ -199,6 +216,8 @@ def run(X, y, params: PruneParams, rng: np.random.Generator) -> Iterator[PruneSt
         lanes[1].prune(round_, params.sparsity, params.scope)
         yield snap("prune", _prune_caption(lanes, round_, params, target), lanes, round_,
                    target)
+        for lane in lanes:
+            lane.newly = lane.before = None
         for epoch in range(1, params.retrain + 1):
             for lane in lanes:
                 lane.t.train_epoch()
@@ -209,8 +228,12 @@ def run(X, y, params: PruneParams, rng: np.random.Generator) -> Iterator[PruneSt
                     lane.after_retrain.append([round_, sparsity_of(lane.keep()),
                                                *lane._scores()])
             done = last and round_ == params.rounds
+            if whole and not last:
+                continue
+            what = (plural(params.retrain, "retraining epoch") if whole
+                    else f"retraining epoch {epoch} of {params.retrain}")
             yield snap("done" if done else "retrain",
-                       f"Round {round_}, retraining epoch {epoch} of {params.retrain}:\n"
+                       f"Round {round_}, {what} (pruned weights stay 0):\n"
                        + "\n".join(f"{lane.name}: {_scores(lane.t)}" for lane in lanes),
                        lanes, round_, target)
         if params.retrain == 0 and round_ == params.rounds:

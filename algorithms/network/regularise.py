@@ -2,10 +2,11 @@
 
 All three networks start from the same weights and see the same mini-batches in the same
 order (their generators are seeded alike); only the masks differ. One step is one epoch of
-all three. Both regularisers are the inverted kind: what is kept is scaled by 1/(1 − p)
-during training, so the test-time network is used as it is — the snapshot says so in
-numbers, beside the notes' classic form (no scaling while training, weights × (1 − p) at
-test time), which gives every unit the same expected input.
+all three, or one mini-batch update of all three (``granularity="batch"``). Both
+regularisers are the inverted kind: what is kept is scaled by 1/(1 − p) during training,
+so the test-time network is used as it is — the snapshot says so in numbers, beside the
+notes' classic form (no scaling while training, weights × (1 − p) at test time), which
+gives every unit the same expected input.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from types import MappingProxyType
 import numpy as np
 
 from algorithms.activations import NAMES
-from algorithms.base import Snapshot, num, param, validate
+from algorithms.base import Snapshot, num, param, plural, validate
 from algorithms.network.captions import pct
 from algorithms.network.layers import INITS, Arrays, MaybeArrays, Model, init_weights
 from algorithms.network.trainer import History, Trainer, prepare
@@ -25,6 +26,7 @@ from algorithms.network.training import Params, make_spec
 from algorithms.optimizers import OPTIMIZERS
 
 LANES = ("none", "dropout", "DropConnect")
+GRANULARITIES = ("epoch", "batch")
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,9 @@ class CompareParams:
     epochs: int = param(300, limits=(1, 100_000), label="epochs")
     test_fraction: float = param(0.5, limits=(0.05, 0.9), step=0.05, label="test fraction")
     standardize: bool = param(True, label="standardise inputs")
+    granularity: str = param("epoch", values=GRANULARITIES, label="one step is",
+                             tip="epoch: one pass over the data by all three networks; "
+                                 "batch: one mini-batch update of all three")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,7 +60,10 @@ class Lane:
 
 @dataclass(frozen=True, kw_only=True)
 class CompareStep(Snapshot):
-    epoch: int
+    epoch: int                    # current epoch, from 1 (0 at the start)
+    updates: int                  # mini-batch updates of each network so far
+    batch: int                    # batches done in this epoch
+    batches: int                  # batches per epoch
     rate: float
     keep_scale: float             # 1/(1 − p): kept units or weights are multiplied by this
     example: int | None           # the example whose masks the lanes show (row in the data)
@@ -73,7 +81,7 @@ def _lane_view(name: str, t: Trainer) -> Lane:
 
 
 def run(X, y, params: CompareParams, rng: np.random.Generator) -> Iterator[CompareStep]:
-    """Yield the start, then one snapshot per epoch of all three networks."""
+    """Yield the start, then one snapshot per epoch (or mini-batch update) of all three."""
     validate(params)
     init_rng, split_rng, shuffle_rng, mask_rng = rng.spawn(4)
     data = prepare(X, y, params.test_fraction, params.standardize, split_rng)
@@ -96,31 +104,52 @@ def run(X, y, params: CompareParams, rng: np.random.Generator) -> Iterator[Compa
              f"unit and weight as they are. The notes' classic form would instead leave training "
              f"unscaled and multiply the weights by 1 − p = {num(1 - params.rate)} at test time.")
     yield _snapshot(lanes, 0, "start", params, None, intro)
-    for epoch in range(1, params.epochs + 1):
+    first = lanes["none"]
+    per_epoch = first.per_epoch
+    batches = params.granularity == "batch"
+    total = params.epochs * per_epoch if batches else params.epochs
+    for k in range(1, total + 1):
         for t in lanes.values():
-            if not t.diverged:
+            if t.diverged:
+                continue
+            if batches:
+                for _ in t.train_batch(False):
+                    pass
+            else:
                 t.train_epoch()
-                t.record()
-        example = int(data.train_index[lanes["none"].idx[0]])
-        done = epoch == params.epochs or all(t.diverged for t in lanes.values())
-        lines = [f"Epoch {epoch} (test accuracy after it, the network used whole):"]
+            t.record()
+        example = int(data.train_index[first.idx[0]])
+        done = k == total or all(t.diverged for t in lanes.values())
+        if batches:
+            epoch, batch = (k - 1) // per_epoch + 1, (k - 1) % per_epoch + 1
+            lines = [f"Update {k}: epoch {epoch}, mini-batch {batch} of {per_epoch} "
+                     f"({plural(len(first.idx), 'example')}), the same for all three (scores "
+                     f"after it, each network used whole):"]
+        else:
+            lines = [f"Epoch {k} (test accuracy after it, the network used whole):"]
         for name, t in lanes.items():
             last = t.view_history().last()
             stop = " — diverged, stopped" if t.diverged else ""
             lines.append(f"{name}: train loss {num(last['train loss'])} "
                          f"({pct(last['train accuracy'])}), test loss {num(last['test loss'])} "
                          f"({pct(last['test accuracy'])}){stop}")
-        yield _snapshot(lanes, epoch, "done" if done else "epoch", params, example,
+        yield _snapshot(lanes, k, "done" if done else params.granularity, params, example,
                         "\n".join(lines))
         if done:
             return
 
 
-def _snapshot(lanes, epoch, phase, params, example, caption) -> CompareStep:
+def _snapshot(lanes, k, phase, params, example, caption) -> CompareStep:
     views = {name: _lane_view(name, t) for name, t in lanes.items()}
     metrics = {f"{name} {what}": v.history.last()[what] for name, v in views.items()
                for what in ("train loss", "test accuracy")
                if not np.isnan(v.history.last()[what])}
-    return CompareStep(index=epoch, phase=phase, caption=caption, metrics=metrics, epoch=epoch,
+    per = lanes["none"].per_epoch
+    if params.granularity == "batch":
+        epoch, batch, updates = (k - 1) // per + 1 if k else 0, (k - 1) % per + 1 if k else 0, k
+    else:
+        epoch, batch, updates = k, per if k else 0, k * per
+    return CompareStep(index=k, phase=phase, caption=caption, metrics=metrics, epoch=epoch,
+                       updates=updates, batch=batch, batches=per,
                        rate=params.rate, keep_scale=1 / (1 - params.rate), example=example,
                        lanes=MappingProxyType(views))

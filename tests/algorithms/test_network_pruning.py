@@ -185,3 +185,41 @@ def test_no_retraining_still_ends_with_a_done_step():
     assert [s.phase for s in steps[-4:]] == ["prune", "prune", "prune", "done"]
     assert "no retraining" in steps[-1].caption
     assert steps[-1].lanes["iterative"].sparsity == pytest.approx(0.7, abs=0.01)
+
+
+# --- the panels' granularities: one mini-batch update, one whole stage ------------------------
+
+def test_batch_steps_train_the_same_networks_as_epoch_steps():
+    by_epoch = compare_run(rate=0.3)
+    by_batch = compare_run(rate=0.3, granularity="batch")
+    per = by_batch[1].batches                              # 40 training points / 16 → 3
+    assert per == 3 and len(by_batch) == 1 + 4 * per
+    assert [s.phase for s in by_batch[-2:]] == ["batch", "done"]
+    assert [(s.epoch, s.batch, s.updates) for s in by_batch[1:5]] == [
+        (1, 1, 1), (1, 2, 2), (1, 3, 3), (2, 1, 4)]
+    assert by_epoch[2].updates == 2 * per
+    for name in regularise.LANES:
+        for w1, w2 in zip(by_epoch[-1].lanes[name].weights, by_batch[-1].lanes[name].weights,
+                          strict=True):
+            np.testing.assert_array_equal(w1, w2)
+        assert by_batch[5].lanes[name].history.rows.shape == (6, 6)   # start + 5 updates
+    assert "Update 5: epoch 2, mini-batch 2 of 3" in by_batch[5].caption
+    masks = by_batch[5].lanes["dropout"].unit_masks[0]
+    assert masks is not None and set(np.unique(masks).tolist()) <= {0.0, 1.0}
+
+
+def test_round_steps_show_whole_stages_and_the_weights_before_each_cut():
+    by_epoch = prune_run()
+    steps = prune_run(granularity="round")
+    assert [s.phase for s in steps] == ["start", "train"] + ["prune", "retrain"] * 2 + [
+        "prune", "done"]
+    for w1, w2 in zip(by_epoch[-1].lanes["iterative"].weights,
+                      steps[-1].lanes["iterative"].weights, strict=True):
+        np.testing.assert_array_equal(w1, w2)
+    prune, retrain = steps[2].lanes["iterative"], steps[3].lanes["iterative"]
+    assert retrain.before is None and retrain.newly_pruned is None
+    for before, after, newly, cut in zip(prune.before, prune.weights, prune.newly_pruned,
+                                         prune.cuts, strict=True):
+        np.testing.assert_array_equal(after, np.where(newly, 0.0, before))
+        assert (np.abs(before[newly]) <= cut).all()
+    assert "8 epochs" in steps[1].caption and "3 retraining epochs" in steps[3].caption

@@ -17,6 +17,9 @@ MODULES = ("benchmarks.kmeans_bench", "benchmarks.optimizers_bench", "benchmarks
            "benchmarks.trees_bench",
            "benchmarks.network_bench", "benchmarks.pca_bench", "benchmarks.pca_panel_bench",
            "benchmarks.overfitting_bench", "benchmarks.overfit_panels_bench",
+           "benchmarks.compare_bench", "benchmarks.filters_bench",
+           "benchmarks.network_panel_bench", "benchmarks.dropout_panel_bench",
+           "benchmarks.overfit_classes_bench",
            "benchmarks.soak_bench")
 
 

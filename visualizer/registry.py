@@ -45,6 +45,9 @@ PANELS = [
           "ForestPanel", "ensemble bootstrap bagging random forest trees vote out-of-bag OOB"),
     Entry("adaboost", "AdaBoost", "Supervised learning", "adaboost", "AdaBoostPanel",
           "boosting ensemble SAMME stump weak learner sample weights"),
+    Entry("compare", "Compare classifiers", "Supervised learning", "compare", "ComparePanel",
+          "classifier comparison side by side grid accuracy KNN logistic SVM tree forest "
+          "AdaBoost gradient boosting decision boundary"),
     Entry("pca", "PCA, step by step", "Unsupervised learning", "pca", "PCAPanel",
           "principal component analysis SVD eigenvector covariance scree biplot loadings "
           "dimensionality reduction explained variance reconstruction"),
@@ -53,6 +56,17 @@ PANELS = [
           "derivative dead ReLU saturation non-linearity neuron"),
     Entry("losses", "Loss functions", "Neural network basics", "losses", "LossesPanel",
           "cost L1 L2 Huber cross-entropy hinge gradient outlier absolute squared error"),
+    Entry("backprop", "Backpropagation, step by step", "Neural networks", "backprop",
+          "BackpropPanel", "chain rule gradient delta forward backward pass weight update MLP"),
+    Entry("network_training", "Training a neural network", "Neural networks",
+          "network_training", "NetworkTrainingPanel",
+          "MLP multilayer perceptron decision regions hidden units loss curve playground"),
+    Entry("dropout", "Dropout and DropConnect", "Neural networks", "dropout",
+          "DropoutPanel", "dropout DropConnect regularisation regularization mask inverted "
+          "dropout rescaling overfitting neural network"),
+    Entry("pruning", "Pruning: prune, retrain, repeat", "Neural networks", "pruning",
+          "PruningPanel", "magnitude pruning sparsity sparse lottery ticket retrain "
+          "compression weights histogram neural network"),
     Entry("optimizers", "Optimizers on a loss surface", "Optimization", "optimizers",
           "OptimizersPanel", "gradient descent momentum Nesterov AdaGrad RMSProp Adam "
           "Rosenbrock Himmelblau saddle learning rate"),
@@ -67,6 +81,12 @@ PANELS = [
     Entry("feature_maps", "Feature maps: a CNN's first layer", "Computer vision",
           "feature_maps", "FeatureMapsPanel", "CNN convolutional layer filter bank feature map "
           "ReLU max pooling average pooling Gabor edge colour channels"),
+    Entry("pooling", "Pooling, window by window", "Computer vision", "pooling",
+          "PoolingPanel", "max pooling average pooling window stride downsampling feature map "
+          "ReLU CNN webcam"),
+    Entry("separable", "Depthwise-separable convolution (MobileNet)", "Computer vision",
+          "separable", "SeparablePanel", "MobileNet depthwise pointwise 1x1 convolution "
+          "multiply-adds cost im2col GEMM matrix product channels"),
     Entry("overfit_degree", "Underfitting and overfitting", "Overfitting", "overfit_degree",
           "OverfitDegreePanel", "polynomial degree capacity validation test split bias "
           "variance underfit overfit"),
@@ -82,10 +102,13 @@ PANELS = [
     Entry("overfit_learning_curve", "More data: the learning curve", "Overfitting",
           "overfit_learning_curve", "OverfitLearningCurvePanel", "learning curve training set "
           "size more data bias variance gap"),
+    Entry("overfit_classes", "Overfitting in 2-D", "Overfitting", "overfit_classes",
+          "OverfitClassesPanel", "decision tree depth classification regions validation "
+          "accuracy test split underfit overfit complexity"),
 ]
 # The sidebar's order; unknown topics go last.
 TOPICS = ("Unsupervised learning", "Supervised learning", "Neural network basics",
-          "Optimization", "Overfitting", "Computer vision")
+          "Neural networks", "Optimization", "Overfitting", "Computer vision")
 
 
 def by_id(panel_id: str) -> Entry:

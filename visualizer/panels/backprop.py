@@ -57,7 +57,7 @@ def check_hidden(text: str) -> tuple[int, ...]:
 
 
 class BackpropPanel(nb.NetworkPanel):
-    id, title, topic = "backprop", "Backpropagation, step by step", "Neural network basics"
+    id, title, topic = "backprop", "Backpropagation, step by step", "Neural networks"
     Params, Data = Params, Data
     numbers = True
     diagram_first = True

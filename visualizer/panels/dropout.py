@@ -84,7 +84,7 @@ def dead_edges(greyed: np.ndarray, net: nd.Layout) -> np.ndarray:
 
 
 class DropoutPanel(LanePanel):
-    id, title, topic = "dropout", "Dropout and DropConnect", "Neural network basics"
+    id, title, topic = "dropout", "Dropout and DropConnect", "Neural networks"
     Params, Data = Params, Data
 
     # --- building -----------------------------------------------------------------------

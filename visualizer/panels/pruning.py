@@ -98,7 +98,7 @@ def hist_note(lane, removed: int, old: int) -> str:
 
 
 class PruningPanel(LanePanel):
-    id, title, topic = "pruning", "Pruning: prune, retrain, repeat", "Neural network basics"
+    id, title, topic = "pruning", "Pruning: prune, retrain, repeat", "Neural networks"
     Params, Data = Params, nb.Data
 
     def __init__(self, seed: int = 0):

@@ -3,22 +3,68 @@
 A classifier panel subclasses `ClassifierPanel`: it gets the Data group (generated shapes
 or a CSV with a label column), a main plot with the points (training filled, test hollow,
 mistakes crossed), decision regions shaded in the background, and undoable clicks that
-add a point of the chosen class (left) or delete the nearest one (right).
+add a point of the chosen class (left) or delete the nearest one (right). With a model,
+a small confusion matrix in the view's bottom-left corner counts true × predicted classes on
+the test points (the training points when there is no test set).
 """
 
 from __future__ import annotations
+
+import html
+import threading
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore
 
-from algorithms import labelled
+from algorithms import ensembles, labelled
 from algorithms.base import frozen, plural
 from visualizer.panels.base import AlgorithmPanel
 from visualizer.panels.overlays import Legend, StatusBox, marker_sample
 from visualizer.panels.scene import Scene2D
 from visualizer.sources import TABLE, Generated, TableChoice, select_columns
-from visualizer.style import INK, STYLE
+from visualizer.style import INK, PALETTE, STYLE, colour
+
+CONFUSION_TINT = 0.55   # a diagonal cell's class tint: stronger than any region's (≤ 0.42)
+MISTAKE_CELL = "#f2b8b0"  # an off-diagonal cell that counts some points
+
+
+def confusion(truth: np.ndarray, predicted: np.ndarray, n_classes: int) -> np.ndarray:
+    """(K, K) counts: row = true class, column = predicted class (labels 0 … K − 1)."""
+    truth, predicted = np.asarray(truth, int), np.asarray(predicted, int)
+    ok = (predicted >= 0) & (predicted < n_classes)
+    return np.bincount(truth[ok] * n_classes + predicted[ok],
+                       minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+
+
+def tint(c: str, strength: float) -> str:
+    """A palette colour mixed with white, as '#rrggbb'."""
+    q = pg.mkColor(c)
+    mixed = [round(255 - (255 - v) * strength) for v in (q.red(), q.green(), q.blue())]
+    return "#" + "".join(f"{v:02x}" for v in mixed)
+
+
+def confusion_html(counts: np.ndarray, names, which: str) -> str:
+    """The matrix as a small HTML table: class-tinted diagonal, mistakes in a warm tint."""
+    names = [html.escape(str(n)) for n in names]
+    total = int(counts.sum())
+    right = int(np.trace(counts))
+    share = f"{100 * right / total:.0f}%" if total else "—"
+    head = "".join(f'<td align="center"><font color="{colour(j)}">■</font> {n}</td>'
+                   for j, n in enumerate(names))
+    rows = []
+    for i, n in enumerate(names):
+        cells = []
+        for j in range(len(names)):
+            v = int(counts[i, j])
+            bg = (tint(PALETTE[i % len(PALETTE)], CONFUSION_TINT) if i == j else
+                  MISTAKE_CELL if v else "#ffffff")
+            cells.append(f'<td align="center" bgcolor="{bg}">&nbsp;{v}&nbsp;</td>')
+        rows.append(f'<tr><td><font color="{colour(i)}">■</font> {n}</td>{"".join(cells)}</tr>')
+    return (f'<div>{which}: {right} of {total} right ({share})<br/>'
+            f'true ↓ · predicted →</div>'
+            f'<table cellspacing="0" cellpadding="2" border="1" style="border-color:{INK}">'
+            f'<tr><td></td>{head}</tr>{"".join(rows)}</table>')
 
 
 def with_points(data: labelled.LabelledData, X, y, train) -> labelled.LabelledData:
@@ -31,6 +77,7 @@ class ClassifierPanel(AlgorithmPanel):
     Data = labelled.Data
     accepts = (TABLE,)
     main_title = "Decision regions"
+    show_confusion = True   # a panel (or a small plot in a grid) may turn the matrix off
 
     def __init__(self, seed: int = 0):
         super().__init__(seed)
@@ -38,6 +85,9 @@ class ClassifierPanel(AlgorithmPanel):
         self.origin = ""
         self.added: list[tuple[float, float, int]] = []   # points added by hand, in order
         self._mistakes_key = None
+        self.confusion: np.ndarray | None = None   # the matrix shown, (K, K) counts
+        self._ensemble_lock = threading.Lock()
+        self._ensemble_cache: ensembles.IncrementalPredictor | None = None
 
     # --- building -----------------------------------------------------------------------
     def setup_main(self, canvas, row=0, col=0, rowspan=1):
@@ -48,6 +98,8 @@ class ClassifierPanel(AlgorithmPanel):
         self.status = StatusBox(self.main, "top-left")
         self.legend = Legend(self.main.addLegend(offset=(-10, -10)),
                              width=lambda: self.main.vb.width() * 0.7)
+        self.matrix = StatusBox(self.main, "bottom-left", bold=False, opacity=235)
+        self.matrix.item.hide()
         canvas.installEventFilter(self)
 
     def eventFilter(self, watched, event):
@@ -60,6 +112,7 @@ class ClassifierPanel(AlgorithmPanel):
     def restyle(self):
         super().restyle()
         self.status.restyle()
+        self.matrix.restyle(round(STYLE.text_px * 0.85))
         self.scene.restyle()
         self._legend_entries()
 
@@ -123,40 +176,87 @@ class ClassifierPanel(AlgorithmPanel):
     # --- drawing helpers ----------------------------------------------------------------
     def show_points(self, model=None, **kw):
         """Points in their true class colour, test points hollow; with a model, its
-        mistakes crossed (worked out in the background, once per model)."""
+        mistakes crossed and the confusion matrix filled (worked out in the background,
+        once per model)."""
         d = self.data
         self.scene.show(d.y, hollow=d.test, **kw)
         if model is None:
             self.scene.cross(None)
+            self.show_matrix(None)
             self._mistakes_key = None
             return
         key = (id(model), id(d))
         if key == self._mistakes_key:
             return
         self._mistakes_key = key
-        X, y = d.X, d.y
-        self.background.submit(("mistakes", id(self)), lambda: X[model.predict(X) != y],
-                               lambda wrong, key=key: self._crossed(key, wrong))
+        X = d.X
+        self.background.submit(("mistakes", id(self)), lambda: model.predict(X),
+                               lambda predicted, key=key: self._crossed(key, predicted))
 
-    def _crossed(self, key, wrong):
-        if isinstance(wrong, Exception):
-            self.failed.emit(wrong)
+    def _crossed(self, key, predicted):
+        if isinstance(predicted, Exception):
+            self.failed.emit(predicted)
             return
         if key == self._mistakes_key:
-            self.scene.cross(wrong)
+            self.mark_mistakes(predicted)
+
+    def mark_mistakes(self, predicted):
+        """Cross the points whose prediction (one label per data point) is wrong and count
+        them in the confusion matrix; None clears both."""
+        d = self.data
+        if predicted is None:
+            self.scene.cross(None)
+            self.show_matrix(None)
+            return
+        predicted = np.asarray(predicted)
+        self.scene.cross(d.X[predicted != d.y])
+        self.show_matrix(predicted)
+
+    def show_matrix(self, predicted):
+        """The confusion matrix of these predictions (one per data point) on the test
+        points, or the training points without a test set; None hides it."""
+        d = self.data
+        if predicted is None or not self.show_confusion or d is None:
+            self.matrix.item.hide()
+            self.confusion = None
+            return
+        which = d.test if d.test.any() else d.train
+        self.confusion = confusion(d.y[which], np.asarray(predicted)[which], len(d.names))
+        self.matrix.set_html(confusion_html(self.confusion, d.names,
+                                            "test points" if d.test.any()
+                                            else "training points"))
+        self.matrix.item.show()
 
     def shade(self, model):
-        """Regions of `model` in the class colours, paler where it is less sure."""
+        """Regions of `model` in the class colours, paler where it is less sure. A growing
+        ensemble is evaluated on the grid incrementally: only its new members."""
         if model is None:
             self.scene.shade(None)
             return
+        incremental = isinstance(model, ensembles.Ensemble)
 
         def classify(grid):
-            proba = model.predict_proba(grid)
+            proba = self._ensemble_proba(model, grid) if incremental else None
+            if proba is None:
+                proba = model.predict_proba(grid)
             best = np.argmax(proba, axis=1)
             return model.classes[best], proba[np.arange(len(grid)), best]
 
         self.scene.shade(classify, key=id(model))
+
+    def _ensemble_proba(self, model, grid):
+        """predict_proba through the panel's IncrementalPredictor when the grid is the one
+        it holds (a new grid starts a new one); None when another worker is using it."""
+        if not self._ensemble_lock.acquire(blocking=False):
+            return None
+        try:
+            cache = self._ensemble_cache
+            if cache is None or cache.X.shape != grid.shape or not np.array_equal(cache.X,
+                                                                                   grid):
+                cache = self._ensemble_cache = ensembles.IncrementalPredictor(grid)
+            return cache.predict_proba(model).copy()
+        finally:
+            self._ensemble_lock.release()
 
     # --- clicks, by hand and undoable -------------------------------------------------
     def add_class(self) -> int:

@@ -94,7 +94,7 @@ class SVMPanel(ClassifierPanel):
             return
         d, model = self.data, step.model
         self.scene.show(d.y, hollow=d.test)
-        self.scene.cross(d.X[step.predicted != d.y] if step.predicted is not None else None)
+        self.mark_mistakes(step.predicted)
         self.shade(model)
         support = np.unique(np.concatenate([mc.support for mc in model.machines]))
         self.scene.ring(d.X[support] if len(support) else None)

@@ -4,7 +4,7 @@ A classifier panel subclasses `ClassifierPanel`: it gets the Data group (generat
 or a CSV with a label column), a main plot with the points (training filled, test hollow,
 mistakes crossed), decision regions shaded in the background, and undoable clicks that
 add a point of the chosen class (left) or delete the nearest one (right). With a model,
-a small confusion matrix in the view's bottom-left corner counts true × predicted classes on
+a small confusion matrix below the status box (top left) counts true × predicted classes on
 the test points (the training points when there is no test set).
 """
 
@@ -20,7 +20,7 @@ from PySide6 import QtCore
 from algorithms import ensembles, labelled
 from algorithms.base import frozen, plural
 from visualizer.panels.base import AlgorithmPanel
-from visualizer.panels.overlays import Legend, StatusBox, marker_sample
+from visualizer.panels.overlays import MARGIN, Legend, StatusBox, marker_sample
 from visualizer.panels.scene import Scene2D
 from visualizer.sources import TABLE, Generated, TableChoice, select_columns
 from visualizer.style import INK, PALETTE, STYLE, colour
@@ -45,31 +45,46 @@ def tint(c: str, strength: float) -> str:
 
 
 def confusion_html(counts: np.ndarray, names, which: str) -> str:
-    """The matrix as a small HTML table: class-tinted diagonal, mistakes in a warm tint."""
-    names = [html.escape(str(n)) for n in names]
-    total = int(counts.sum())
-    right = int(np.trace(counts))
+    """The matrix as a small HTML table: rows the true class, columns the predicted one;
+    the diagonal (right) tinted in the class colour, mistakes in a warm tint, and the
+    corner saying which points are counted and how many are right."""
+    short = [html.escape(str(n) if len(str(n)) <= 8 else str(n)[:7] + "…") for n in names]
+    total, right = int(counts.sum()), int(np.trace(counts))
     share = f"{100 * right / total:.0f}%" if total else "—"
-    head = "".join(f'<td align="center"><font color="{colour(j)}">■</font> {n}</td>'
-                   for j, n in enumerate(names))
+    corner = f"{which} {right}/{total} ({share})<br/>true ↓ pred →"
+    head = "".join(f'<td align="center"><font color="{colour(j)}">■</font>{n}</td>'
+                   for j, n in enumerate(short))
     rows = []
-    for i, n in enumerate(names):
+    for i, n in enumerate(short):
         cells = []
-        for j in range(len(names)):
+        for j in range(len(short)):
             v = int(counts[i, j])
             bg = (tint(PALETTE[i % len(PALETTE)], CONFUSION_TINT) if i == j else
                   MISTAKE_CELL if v else "#ffffff")
             cells.append(f'<td align="center" bgcolor="{bg}">&nbsp;{v}&nbsp;</td>')
-        rows.append(f'<tr><td><font color="{colour(i)}">■</font> {n}</td>{"".join(cells)}</tr>')
-    return (f'<div>{which}: {right} of {total} right ({share})<br/>'
-            f'true ↓ · predicted →</div>'
-            f'<table cellspacing="0" cellpadding="2" border="1" style="border-color:{INK}">'
-            f'<tr><td></td>{head}</tr>{"".join(rows)}</table>')
+        rows.append(f'<tr><td><font color="{colour(i)}">■</font>{n}</td>{"".join(cells)}</tr>')
+    return (f'<table cellspacing="0" cellpadding="1" border="1">'
+            f'<tr><td>{corner}</td>{head}</tr>{"".join(rows)}</table>')
 
 
 def with_points(data: labelled.LabelledData, X, y, train) -> labelled.LabelledData:
     return labelled.LabelledData(X=frozen(np.asarray(X, float)), y=frozen(np.asarray(y)),
                                  names=data.names, train=frozen(np.asarray(train, bool)))
+
+
+class MatrixBox(StatusBox):
+    """The confusion matrix's box: top-left, just below the status box (the legend takes
+    the bottom right, and a wide one reaches the bottom left of a narrow view)."""
+
+    def __init__(self, plot: pg.PlotItem, below: StatusBox):
+        self.below = below
+        super().__init__(plot, "top-left", bold=False, opacity=235)
+
+    def _place(self, *_):
+        super()._place()
+        status = self.below.item
+        top = status.pos().y() + status.boundingRect().height() if status.isVisible() else 0
+        self.item.setPos(self.item.pos().x(), top + MARGIN)
 
 
 class ClassifierPanel(AlgorithmPanel):
@@ -98,7 +113,7 @@ class ClassifierPanel(AlgorithmPanel):
         self.status = StatusBox(self.main, "top-left")
         self.legend = Legend(self.main.addLegend(offset=(-10, -10)),
                              width=lambda: self.main.vb.width() * 0.7)
-        self.matrix = StatusBox(self.main, "bottom-left", bold=False, opacity=235)
+        self.matrix = MatrixBox(self.main, self.status)
         self.matrix.item.hide()
         canvas.installEventFilter(self)
 
@@ -113,6 +128,7 @@ class ClassifierPanel(AlgorithmPanel):
         super().restyle()
         self.status.restyle()
         self.matrix.restyle(round(STYLE.text_px * 0.85))
+        self.matrix._place()
         self.scene.restyle()
         self._legend_entries()
 
@@ -223,8 +239,7 @@ class ClassifierPanel(AlgorithmPanel):
         which = d.test if d.test.any() else d.train
         self.confusion = confusion(d.y[which], np.asarray(predicted)[which], len(d.names))
         self.matrix.set_html(confusion_html(self.confusion, d.names,
-                                            "test points" if d.test.any()
-                                            else "training points"))
+                                            "test" if d.test.any() else "train"))
         self.matrix.item.show()
 
     def shade(self, model):

@@ -21,7 +21,7 @@ from algorithms import ensembles, labelled
 from algorithms.base import frozen, plural
 from visualizer.panels.base import AlgorithmPanel
 from visualizer.panels.overlays import MARGIN, Legend, StatusBox, marker_sample
-from visualizer.panels.scene import Scene2D
+from visualizer.panels.scene import DisplayFrame, Scene2D, display_frame, shown
 from visualizer.sources import TABLE, Generated, TableChoice, select_columns
 from visualizer.style import INK, PALETTE, STYLE, colour
 
@@ -101,6 +101,7 @@ class ClassifierPanel(AlgorithmPanel):
         self.added: list[tuple[float, float, int]] = []   # points added by hand, in order
         self._mistakes_key = None
         self.confusion: np.ndarray | None = None   # the matrix shown, (K, K) counts
+        self.data_version = 0   # grows with every change of data: part of cache keys
         self._ensemble_lock = threading.Lock()
         self._ensemble_cache: ensembles.IncrementalPredictor | None = None
 
@@ -165,19 +166,30 @@ class ClassifierPanel(AlgorithmPanel):
                 data = labelled.labelled(X, truth, names, fraction, self.seed)
             except ValueError as err:
                 raise ValueError(f"{source.name}: {err}") from None
-            return (data, source.name), source.table.message or ""
+            # coordinates too large, too small or too far from 0 to draw (1e8 offsets,
+            # 1e-6 spreads) are shifted and scaled by powers of ten, as k-means does;
+            # the classifiers learn in these units and the axes say so
+            frame = display_frame(data.X)
+            if not frame.identity:
+                data = with_points(data, shown(data.X, frame), data.y, data.train)
+            note = " ".join(m for m in (source.table.message or "", frame.note()) if m)
+            return (data, source.name, frame), note
         return super().prepare(source)
 
     def adopt(self, prepared):
-        data, origin = prepared
+        """(data, origin) or (data, origin, display frame) from prepare()."""
+        data, origin, *rest = prepared
         self.data, self.origin = data, origin
+        self.frame: DisplayFrame = rest[0] if rest else DisplayFrame()
         self.added = []
+        self.scene.frame = self.frame
         self._set_data(data)
         self.scene.label_axes("x₁", "x₂")
         self.scene.fit()
 
     def _set_data(self, data):
         self.data = data
+        self.data_version += 1
         self.scene.set_points(data.X, data.y, list(data.names))
         self._mistakes_key = None
         self._legend_entries()
@@ -242,9 +254,11 @@ class ClassifierPanel(AlgorithmPanel):
                                             "test" if d.test.any() else "train"))
         self.matrix.item.show()
 
-    def shade(self, model):
+    def shade(self, model, key=None):
         """Regions of `model` in the class colours, paler where it is less sure. A growing
-        ensemble is evaluated on the grid incrementally: only its new members."""
+        ensemble is evaluated on the grid incrementally: only its new members. `key` names
+        the model's regions (default: the model object): models with the same key are not
+        evaluated again."""
         if model is None:
             self.scene.shade(None)
             return
@@ -257,7 +271,7 @@ class ClassifierPanel(AlgorithmPanel):
             best = np.argmax(proba, axis=1)
             return model.classes[best], proba[np.arange(len(grid)), best]
 
-        self.scene.shade(classify, key=id(model))
+        self.scene.shade(classify, key=id(model) if key is None else key)
 
     def _ensemble_proba(self, model, grid):
         """predict_proba through the panel's IncrementalPredictor when the grid is the one

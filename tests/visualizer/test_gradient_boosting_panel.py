@@ -128,3 +128,26 @@ def test_view_regions_points_tree_and_matrix_show(qtbot, window):
 def test_the_matrix_hides_before_the_first_step(qtbot, window):
     window.session.player.reset()
     assert not window.session.panel.matrix.item.isVisible()
+
+
+def test_a_csv_far_from_zero_is_shifted_to_draw_and_says_so(qtbot, window, tmp_path,
+                                                           monkeypatch):
+    """(Last: it replaces the module's data.) Coordinates 1e8 away from 0 with a spread of
+    a few units are drawn shifted, the axes and the banner say by how much, and it trains."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(60, 2)) + 1e8
+    rows = [f"{a:.6f},{b:.6f},{'ab'[int(a > 1e8)]}" for a, b in X]
+    path = tmp_path / "far.csv"
+    path.write_text("u,v,kind\n" + "\n".join(rows) + "\n")
+    import visualizer.main_window as mw  # the column dialog, answered as a user would
+
+    monkeypatch.setattr(mw, "ask_columns", lambda table, parent: ("u", "v", "kind"))
+    with qtbot.waitSignal(window.data_loaded, timeout=10_000) as done:
+        window.open_data(str(path))
+    assert done.args[0]
+    panel = window.session.panel
+    assert np.abs(panel.data.X).max() < 100
+    assert "shifted" in window.banner.text.text()
+    assert "1e+08" in panel.main.getAxis("bottom").labelText
+    window.session.advance(4)
+    assert window.session.player.current.accuracy > 0.8

@@ -14,7 +14,7 @@ frames (the sides alternate, so load from elsewhere falls on both). Afterwards t
 canvas must show regions in two class colours: what was timed is on screen.
 
 Targets (issue 10, 2 cores): ≥ 30 frames/s for logistic, tree, boosting; KNN with 5,000
-training points ≥ 10 frames/s. Run: `python -m benchmarks.classify_panels_bench` (this
+training points ≥ 10 frames/s. Run: `python -m benchmarks.classify_panels_bench [panel ids]` (this
 module is not listed in benchmarks/__init__.py's MODULES; the lead may add it).
 """
 
@@ -45,7 +45,8 @@ CASES = {
 }
 
 
-def run() -> Iterator[Result]:
+def run(only: tuple[str, ...] = ()) -> Iterator[Result]:
+    """Every case, or only the panel ids named."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import pyqtgraph as pg
 
@@ -54,6 +55,8 @@ def run() -> Iterator[Result]:
     print(f"classify_panels_bench: load average {os.getloadavg()[0]:.1f}", file=sys.stderr)
     app = pg.mkQApp("Stepwise")
     for panel_id, (points, target) in CASES.items():
+        if only and panel_id not in only:
+            continue
         window = MainWindow(panel_id)
         window.resize(*WINDOW)
         window.show()
@@ -149,7 +152,7 @@ def regions_visible(panel) -> bool:
 
 
 if __name__ == "__main__":
-    for result in run():
+    for result in run(tuple(sys.argv[1:])):
         verdict = {True: "met", False: "not met", None: "—"}[result.met]
         base = (f"; matplotlib {result.baseline:.1f} ({result.ratio:.1f}×)"
                 if result.baseline else "")

@@ -172,8 +172,10 @@ class TreePanel(ClassifierPanel):
                            symbol=["s" if leaf else "o" for leaf in model.is_leaf])
         self.focus.setData(pos=at[[step.node]])
         self._labels(model, at)
-        self.diagram.setRange(xRange=(at[:, 0].min() - 0.8, at[:, 0].max() + 0.8),
-                              yRange=(at[:, 1].min() - 0.8, 0.5), padding=0)
+        ranges = ((at[:, 0].min() - 0.8, at[:, 0].max() + 0.8), (at[:, 1].min() - 0.8, 0.5))
+        if ranges != getattr(self, "_diagram_ranges", None):   # moving the view moves
+            self._diagram_ranges = ranges                      # every label: only if needed
+            self.diagram.setRange(xRange=ranges[0], yRange=ranges[1], padding=0)
 
     def _labels(self, model, at):
         """Inner nodes show their test, leaves their class counts."""
@@ -191,5 +193,6 @@ class TreePanel(ClassifierPanel):
                 str(int(c)) for c in model.counts[i])
             if label.toPlainText() != text:
                 label.setText(text)
-            label.setPos(*at[i])
+            if (label.pos().x(), label.pos().y()) != tuple(at[i]):
+                label.setPos(*at[i])
             label.show()

@@ -76,15 +76,26 @@ class MatrixBox(StatusBox):
     """The confusion matrix's box: top-left, just below the status box (the legend takes
     the bottom right, and a wide one reaches the bottom left of a narrow view)."""
 
+    ROOM = (0.55, 0.5)   # at most this share of the view's width and height, else hidden
+
     def __init__(self, plot: pg.PlotItem, below: StatusBox):
         self.below = below
+        self.wanted = False   # a matrix to show (it may still not fit)
         super().__init__(plot, "top-left", bold=False, opacity=235)
+
+    def show(self, wanted: bool) -> None:
+        self.wanted = wanted
+        self._place()
 
     def _place(self, *_):
         super()._place()
         status = self.below.item
         top = status.pos().y() + status.boundingRect().height() if status.isVisible() else 0
         self.item.setPos(self.item.pos().x(), top + MARGIN)
+        size = self.item.boundingRect()
+        fits = (size.width() <= self.ROOM[0] * self.vb.width()
+                and top + size.height() <= self.ROOM[1] * self.vb.height())
+        self.item.setVisible(self.wanted and fits)   # in a small view the plot comes first
 
 
 class ClassifierPanel(AlgorithmPanel):
@@ -115,7 +126,6 @@ class ClassifierPanel(AlgorithmPanel):
         self.legend = Legend(self.main.addLegend(offset=(-10, -10)),
                              width=lambda: self.main.vb.width() * 0.7)
         self.matrix = MatrixBox(self.main, self.status)
-        self.matrix.item.hide()
         canvas.installEventFilter(self)
 
     def eventFilter(self, watched, event):
@@ -245,14 +255,14 @@ class ClassifierPanel(AlgorithmPanel):
         points, or the training points without a test set; None hides it."""
         d = self.data
         if predicted is None or not self.show_confusion or d is None:
-            self.matrix.item.hide()
+            self.matrix.show(False)
             self.confusion = None
             return
         which = d.test if d.test.any() else d.train
         self.confusion = confusion(d.y[which], np.asarray(predicted)[which], len(d.names))
         self.matrix.set_html(confusion_html(self.confusion, d.names,
                                             "test" if d.test.any() else "train"))
-        self.matrix.item.show()
+        self.matrix.show(True)
 
     def shade(self, model, key=None):
         """Regions of `model` in the class colours, paler where it is less sure. A growing

@@ -54,7 +54,7 @@ def split_segments(tree, lo, hi) -> np.ndarray:
 class GradientBoostingPanel(ClassifierPanel):
     id, title = "gradient_boosting", "Gradient boosting"
     Params = Params
-    main_title = "Residuals and this round's tree"
+    main_title = "Residuals"
 
     def setup(self, canvas):
         self.setup_main(canvas)

@@ -80,6 +80,17 @@ def test_an_rbf_kernel_draws_its_margin_as_level_curves(qtbot, window):
     assert panel.lines[0].isVisible()
 
 
+def test_the_confusion_matrix_counts_the_steps_predictions_on_test_points(qtbot, window):
+    window.session.advance(12)
+    panel, step = window.session.panel, window.session.player.current
+    d = panel.data
+    counts = panel.confusion
+    assert counts.sum() == len(d.y_test)
+    right = int((step.predicted[d.test] == d.y_test).sum())
+    assert np.trace(counts) == right and panel.matrix.item.isVisible()
+    assert f"test {right}/{len(d.y_test)}" in panel.matrix.item.textItem.toHtml()
+
+
 def test_the_objective_curves_grow_per_step(qtbot, window):
     window.session.advance(6)
     x, _ = window.session.panel.primal.getData()

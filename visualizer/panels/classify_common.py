@@ -182,7 +182,10 @@ class ClassifierPanel(AlgorithmPanel):
             frame = display_frame(data.X)
             if not frame.identity:
                 data = with_points(data, shown(data.X, frame), data.y, data.train)
-            note = " ".join(m for m in (source.table.message or "", frame.note()) if m)
+            said = (source.table.message or "").strip()
+            if said and frame.note() and not said.endswith((".", "!", "?")):
+                said += "."
+            note = " ".join(m for m in (said, frame.note()) if m)
             return (data, source.name, frame), note
         return super().prepare(source)
 

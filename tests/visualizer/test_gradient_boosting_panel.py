@@ -52,7 +52,7 @@ def test_confusion_counts_rows_true_columns_predicted():
     counts = confusion(np.array([0, 0, 1, 2, 2, 2]), np.array([0, 1, 1, 2, 0, 2]), 3)
     assert counts.tolist() == [[1, 1, 0], [0, 1, 0], [1, 0, 2]]
     text = confusion_html(counts, ["a", "b", "a very long name"], "test")
-    assert "test 4/6 (67%)" in text and "a very …" in text
+    assert "test 4/6 right (67%)" in text and "a very …" in text
 
 
 def test_residual_sizes_grow_with_the_residual_of_the_true_class():

@@ -88,7 +88,7 @@ def test_the_confusion_matrix_counts_the_steps_predictions_on_test_points(qtbot,
     assert counts.sum() == len(d.y_test)
     right = int((step.predicted[d.test] == d.y_test).sum())
     assert np.trace(counts) == right and panel.matrix.item.isVisible()
-    assert f"test {right}/{len(d.y_test)}" in panel.matrix.item.textItem.toHtml()
+    assert f"test {right}/{len(d.y_test)} right" in panel.matrix.item.textItem.toHtml()
 
 
 def test_the_objective_curves_grow_per_step(qtbot, window):

@@ -51,7 +51,7 @@ def confusion_html(counts: np.ndarray, names, which: str) -> str:
     short = [html.escape(str(n) if len(str(n)) <= 8 else str(n)[:7] + "…") for n in names]
     total, right = int(counts.sum()), int(np.trace(counts))
     share = f"{100 * right / total:.0f}%" if total else "—"
-    corner = f"{which} {right}/{total} ({share})<br/>true ↓ pred →"
+    corner = "true ↓<br/>pred →"
     head = "".join(f'<td align="center"><font color="{colour(j)}">■</font>{n}</td>'
                    for j, n in enumerate(short))
     rows = []
@@ -64,7 +64,8 @@ def confusion_html(counts: np.ndarray, names, which: str) -> str:
             cells.append(f'<td align="center" bgcolor="{bg}">&nbsp;{v}&nbsp;</td>')
         rows.append(f'<tr><td><font color="{colour(i)}">■</font>{n}</td>{"".join(cells)}</tr>')
     return (f'<table cellspacing="0" cellpadding="1" border="1">'
-            f'<tr><td>{corner}</td>{head}</tr>{"".join(rows)}</table>')
+            f'<tr><td colspan="{len(short) + 1}">{which} {right}/{total} right ({share})'
+            f'</td></tr><tr><td>{corner}</td>{head}</tr>{"".join(rows)}</table>')
 
 
 def with_points(data: labelled.LabelledData, X, y, train) -> labelled.LabelledData:
@@ -76,7 +77,7 @@ class MatrixBox(StatusBox):
     """The confusion matrix's box: top-left, just below the status box (the legend takes
     the bottom right, and a wide one reaches the bottom left of a narrow view)."""
 
-    ROOM = (0.55, 0.5)   # at most this share of the view's width and height, else hidden
+    ROOM = (0.6, 0.5)   # at most this share of the view's width and height, else hidden
 
     def __init__(self, plot: pg.PlotItem, below: StatusBox):
         self.below = below

@@ -91,8 +91,9 @@ class GradientBoostingPanel(ClassifierPanel):
 
     def legend_extra(self):
         size = STYLE.marker_size
-        return [(line_sample(colour(3), width=STYLE.line_width + 1),
-                 "this round's tree (leaf: score it adds)"),
+        tree = [(line_sample(colour(3), width=STYLE.line_width + 1),
+                 "this round's tree (leaf: score it adds)")]
+        return [*(tree if len(self.data.names) == 2 else []),
                 (marker_sample("o", "#ffffff", width=1, size=size * 1.8),
                  "larger: larger residual y − p")]
 

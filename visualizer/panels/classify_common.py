@@ -258,6 +258,8 @@ class ClassifierPanel(AlgorithmPanel):
         """The confusion matrix of these predictions (one per data point) on the test
         points, or the training points without a test set; None hides it."""
         d = self.data
+        if getattr(self, "matrix", None) is None:   # a panel that built no main plot
+            return
         if predicted is None or not self.show_confusion or d is None:
             self.matrix.show(False)
             self.confusion = None

@@ -144,3 +144,15 @@ def test_k_larger_than_the_training_set_says_so(qtbot, window):
     assert window.banner.isVisible()
     assert "k = 50" in window.banner.text.text()
     assert len(panel.data.y) == n
+
+
+def test_regions_are_computed_once_per_setting_not_per_query(qtbot, window):
+    panel = window.session.panel
+    window.session.advance(3)
+    first = panel.scene.regions.key
+    panel._place((0.5, 0.5))          # a new query: a new run, the same regions
+    window.session.advance(3)
+    assert panel.scene.regions.key == first
+    set_param(panel, k=3)
+    window.session.advance(3)
+    assert panel.scene.regions.key != first

@@ -7,7 +7,7 @@ import pytest
 from PySide6 import QtCore
 
 from visualizer.panels.scene import PALE
-from visualizer.pixels import count_near, pale, view_pixels
+from visualizer.pixels import at_data, count_near, pale, settle, view_pixels
 from visualizer.style import PALETTE
 
 
@@ -52,6 +52,43 @@ def test_an_rbf_kernel_hides_the_straight_lines(qtbot, window):
     window.session.advance(5)
     assert not any(line.isVisible() for line in panel.lines)
     assert len(panel.scene.rings.data) > 0
+
+
+def test_an_rbf_kernel_draws_its_margin_as_level_curves(qtbot, window):
+    panel = window.session.panel
+    panel.set_params(dataclasses.replace(panel.params, kernel="rbf"))
+    window.session.advance(40)
+    settle(panel)
+    model = window.session.player.current.model
+    for curve, level in zip(panel.curves, (0.0, 1.0, -1.0), strict=True):
+        x, y = curve.getData()
+        ok = np.isfinite(x)
+        assert ok.sum() > 20, f"no f = {level} curve"
+        f = model.decision_function(np.column_stack([x[ok], y[ok]]))
+        assert np.abs(f - level).max() < 0.1, f"the f = {level} curve is off its level"
+    # the boundary is drawn: ink under most of its vertices inside the view
+    x, y = panel.curves[0].getData()
+    (x0, x1), (y0, y1) = panel.main.vb.viewRange()
+    inside = np.flatnonzero(np.isfinite(x) & (x > x0) & (x < x1) & (y > y0) & (y < y1))
+    picked = inside[np.linspace(0, len(inside) - 1, 12).astype(int)]
+    dark = [at_data(panel, panel.main, x[i], y[i]).max() < 120 for i in picked]
+    assert np.mean(dark) >= 0.6, "the boundary curve is not visible"
+    panel.set_params(dataclasses.replace(panel.params, kernel="linear"))
+    window.session.advance(3)
+    assert all(curve.getData()[0] is None or len(curve.getData()[0]) == 0
+               for curve in panel.curves)
+    assert panel.lines[0].isVisible()
+
+
+def test_the_confusion_matrix_counts_the_steps_predictions_on_test_points(qtbot, window):
+    window.session.advance(12)
+    panel, step = window.session.panel, window.session.player.current
+    d = panel.data
+    counts = panel.confusion
+    assert counts.sum() == len(d.y_test)
+    right = int((step.predicted[d.test] == d.y_test).sum())
+    assert np.trace(counts) == right and panel.matrix.item.isVisible()
+    assert f"test {right}/{len(d.y_test)} right" in panel.matrix.item.textItem.toHtml()
 
 
 def test_the_objective_curves_grow_per_step(qtbot, window):

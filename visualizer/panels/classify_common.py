@@ -3,22 +3,69 @@
 A classifier panel subclasses `ClassifierPanel`: it gets the Data group (generated shapes
 or a CSV with a label column), a main plot with the points (training filled, test hollow,
 mistakes crossed), decision regions shaded in the background, and undoable clicks that
-add a point of the chosen class (left) or delete the nearest one (right).
+add a point of the chosen class (left) or delete the nearest one (right). With a model,
+a small confusion matrix below the status box (top left) counts true × predicted classes on
+the test points (the training points when there is no test set).
 """
 
 from __future__ import annotations
+
+import html
+import threading
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore
 
-from algorithms import labelled
+from algorithms import ensembles, labelled
 from algorithms.base import frozen, plural
 from visualizer.panels.base import AlgorithmPanel
-from visualizer.panels.overlays import Legend, StatusBox, marker_sample
-from visualizer.panels.scene import Scene2D
+from visualizer.panels.overlays import MARGIN, Legend, StatusBox, marker_sample
+from visualizer.panels.scene import DisplayFrame, Scene2D, display_frame, shown
 from visualizer.sources import TABLE, Generated, TableChoice, select_columns
-from visualizer.style import INK, STYLE
+from visualizer.style import INK, PALETTE, STYLE, colour
+
+CONFUSION_TINT = 0.55   # a diagonal cell's class tint: stronger than any region's (≤ 0.42)
+MISTAKE_CELL = "#f2b8b0"  # an off-diagonal cell that counts some points
+
+
+def confusion(truth: np.ndarray, predicted: np.ndarray, n_classes: int) -> np.ndarray:
+    """(K, K) counts: row = true class, column = predicted class (labels 0 … K − 1)."""
+    truth, predicted = np.asarray(truth, int), np.asarray(predicted, int)
+    ok = (predicted >= 0) & (predicted < n_classes)
+    return np.bincount(truth[ok] * n_classes + predicted[ok],
+                       minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+
+
+def tint(c: str, strength: float) -> str:
+    """A palette colour mixed with white, as '#rrggbb'."""
+    q = pg.mkColor(c)
+    mixed = [round(255 - (255 - v) * strength) for v in (q.red(), q.green(), q.blue())]
+    return "#" + "".join(f"{v:02x}" for v in mixed)
+
+
+def confusion_html(counts: np.ndarray, names, which: str) -> str:
+    """The matrix as a small HTML table: rows the true class, columns the predicted one;
+    the diagonal (right) tinted in the class colour, mistakes in a warm tint, and the
+    corner saying which points are counted and how many are right."""
+    short = [html.escape(str(n) if len(str(n)) <= 8 else str(n)[:7] + "…") for n in names]
+    total, right = int(counts.sum()), int(np.trace(counts))
+    share = f"{100 * right / total:.0f}%" if total else "—"
+    corner = "true ↓<br/>pred →"
+    head = "".join(f'<td align="center"><font color="{colour(j)}">■</font>{n}</td>'
+                   for j, n in enumerate(short))
+    rows = []
+    for i, n in enumerate(short):
+        cells = []
+        for j in range(len(short)):
+            v = int(counts[i, j])
+            bg = (tint(PALETTE[i % len(PALETTE)], CONFUSION_TINT) if i == j else
+                  MISTAKE_CELL if v else "#ffffff")
+            cells.append(f'<td align="center" bgcolor="{bg}">&nbsp;{v}&nbsp;</td>')
+        rows.append(f'<tr><td><font color="{colour(i)}">■</font>{n}</td>{"".join(cells)}</tr>')
+    return (f'<table cellspacing="0" cellpadding="1" border="1">'
+            f'<tr><td colspan="{len(short) + 1}">{which} {right}/{total} right ({share})'
+            f'</td></tr><tr><td>{corner}</td>{head}</tr>{"".join(rows)}</table>')
 
 
 def with_points(data: labelled.LabelledData, X, y, train) -> labelled.LabelledData:
@@ -26,11 +73,38 @@ def with_points(data: labelled.LabelledData, X, y, train) -> labelled.LabelledDa
                                  names=data.names, train=frozen(np.asarray(train, bool)))
 
 
+class MatrixBox(StatusBox):
+    """The confusion matrix's box: top-left, just below the status box (the legend takes
+    the bottom right, and a wide one reaches the bottom left of a narrow view)."""
+
+    ROOM = (0.6, 0.5)   # at most this share of the view's width and height, else hidden
+
+    def __init__(self, plot: pg.PlotItem, below: StatusBox):
+        self.below = below
+        self.wanted = False   # a matrix to show (it may still not fit)
+        super().__init__(plot, "top-left", bold=False, opacity=235)
+
+    def show(self, wanted: bool) -> None:
+        self.wanted = wanted
+        self._place()
+
+    def _place(self, *_):
+        super()._place()
+        status = self.below.item
+        top = status.pos().y() + status.boundingRect().height() if status.isVisible() else 0
+        self.item.setPos(self.item.pos().x(), top + MARGIN)
+        size = self.item.boundingRect()
+        fits = (size.width() <= self.ROOM[0] * self.vb.width()
+                and top + size.height() <= self.ROOM[1] * self.vb.height())
+        self.item.setVisible(self.wanted and fits)   # in a small view the plot comes first
+
+
 class ClassifierPanel(AlgorithmPanel):
     topic = "Supervised learning"
     Data = labelled.Data
     accepts = (TABLE,)
     main_title = "Decision regions"
+    show_confusion = True   # a panel (or a small plot in a grid) may turn the matrix off
 
     def __init__(self, seed: int = 0):
         super().__init__(seed)
@@ -38,6 +112,10 @@ class ClassifierPanel(AlgorithmPanel):
         self.origin = ""
         self.added: list[tuple[float, float, int]] = []   # points added by hand, in order
         self._mistakes_key = None
+        self.confusion: np.ndarray | None = None   # the matrix shown, (K, K) counts
+        self.data_version = 0   # grows with every change of data: part of cache keys
+        self._ensemble_lock = threading.Lock()
+        self._ensemble_cache: ensembles.IncrementalPredictor | None = None
 
     # --- building -----------------------------------------------------------------------
     def setup_main(self, canvas, row=0, col=0, rowspan=1):
@@ -48,6 +126,7 @@ class ClassifierPanel(AlgorithmPanel):
         self.status = StatusBox(self.main, "top-left")
         self.legend = Legend(self.main.addLegend(offset=(-10, -10)),
                              width=lambda: self.main.vb.width() * 0.7)
+        self.matrix = MatrixBox(self.main, self.status)
         canvas.installEventFilter(self)
 
     def eventFilter(self, watched, event):
@@ -60,6 +139,8 @@ class ClassifierPanel(AlgorithmPanel):
     def restyle(self):
         super().restyle()
         self.status.restyle()
+        self.matrix.restyle(round(STYLE.text_px * 0.85))
+        self.matrix._place()
         self.scene.restyle()
         self._legend_entries()
 
@@ -96,19 +177,33 @@ class ClassifierPanel(AlgorithmPanel):
                 data = labelled.labelled(X, truth, names, fraction, self.seed)
             except ValueError as err:
                 raise ValueError(f"{source.name}: {err}") from None
-            return (data, source.name), source.table.message or ""
+            # coordinates too large, too small or too far from 0 to draw (1e8 offsets,
+            # 1e-6 spreads) are shifted and scaled by powers of ten, as k-means does;
+            # the classifiers learn in these units and the axes say so
+            frame = display_frame(data.X)
+            if not frame.identity:
+                data = with_points(data, shown(data.X, frame), data.y, data.train)
+            said = (source.table.message or "").strip()
+            if said and frame.note() and not said.endswith((".", "!", "?")):
+                said += "."
+            note = " ".join(m for m in (said, frame.note()) if m)
+            return (data, source.name, frame), note
         return super().prepare(source)
 
     def adopt(self, prepared):
-        data, origin = prepared
+        """(data, origin) or (data, origin, display frame) from prepare()."""
+        data, origin, *rest = prepared
         self.data, self.origin = data, origin
+        self.frame: DisplayFrame = rest[0] if rest else DisplayFrame()
         self.added = []
+        self.scene.frame = self.frame
         self._set_data(data)
         self.scene.label_axes("x₁", "x₂")
         self.scene.fit()
 
     def _set_data(self, data):
         self.data = data
+        self.data_version += 1
         self.scene.set_points(data.X, data.y, list(data.names))
         self._mistakes_key = None
         self._legend_entries()
@@ -123,40 +218,90 @@ class ClassifierPanel(AlgorithmPanel):
     # --- drawing helpers ----------------------------------------------------------------
     def show_points(self, model=None, **kw):
         """Points in their true class colour, test points hollow; with a model, its
-        mistakes crossed (worked out in the background, once per model)."""
+        mistakes crossed and the confusion matrix filled (worked out in the background,
+        once per model)."""
         d = self.data
         self.scene.show(d.y, hollow=d.test, **kw)
         if model is None:
             self.scene.cross(None)
+            self.show_matrix(None)
             self._mistakes_key = None
             return
         key = (id(model), id(d))
         if key == self._mistakes_key:
             return
         self._mistakes_key = key
-        X, y = d.X, d.y
-        self.background.submit(("mistakes", id(self)), lambda: X[model.predict(X) != y],
-                               lambda wrong, key=key: self._crossed(key, wrong))
+        X = d.X
+        self.background.submit(("mistakes", id(self)), lambda: model.predict(X),
+                               lambda predicted, key=key: self._crossed(key, predicted))
 
-    def _crossed(self, key, wrong):
-        if isinstance(wrong, Exception):
-            self.failed.emit(wrong)
+    def _crossed(self, key, predicted):
+        if isinstance(predicted, Exception):
+            self.failed.emit(predicted)
             return
         if key == self._mistakes_key:
-            self.scene.cross(wrong)
+            self.mark_mistakes(predicted)
 
-    def shade(self, model):
-        """Regions of `model` in the class colours, paler where it is less sure."""
+    def mark_mistakes(self, predicted):
+        """Cross the points whose prediction (one label per data point) is wrong and count
+        them in the confusion matrix; None clears both."""
+        d = self.data
+        if predicted is None:
+            self.scene.cross(None)
+            self.show_matrix(None)
+            return
+        predicted = np.asarray(predicted)
+        self.scene.cross(d.X[predicted != d.y])
+        self.show_matrix(predicted)
+
+    def show_matrix(self, predicted):
+        """The confusion matrix of these predictions (one per data point) on the test
+        points, or the training points without a test set; None hides it."""
+        d = self.data
+        if getattr(self, "matrix", None) is None:   # a panel that built no main plot
+            return
+        if predicted is None or not self.show_confusion or d is None:
+            self.matrix.show(False)
+            self.confusion = None
+            return
+        which = d.test if d.test.any() else d.train
+        self.confusion = confusion(d.y[which], np.asarray(predicted)[which], len(d.names))
+        self.matrix.set_html(confusion_html(self.confusion, d.names,
+                                            "test" if d.test.any() else "train"))
+        self.matrix.show(True)
+
+    def shade(self, model, key=None):
+        """Regions of `model` in the class colours, paler where it is less sure. A growing
+        ensemble is evaluated on the grid incrementally: only its new members. `key` names
+        the model's regions (default: the model object): models with the same key are not
+        evaluated again."""
         if model is None:
             self.scene.shade(None)
             return
+        incremental = isinstance(model, ensembles.Ensemble)
 
         def classify(grid):
-            proba = model.predict_proba(grid)
+            proba = self._ensemble_proba(model, grid) if incremental else None
+            if proba is None:
+                proba = model.predict_proba(grid)
             best = np.argmax(proba, axis=1)
             return model.classes[best], proba[np.arange(len(grid)), best]
 
-        self.scene.shade(classify, key=id(model))
+        self.scene.shade(classify, key=id(model) if key is None else key)
+
+    def _ensemble_proba(self, model, grid):
+        """predict_proba through the panel's IncrementalPredictor when the grid is the one
+        it holds (a new grid starts a new one); None when another worker is using it."""
+        if not self._ensemble_lock.acquire(blocking=False):
+            return None
+        try:
+            cache = self._ensemble_cache
+            if cache is None or cache.X.shape != grid.shape or not np.array_equal(cache.X,
+                                                                                   grid):
+                cache = self._ensemble_cache = ensembles.IncrementalPredictor(grid)
+            return cache.predict_proba(model).copy()
+        finally:
+            self._ensemble_lock.release()
 
     # --- clicks, by hand and undoable -------------------------------------------------
     def add_class(self) -> int:

@@ -124,7 +124,11 @@ class KNNPanel(ClassifierPanel):
             return
         model, X = step.model, self.data.X
         self.show_points(model)
-        self.shade(model)
+        # every query of the same data and settings has the same regions: a new query (or
+        # the run starting over) must not pay for the grid again
+        p = self.params
+        self.shade(model, key=("knn", self.data_version, p.k, p.metric, p.weights,
+                               p.standardize))
         q = step.query
         self.star.setData(pos=q[None])
         near = X[step.neighbours]

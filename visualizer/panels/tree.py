@@ -39,6 +39,7 @@ class TreePanel(ClassifierPanel):
             self.main.addItem(item)
         self.gain_plot = canvas.addPlot(row=0, col=1, title="Gain per threshold")
         self.gain_curve = self.gain_plot.plot(symbol="o")
+        self.gain_plot.disableAutoRange()   # set per feature and gain scale (_gain_range)
         self.best = pg.InfiniteLine(angle=90, movable=False)
         self.gain_plot.addItem(self.best)
         self.diagram = canvas.addPlot(row=1, col=1, title="The tree")
@@ -57,6 +58,7 @@ class TreePanel(ClassifierPanel):
 
     def restyle(self):
         super().restyle()
+        self._titles = None   # titles are set again in the new text size
         self.box.setPen(pen(colour(3), width=STYLE.line_width + 1, style=QtCore.Qt.DashLine))
         self.cut.setPen(pen(width=STYLE.line_width + 2))
         self.best.setPen(pen(colour(3), style=QtCore.Qt.DashLine))
@@ -120,14 +122,40 @@ class TreePanel(ClassifierPanel):
         if step.feature < 0 or not ok.any():
             self.gain_curve.setData([], [])
             self.best.hide()
-            self.set_title(self.gain_plot, "Gain per threshold")
+            self._gain_titles("Gain per threshold", None)
             return
         name = tree.feature_name(step.feature)
         self.gain_curve.setData(step.thresholds[ok], step.gains[ok])
         self.best.setValue(step.threshold)
         self.best.show()
-        self.set_title(self.gain_plot, f"Gain per threshold on {name}")
-        self.gain_plot.setLabel("bottom", f"threshold on {name}")
+        self._gain_titles(f"Gain per threshold on {name}", f"threshold on {name}")
+        self._gain_range(step.feature, float(step.gains[ok].max()))
+
+    def _gain_range(self, feature, top):
+        """x: the feature's whole data range; y: 0 to the round number (1, 2 or 5 × 10ⁿ)
+        above the best gain. Set only when either changes: autorange re-laid the canvas
+        out and redrew both axes every frame."""
+        top = max(top, 1e-12)
+        decade = 10.0 ** np.floor(np.log10(top))
+        ceiling = next(m * decade for m in (1, 2, 5, 10) if m * decade >= top)
+        key = (feature, ceiling, self.data_version)
+        if key == getattr(self, "_gain_key", None):
+            return
+        self._gain_key = key
+        X = self.data.X[:, feature]
+        pad = 0.04 * (X.max() - X.min()) or 1.0
+        self.gain_plot.setRange(xRange=(X.min() - pad, X.max() + pad), yRange=(0, ceiling),
+                                padding=0.02)
+
+    def _gain_titles(self, title, label):
+        """Set the gain plot's title and axis label only when they change: each set lays
+        the whole canvas out again (it was two thirds of a frame)."""
+        if (title, label) == getattr(self, "_titles", None):
+            return
+        self._titles = (title, label)
+        self.set_title(self.gain_plot, title)
+        if label is not None:
+            self.gain_plot.setLabel("bottom", label)
 
     def _diagram(self, step):
         model = step.tree
@@ -144,8 +172,10 @@ class TreePanel(ClassifierPanel):
                            symbol=["s" if leaf else "o" for leaf in model.is_leaf])
         self.focus.setData(pos=at[[step.node]])
         self._labels(model, at)
-        self.diagram.setRange(xRange=(at[:, 0].min() - 0.8, at[:, 0].max() + 0.8),
-                              yRange=(at[:, 1].min() - 0.8, 0.5), padding=0)
+        ranges = ((at[:, 0].min() - 0.8, at[:, 0].max() + 0.8), (at[:, 1].min() - 0.8, 0.5))
+        if ranges != getattr(self, "_diagram_ranges", None):   # moving the view moves
+            self._diagram_ranges = ranges                      # every label: only if needed
+            self.diagram.setRange(xRange=ranges[0], yRange=ranges[1], padding=0)
 
     def _labels(self, model, at):
         """Inner nodes show their test, leaves their class counts."""
@@ -163,5 +193,6 @@ class TreePanel(ClassifierPanel):
                 str(int(c)) for c in model.counts[i])
             if label.toPlainText() != text:
                 label.setText(text)
-            label.setPos(*at[i])
+            if (label.pos().x(), label.pos().y()) != tuple(at[i]):
+                label.setPos(*at[i])
             label.show()

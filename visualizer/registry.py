@@ -45,6 +45,10 @@ PANELS = [
           "ForestPanel", "ensemble bootstrap bagging random forest trees vote out-of-bag OOB"),
     Entry("adaboost", "AdaBoost", "Supervised learning", "adaboost", "AdaBoostPanel",
           "boosting ensemble SAMME stump weak learner sample weights"),
+    Entry("gradient_boosting", "Gradient boosting", "Supervised learning",
+          "gradient_boosting", "GradientBoostingPanel",
+          "boosting ensemble residuals pseudo-residuals log-loss learning rate shrinkage "
+          "GBM trees"),
     Entry("compare", "Compare classifiers", "Supervised learning", "compare", "ComparePanel",
           "classifier comparison side by side grid accuracy KNN logistic SVM tree forest "
           "AdaBoost gradient boosting decision boundary"),

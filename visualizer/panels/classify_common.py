@@ -139,8 +139,9 @@ class ClassifierPanel(AlgorithmPanel):
     def restyle(self):
         super().restyle()
         self.status.restyle()
-        self.matrix.restyle(round(STYLE.text_px * 0.85))
-        self.matrix._place()
+        if getattr(self, "matrix", None) is not None:   # made by setup_main, if used
+            self.matrix.restyle(round(STYLE.text_px * 0.85))
+            self.matrix._place()
         self.scene.restyle()
         self._legend_entries()
 

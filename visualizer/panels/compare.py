@@ -41,6 +41,7 @@ class ComparePanel(ClassifierPanel):
     id, title = "compare", "Compare classifiers"
     Params = Params
     main_title = "The data"
+    show_confusion = False   # nine small plots: no room for a matrix in each
 
     def setup(self, canvas):
         self.plots_ = []

@@ -105,3 +105,47 @@ def test_live_frames_are_filtered_and_a_step_freezes_one(qtbot, window):
     assert "frame" in panel.picture.name
     window.session.player.step_now()
     assert not panel.live.running and not panel.data_params.live
+
+
+def drag(panel, plot, start, end, steps=4):
+    """Press at `start` (data coordinates of `plot`), move to `end` with the button held."""
+    from PySide6.QtTest import QTest
+
+    def at(x, y):
+        return panel.canvas.mapFromScene(plot.vb.mapViewToScene(QtCore.QPointF(x, y)))
+
+    viewport = panel.canvas.viewport()
+    points = [at(*(np.array(start) + (np.array(end) - start) * t))
+              for t in np.linspace(0, 1, steps + 1)]
+    QTest.mouseMove(viewport, points[0])
+    QTest.mousePress(viewport, QtCore.Qt.LeftButton, QtCore.Qt.NoModifier, points[0])
+    for p in points[1:]:
+        QTest.qWait(40)   # pyqtgraph drops moves that come faster than it redraws
+        QTest.mouseMove(viewport, p)
+    QTest.mouseRelease(viewport, QtCore.Qt.LeftButton, QtCore.Qt.NoModifier, points[-1])
+
+
+def test_a_weight_dragged_up_grows_and_the_picture_is_filtered_with_it(qtbot, window):
+    panel = window.session.panel
+    qtbot.waitUntil(lambda: panel.kernel_plot.vb.viewRange()[0][1] > 2.5)
+    # Sobel x: the right column's middle weight is 2; dragging it up (y grows downwards on
+    # the kernel, rows top to bottom) by the plot's pixels for one cell raises it
+    rows_per_pixel = 1 / panel.kernel_plot.vb.viewPixelSize()[1]
+    drag(panel, panel.kernel_plot, (2.5, 1.5), (2.5, 1.5 - 60 / rows_per_pixel))
+    grid = panel.params.kernel().kernel
+    assert panel.params.preset == "custom" and control(window, 0, "preset").value() == "custom"
+    assert grid[1, 2] > 2.5 and np.allclose(np.delete(grid.ravel(), 5),
+                                            [-1, 0, 1, -2, 0, -1, 0, 1])
+    expected = cv2.filter2D(panel.picture.grey, cv2.CV_64F, grid, borderType=cv2.BORDER_CONSTANT)
+    np.testing.assert_allclose(panel.picture.output, expected, atol=1e-9)
+    qtbot.keyClick(window, QtCore.Qt.Key_Z, QtCore.Qt.ControlModifier)
+    assert panel.params.preset == "sobel x" and control(window, 0, "preset").value() == "sobel x"
+    np.testing.assert_allclose(panel.params.kernel().kernel[1, 2], 2)
+
+
+def test_an_unusable_typed_kernel_leaves_the_controls_on_the_one_in_use(window):
+    panel = window.session.panel
+    control(window, 0, "preset").setValue("custom")
+    control(window, 0, "custom").setValue("1 2; 3")
+    assert "same count" in window.banner.text.text()
+    assert control(window, 0, "custom").value() == panel.params.custom != "1 2; 3"

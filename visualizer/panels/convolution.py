@@ -3,6 +3,7 @@ the whole picture shows what the kernel makes of it (live on a video or a webcam
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 
@@ -117,6 +118,7 @@ def filtered(image: np.ndarray, params: Params, name: str) -> Filtered:
 class ConvolutionPanel(LivePanel):
     id, title, topic = "convolution", "Convolution: a kernel over your picture", \
         "Computer vision"
+    stepped = "the kernel"
     Params, Data = Params, Data
 
     def __init__(self, seed: int = 0):
@@ -150,6 +152,8 @@ class ConvolutionPanel(LivePanel):
         self.patch_plot.addItem(self.taps)
         self.kernel_plot, self.kernel_image = image_plot(1, 1, "Kernel")
         self.kernel_image.setLookupTable(DIVERGING.getLookupTable(nPts=256))
+        self.kernel_plot.vb.mouseDragEvent = self._drag_weight   # drag a weight to scale it
+        self._dragged = None   # (row, column, weights, params) while a weight is dragged
         self.weights: list[pg.TextItem] = []
         self.out_plot, self.out_image = image_plot(1, 2, "Patch output")
         self.cell_box = self.out_plot.plot(connect="finite")
@@ -191,7 +195,11 @@ class ConvolutionPanel(LivePanel):
         self._outline_patch()
 
     def set_params(self, params, live=False):
-        params.kernel()  # a kernel that cannot be used is refused before anything changes
+        try:
+            params.kernel()  # a kernel that cannot be used is refused before anything changes
+        except ValueError:
+            self.replace_params(self.params)   # the controls show the kernel still in use
+            raise
         super().set_params(params, live)
         if self.picture is not None:
             self.picture = filtered_again(self.picture, params)
@@ -231,6 +239,42 @@ class ConvolutionPanel(LivePanel):
                 r, c = divmod(i, kw)
                 label.setText(num(float(kernel[r, c]), 2))
                 label.setPos(c + 0.5, r + 0.5)
+
+    DRAG_PIXELS = 100   # a drag this long changes a weight by the largest weight's size
+
+    def _drag_weight(self, event):
+        """Drag a cell of the kernel up (larger) or down (smaller): the weights become
+        "your kernel", and the whole picture is filtered again as the weight moves."""
+        if event.button() != QtCore.Qt.LeftButton:
+            event.ignore()
+            return
+        event.accept()
+        if event.isStart():
+            where = self.kernel_plot.vb.mapSceneToView(event.buttonDownScenePos())
+            grid = self.params.kernel().kernel
+            r, c = int(np.floor(where.y())), int(np.floor(where.x()))
+            inside = 0 <= r < grid.shape[0] and 0 <= c < grid.shape[1]
+            self._dragged = (r, c, grid, self.params) if inside else None
+        if self._dragged is None:
+            return
+        r, c, grid, before = self._dragged
+        rise = event.buttonDownScreenPos().y() - event.screenPos().y()
+        weights = np.array(grid, float)
+        weights[r, c] = round(grid[r, c] + rise / self.DRAG_PIXELS * np.abs(grid).max(), 2)
+        after = dataclasses.replace(before, preset="custom", normalise=False, custom="; ".join(
+            " ".join(f"{w:g}" for w in row) for row in weights))
+        if not event.isFinish():
+            self._use(after)
+            return
+        self._dragged = None
+        self.edit(f"set weight ({r + 1}, {c + 1}) to {weights[r, c]:g}",
+                  lambda: self._use(after), lambda: self._use(before))
+
+    def _use(self, params):
+        if params != self.params:
+            self.set_params(params)
+            self.params_shown.emit(params)
+            self.restart.emit()
 
     def patch_origin(self) -> tuple[int, int]:
         h, w = self.picture.grey.shape

@@ -73,6 +73,7 @@ def resize_nearest(rgb: np.ndarray, height: int) -> np.ndarray:
 
 class FeatureMapsPanel(LivePanel):
     id, title, topic = "feature_maps", "Feature maps: a CNN's first layer", "Computer vision"
+    stepped = "the layer"
     Params, Data = feature_maps.Params, Data
 
     def __init__(self, seed: int = 0):

@@ -70,8 +70,8 @@ class Live(QtCore.QObject):
         if panel.data_params is not None and getattr(panel.data_params, "live", False):
             panel.data_params = dataclasses.replace(panel.data_params, live=False)
             panel.data_params_shown.emit(panel.data_params)
-        panel.message.emit("info", "Frozen on this frame: step through NMS on it. Tick "
-                                   "“live” to play again.")
+        panel.message.emit("info", f"Frozen on this frame: step through {panel.stepped} on "
+                                   "it. Tick “live” to play again.")
 
     def frames_per_second(self) -> float:
         if len(self.shown_at) < 2:
@@ -126,6 +126,7 @@ class LivePanel(AlgorithmPanel):
     any source into a picture, follows the "live" control and freezes on Step or Play."""
 
     accepts = (IMAGE, VIDEO, CAMERA)
+    stepped = "the algorithm"   # what Step goes through on a frozen frame, in words
 
     def __init__(self, seed: int = 0):
         super().__init__(seed)

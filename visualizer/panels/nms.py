@@ -27,6 +27,7 @@ BAR_COLOURS = {"pending": "#9fd3f2", "below": "#dddddd", "earlier": "#f0c8b4"}
 LABELLED = 8      # IoU labels on at most this many rivals (the largest overlaps)
 LABEL_APART = 0.06  # of the frame's height: labels closer than this would overlap
 
+NO_PEN = pg.mkPen(None)
 
 @dataclass(frozen=True)
 class Params:
@@ -67,6 +68,8 @@ class Data:
 
 class NMSPanel(LivePanel):
     id, title, topic = "nms", "Non-maximum suppression", "Computer vision"
+    stepped = "NMS"
+    _brushes: dict = {}
     Params, Data = Params, Data
 
     def __init__(self, seed: int = 0):
@@ -271,9 +274,13 @@ class NMSPanel(LivePanel):
             colours[step.status == nms.KEPT] = KEPT
             if step.current >= 0:
                 colours[step.current] = CURRENT
+        brushes = self._brushes   # one brush per colour, made once (live: every frame)
+        for colour in set(colours):
+            if colour not in brushes:
+                brushes[colour] = pg.mkBrush(colour)
         self.bars.setOpts(x=np.arange(1, len(order) + 1), height=scores[order],
-                          brushes=[pg.mkBrush(c) for c in colours[order]],
-                          pens=[pg.mkPen(None)] * len(order))
+                          brushes=[brushes[c] for c in colours[order]],
+                          pens=[NO_PEN] * len(order))
         self.bars_plot.setXRange(0, max(10, len(order)) + 1, padding=0)
 
     # --- boxes drawn by hand: a lesson on IoU ----------------------------------------------

@@ -100,6 +100,7 @@ def check(params: Params) -> None:
 
 class PoolingPanel(LivePanel):
     id, title, topic = "pooling", "Pooling, window by window", "Computer vision"
+    stepped = "the pooling"
     Params, Data = Params, Data
 
     def __init__(self, seed: int = 0):
@@ -211,13 +212,6 @@ class PoolingPanel(LivePanel):
         self.whole_plot.setRange(xRange=(0, ow), yRange=(0, oh), padding=0.01)
         self.whole_box.set_text(f"{h}×{w} → {oh}×{ow}, {num(h * w / (oh * ow), 3)}× fewer")
         self._outline_patch()
-
-    def before_steps(self):
-        if self.live.running:
-            self.live.freeze()
-            # Live.freeze names NMS; say what is stepped here instead (the banner shows the last)
-            self.message.emit("info", "Frozen on this frame: step through the pooling on it. "
-                                      "Tick “live” to play again.")
 
     # --- the patch ----------------------------------------------------------------------
     def patch_origin(self) -> tuple[int, int]:

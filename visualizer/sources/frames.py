@@ -88,7 +88,8 @@ class StreamSpec:
     path: str | None = None
     camera: int | None = None
     loop: bool = True          # a video starts again when it ends
-    realtime: bool = True      # a video plays at its own frame rate (False: as fast as read)
+    realtime: bool = True      # a video plays at its own frame rate (False: each frame is
+                               # read once the one before was taken, as fast as it is used)
 
     @property
     def name(self) -> str:
@@ -177,7 +178,13 @@ class Capture:
             fps = fps if self.spec.realtime else 0
             period = 1 / fps if fps and 1 <= fps <= 240 else 0  # a file plays in real time
             number, failures, due = 0, 0, time.monotonic()
+            pace = self.spec.camera is None and not self.spec.realtime
             while not self._stop.is_set():
+                if pace and not self._wanted():
+                    # As fast as it is used, no faster: decoding frames nobody takes would
+                    # only take a core from the analysis.
+                    self._stop.wait(0.001)
+                    continue
                 start = time.monotonic()
                 ok, frame = capture.read()
                 if not ok or frame is None:
@@ -209,6 +216,11 @@ class Capture:
                     self._stop.wait(max(0.0, due - time.monotonic()))
         finally:
             capture.release()
+
+    def _wanted(self) -> bool:
+        """Whether the newest frame has been taken (or there is none yet)."""
+        with self._lock:
+            return self._frame is None or self._taken == self._frame[0]
 
     def _end(self, problem: str) -> None:
         self.problem = problem

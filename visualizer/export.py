@@ -183,6 +183,10 @@ class Film:
         if self.process is None:
             self._start(frame)
         w, h = self.size
+        if frame.shape[0] < h or frame.shape[1] < w:   # a live canvas resized while filmed
+            import cv2
+
+            frame = cv2.resize(frame, (w, h), interpolation=cv2.INTER_AREA)
         try:
             self.process.stdin.write(np.ascontiguousarray(frame[:h, :w, :3]).tobytes())
         except BrokenPipeError:
@@ -214,3 +218,48 @@ def replay(session, size: str | None = None) -> Iterable[np.ndarray]:
             yield grab(session.panel.canvas, size)
     finally:
         session.redraw()
+
+
+class LiveRecording(QtCore.QObject):
+    """The canvas of a panel in live mode filmed to an MP4, a frame each time the stream
+    shows one, until `stop()` or the stream ends (frozen by Step, switched off, a video's
+    end); `finished(frames, message)` says what was written, or why not."""
+
+    finished = QtCore.Signal(int, str)
+
+    def __init__(self, panel, path, fps: float):
+        super().__init__(panel)
+        self.panel, self.path, self.frames = panel, Path(path), 0
+        if self.path.suffix.lower() != ".mp4":
+            raise ValueError(f"cannot record to '{self.path.name}': use a .mp4 file name")
+        self.film = Film(self.path, fps, MP4)
+        panel.live.shown.connect(self._add)
+        panel.live.ended.connect(self.stop)
+
+    def _add(self) -> None:
+        try:
+            self.film.add(grab(self.panel.canvas))
+            self.frames += 1
+        except ValueError as err:
+            self._done(0, str(err))
+
+    def stop(self) -> None:
+        if self.film is None:
+            return
+        if not self.frames:
+            self._done(0, "Nothing recorded: no live frame came while recording.")
+            return
+        try:
+            self.film.finish()
+            self._done(self.frames, f"Saved {self.frames} live frames to {self.path}.")
+        except ValueError as err:
+            self._done(0, str(err))
+
+    def _done(self, frames: int, message: str) -> None:
+        film, self.film = self.film, None
+        if frames == 0 and film is not None:
+            film.abandon()
+        for signal, slot in ((self.panel.live.shown, self._add),
+                             (self.panel.live.ended, self.stop)):
+            signal.disconnect(slot)
+        self.finished.emit(frames, message)

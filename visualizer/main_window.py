@@ -155,6 +155,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._action("export", "&Export…", lambda: self.export_dialog("png"), file)
         self._action("export_gif", "Export run as &GIF…", lambda: self.export_dialog("gif"), file)
         self._action("export_mp4", "Export run as &MP4…", lambda: self.export_dialog("mp4"), file)
+        self._action("record", "&Record the live view to MP4…", self.toggle_recording, file, True)
         file.addSeparator()
         self._action("quit", "&Quit", self.close, file)
         edit = bar.addMenu("&Edit")
@@ -372,6 +373,52 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.settings is not None:
             self.settings.setValue("export_folder", str(Path(path).parent))
         self.export_to(path, size)
+
+    recording = None   # export.LiveRecording while the live view is being filmed
+
+    def toggle_recording(self, on: bool) -> None:
+        """File ▸ Record: ask where, then film the live view until unticked, frozen or ended."""
+        if not on:
+            if self.recording is not None:
+                self.recording.stop()
+            return
+        live = getattr(self.session.panel, "live", None)
+        if live is None or not live.running:
+            self.actions["record"].setChecked(False)
+            self.banner.say("error", "Recording films a video or a webcam playing live: tick "
+                                     "“live” or open a video first.")
+            return
+        start = Path(self.export_folder()) / f"{self.session.panel.id}-live.mp4"
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(
+            self, "Record the live view", str(start), "MP4 video, H.264 (*.mp4)")
+        if not path:
+            self.actions["record"].setChecked(False)
+            return
+        self.record_live(path)
+
+    def record_live(self, path: str) -> None:
+        from visualizer import export
+
+        panel = self.session.panel
+        try:
+            self.recording = export.LiveRecording(
+                panel, path, fps=round(panel.live.frames_per_second()) or 25)
+        except ValueError as err:
+            self.actions["record"].setChecked(False)
+            self.banner.say("error", str(err))
+            return
+        self.recording.finished.connect(self._recorded)
+        self.actions["record"].setChecked(True)
+        self.banner.say("info", f"Recording the live view to {path}; untick File ▸ Record to "
+                                "stop.")
+
+    def _recorded(self, frames: int, message: str) -> None:
+        self.recording = None
+        self.actions["record"].setChecked(False)
+        # Said once the stream's own news (frozen on this frame…) is out: where the film
+        # went matters more to the user who asked for it.
+        QtCore.QTimer.singleShot(0, lambda: self.banner.say("info" if frames else "error",
+                                                            message))
 
     def export_folder(self) -> str:
         """Where a save dialog starts: the last export folder, else Pictures, else Documents."""

@@ -11,7 +11,7 @@ from PySide6 import QtCore
 from algorithms import nms
 from visualizer.panels.nms import CURRENT, KEPT
 from visualizer.pixels import count_near, view_pixels
-from visualizer.sources.frames import SAMPLE_CLIP
+from visualizer.sources.frames import SAMPLE_CLIP, StreamSpec
 
 
 @pytest.fixture
@@ -184,3 +184,28 @@ def test_boxes_drawn_by_hand_replace_the_detector_and_teach_iou(qtbot, window):
     for _ in range(2):
         qtbot.keyClick(window, QtCore.Qt.Key_Z, QtCore.Qt.ControlModifier)
     assert panel.frame is panel.detected, "with no box drawn, the detector's boxes are back"
+
+
+def test_the_live_view_records_to_mp4_until_a_step_freezes_it(qtbot, window, tmp_path):
+    panel = window.session.panel
+    window.actions["record"].trigger()      # not live yet: refused, nothing ticked
+    assert not window.actions["record"].isChecked() and "live" in window.banner.text.text()
+    panel.live.follow(StreamSpec(path=str(SAMPLE_CLIP), loop=True, realtime=False))
+    qtbot.waitUntil(lambda: len(panel.live.shown_at) >= 2, timeout=15_000)
+    film = tmp_path / "live.mp4"
+    window.record_live(str(film))
+    assert window.actions["record"].isChecked()
+    qtbot.waitUntil(lambda: window.recording is not None and window.recording.frames >= 6,
+                    timeout=20_000)
+    window.session.player.step_now()          # Step freezes the stream: the film is closed
+    qtbot.waitUntil(lambda: "Saved" in window.banner.text.text(), timeout=10_000)
+    assert window.recording is None and not window.actions["record"].isChecked()
+    video = cv2.VideoCapture(str(film))
+    frames = int(video.get(cv2.CAP_PROP_FRAME_COUNT))
+    ok, first = video.read()
+    video.release()
+    assert ok and frames >= 6 and f"Saved {frames} live frames" in window.banner.text.text()
+    # the film is the canvas, at its size (codecs want even sides), with the kept boxes
+    canvas = panel.canvas
+    assert abs(first.shape[1] - canvas.width()) <= 1 and abs(first.shape[0] - canvas.height()) <= 1
+    assert count_near(first[..., ::-1], KEPT, tolerance=40) > 200

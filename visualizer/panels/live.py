@@ -32,6 +32,9 @@ IN_FLIGHT = 2          # frames analysed at once: detection is most of the work,
 class Live(QtCore.QObject):
     """The stream behind a panel in live mode (see the module docstring)."""
 
+    shown = QtCore.Signal()    # a new frame has been drawn (a recording takes it then)
+    ended = QtCore.Signal()    # the stream stopped: frozen, switched off, or at its end
+
     def __init__(self, panel):
         super().__init__(panel)
         self.panel = panel
@@ -62,6 +65,7 @@ class Live(QtCore.QObject):
         if self.capture is not None:
             self.capture.stop()
             self.capture = None
+            self.ended.emit()
 
     def freeze(self) -> None:
         """Keep the frame shown and stop the stream; untick "live" in the Data group."""
@@ -117,6 +121,7 @@ class Live(QtCore.QObject):
         self.shown_at.append(time.perf_counter())
         self.panel.adopt(result)
         self.panel.restart.emit()  # the player starts over on this frame: draw(None)
+        self.shown.emit()
 
 
 class LivePanel(AlgorithmPanel):

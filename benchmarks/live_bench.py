@@ -23,7 +23,7 @@ import numpy as np
 from benchmarks import Result
 
 SECONDS = 8.0
-FPS_TARGET = {"nms": 25, "convolution": 30}
+FPS_TARGET = {"nms": 25, "convolution": 30, "pooling": 30}
 STALL_TARGET_MS = 50
 
 
@@ -31,6 +31,7 @@ def run() -> Iterator[Result]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     yield from live("nms")
     yield from live("convolution")
+    yield from live("pooling")
 
 
 def live(panel_id: str) -> Iterator[Result]:
@@ -71,7 +72,7 @@ def live(panel_id: str) -> Iterator[Result]:
         app.processEvents(QtCore.QEventLoop.AllEvents, 5)
     timer.stop()
     fps = count["frames"] / (time.perf_counter() - start)
-    data = panel.frame if panel_id == "nms" else panel.picture
+    data = panel.frame if panel_id == "nms" else panel.picture   # NMS frame, or filtered
     panel.live.stop()
     window.close()
     window.deleteLater()
@@ -79,8 +80,9 @@ def live(panel_id: str) -> Iterator[Result]:
     worst = max(gaps) * 1e3
     mpl = _matplotlib_fps(data)
     target = FPS_TARGET[panel_id]
-    what = ("capture + detect + NMS + draw" if panel_id == "nms" else
-            "capture + 5×5 blur + ReLU + draw")
+    what = {"nms": "capture + detect + NMS + draw",
+            "convolution": "capture + 5×5 blur + ReLU + draw",
+            "pooling": "capture + 3×3 Sobel + ReLU + 2×2 max-pool + draw"}[panel_id]
     yield Result(f"{panel_id} live, 640×480 sample ({what})", fps, "frames/s",
                  baseline=mpl, baseline_name="matplotlib Agg imshow, same analysis",
                  target=f"≥ {target} frames/s, what is drawn visible ({visible} px)",
@@ -98,6 +100,9 @@ def _visible(panel) -> int:
         from visualizer.panels.nms import KEPT
 
         return count_near(view_pixels(panel, panel.main), KEPT, 40)
+    if panel.id == "pooling":   # the pooled map: light edges on black
+        pixels = view_pixels(panel, panel.whole_plot).astype(int)
+        return int((pixels.min(axis=-1) > 60).sum())
     pixels = view_pixels(panel, panel.result_plot).astype(int)
     return int((pixels.min(axis=-1) < 235).sum())
 
@@ -112,7 +117,8 @@ def _matplotlib_fps(data) -> float:
     ax = fig.add_subplot()
     ax.set_axis_off()
     boxes = getattr(data, "boxes", None)
-    picture = data.image if boxes is not None else data.output
+    picture = (data.image if boxes is not None else
+               data.pooled if hasattr(data, "pooled") else data.output)
     image = ax.imshow(picture)
 
     def outlines(chosen):

@@ -1,10 +1,11 @@
 """Panels live on a video: frames per second of the whole pipeline and the UI thread's
 longest pause, beside matplotlib drawing the same picture.
 
-The sample clip (640 × 480) is read as fast as it decodes (not at its own 25 frames/s),
+The sample clip (640 × 480) is read as fast as it is used (not at its own 25 frames/s),
 so the figure is what the pipeline can sustain: capture on its thread, the panel's
 analysis in the background (NMS: detection and NMS; convolution: a 5×5 kernel, ReLU and the
-whole picture), the picture drawn on the UI thread. A 2 ms timer on the UI thread records
+whole picture; pooling: a 3×3 Sobel map, ReLU and 2×2 max-pooling), the picture drawn on
+the UI thread. A 2 ms timer on the UI thread records
 every gap in the event loop meanwhile. Once, what was timed is read back from the screen.
 matplotlib's side draws the same picture (and boxes) with imshow each frame (Agg), with the
 same analysis time added, since the pipeline's figure includes it.

@@ -15,8 +15,8 @@ from PySide6 import QtCore
 from algorithms import convolution, kernels
 from algorithms.base import num, param
 from algorithms.conv_geometry import output_size, pad, size_formula
-from visualizer.panels.live import LivePanel
 from visualizer.panels.overlays import StatusBox
+from visualizer.panels.patches import PatchPanel, image_plot
 from visualizer.params import like
 from visualizer.sources.frames import SAMPLE_CLIP, read_image
 from visualizer.style import INK, PALETTE, STYLE
@@ -115,47 +115,31 @@ def filtered(image: np.ndarray, params: Params, name: str) -> Filtered:
     return Filtered(name, grey, output, time.perf_counter() - start)
 
 
-class ConvolutionPanel(LivePanel):
+class ConvolutionPanel(PatchPanel):
     id, title, topic = "convolution", "Convolution: a kernel over your picture", \
         "Computer vision"
     stepped = "the kernel"
     Params, Data = Params, Data
 
-    def __init__(self, seed: int = 0):
-        super().__init__(seed)
-        self.picture: Filtered | None = None
-        self.centre: tuple[int, int] | None = None   # patch centre (row, column)
-
     # --- building -----------------------------------------------------------------------
     def setup(self, canvas):
-        def image_plot(row, col, title, clicks=False):
-            plot = canvas.addPlot(row=row, col=col, title=title)
-            plot.setAspectLocked(True)
-            plot.invertY(True)
-            plot.hideAxis("left")
-            plot.hideAxis("bottom")
-            plot.setMenuEnabled(False)
-            item = pg.ImageItem(axisOrder="row-major")
-            plot.addItem(item)
-            return plot, item
-
-        self.source_plot, self.source_image = image_plot(0, 0, "Picture (grey)")
+        self.source_plot, self.source_image = image_plot(canvas, 0, 0, "Picture (grey)")
         self.click_plot = self.source_plot
         self.patch_box = self.source_plot.plot(connect="finite")
-        self.result_plot, self.result_image = image_plot(0, 1, "Filtered, all of it")
+        self.result_plot, self.result_image = image_plot(canvas, 0, 1, "Filtered, all of it")
         self.colour_bar = pg.ColorBarItem(values=(-1, 1), colorMap=DIVERGING, interactive=False,
                                           width=12)
         self.colour_bar.setImageItem(self.result_image, insert_in=self.result_plot)
-        self.patch_plot, self.patch_image = image_plot(1, 0, "Patch")
+        self.patch_plot, self.patch_image = image_plot(canvas, 1, 0, "Patch")
         self.window_box = self.patch_plot.plot(connect="finite")
         self.taps = pg.ScatterPlotItem(symbol="s", pxMode=True)
         self.patch_plot.addItem(self.taps)
-        self.kernel_plot, self.kernel_image = image_plot(1, 1, "Kernel")
+        self.kernel_plot, self.kernel_image = image_plot(canvas, 1, 1, "Kernel")
         self.kernel_image.setLookupTable(DIVERGING.getLookupTable(nPts=256))
         self.kernel_plot.vb.mouseDragEvent = self._drag_weight   # drag a weight to scale it
         self._dragged = None   # (row, column, weights, params) while a weight is dragged
         self.weights: list[pg.TextItem] = []
-        self.out_plot, self.out_image = image_plot(1, 2, "Patch output")
+        self.out_plot, self.out_image = image_plot(canvas, 1, 2, "Patch output")
         self.cell_box = self.out_plot.plot(connect="finite")
         self.formula_box = StatusBox(self.out_plot, "bottom-left", bold=False, opacity=230)
         canvas.removeItem(self.result_plot)  # the whole picture's result spans two columns
@@ -219,6 +203,9 @@ class ConvolutionPanel(LivePanel):
         self.result_plot.setRange(xRange=(0, w), yRange=(0, h), padding=0.01)
 
     # --- the patch ----------------------------------------------------------------------
+    def patched(self) -> np.ndarray:
+        return self.picture.grey
+
     def _show_kernel(self, kernel: np.ndarray):
         """The weights as a small map (blue negative, vermilion positive), each written on
         its cell while there is room for the numbers."""
@@ -275,47 +262,6 @@ class ConvolutionPanel(LivePanel):
             self.set_params(params)
             self.params_shown.emit(params)
             self.restart.emit()
-
-    def patch_origin(self) -> tuple[int, int]:
-        h, w = self.picture.grey.shape
-        size = min(self.params.patch, h, w)
-        r = int(np.clip(self.centre[0] - size // 2, 0, h - size))
-        c = int(np.clip(self.centre[1] - size // 2, 0, w - size))
-        return r, c
-
-    def patch(self) -> np.ndarray:
-        r, c = self.patch_origin()
-        size = min(self.params.patch, *self.picture.grey.shape)
-        return self.picture.grey[r:r + size, c:c + size]
-
-    def _outline_patch(self):
-        r, c = self.patch_origin()
-        size = self.patch().shape[0]
-        self.patch_box.setData([c, c + size, c + size, c, c], [r, r, r + size, r + size, r])
-
-    def on_click(self, x, y, button):
-        if button != QtCore.Qt.LeftButton or self.picture is None:
-            return
-        h, w = self.picture.grey.shape
-        if not (0 <= x < w and 0 <= y < h):
-            return
-        if self.live.running:
-            self.live.freeze()
-        old, new = self.centre, (int(y), int(x))
-        self.edit(f"move the patch to ({int(x)}, {int(y)})", lambda: self._centre(new),
-                  lambda: self._centre(old))
-
-    def _centre(self, centre):
-        self.centre = tuple(centre)
-        self._outline_patch()
-        self.restart.emit()
-
-    def hand_made(self):
-        return {"centre": list(self.centre)} if self.centre is not None else {}
-
-    def restore_hand_made(self, state):
-        if state.get("centre"):
-            self._centre(state["centre"])
 
     # --- running ------------------------------------------------------------------------
     def steps(self):

@@ -15,8 +15,8 @@ from PySide6 import QtCore, QtGui
 from algorithms import convolution, kernels, pooling
 from algorithms.base import num, param
 from visualizer.panels.convolution import CURSOR, GREYS, PICTURES, WORK_WIDTH, liveliest
-from visualizer.panels.live import LivePanel
 from visualizer.panels.overlays import StatusBox
+from visualizer.panels.patches import PatchPanel, image_plot
 from visualizer.params import like
 from visualizer.sources.frames import SAMPLE_CLIP, read_image
 from visualizer.style import INK, PALETTE, STYLE
@@ -98,45 +98,32 @@ def check(params: Params) -> None:
                          f"{params.patch}×{params.patch} patch: make the patch larger")
 
 
-class PoolingPanel(LivePanel):
+class PoolingPanel(PatchPanel):
     id, title, topic = "pooling", "Pooling, window by window", "Computer vision"
     stepped = "the pooling"
     Params, Data = Params, Data
 
     def __init__(self, seed: int = 0):
         super().__init__(seed)
-        self.picture: Pooled | None = None
-        self.centre: tuple[int, int] | None = None   # patch centre (row, column)
         self.values: list[pg.TextItem] = []
 
     # --- building -----------------------------------------------------------------------
     def setup(self, canvas):
-        def image_plot(row, col, title):
-            plot = canvas.addPlot(row=row, col=col, title=title)
-            plot.setAspectLocked(True)
-            plot.invertY(True)
-            plot.hideAxis("left")
-            plot.hideAxis("bottom")
-            plot.setMenuEnabled(False)
-            item = pg.ImageItem(axisOrder="row-major")
-            item.setLookupTable(GREYS.getLookupTable(nPts=256))
-            plot.addItem(item)
-            return plot, item
-
-        self.map_plot, self.map_image = image_plot(0, 0, "Map")
+        greys = GREYS.getLookupTable(nPts=256)
+        self.map_plot, self.map_image = image_plot(canvas, 0, 0, "Map", greys)
         self.click_plot = self.map_plot
         self.patch_box = self.map_plot.plot(connect="finite")
         # a ring round the patch: on a 480-pixel map its outline alone is a dot
         self.rings = [pg.ScatterPlotItem(symbol="o", pxMode=True) for _ in range(2)]
         self.map_plot.addItem(self.rings[0])
-        self.whole_plot, self.whole_image = image_plot(0, 1, "Pooled")
+        self.whole_plot, self.whole_image = image_plot(canvas, 0, 1, "Pooled", greys)
         self.whole_box = StatusBox(self.whole_plot, "bottom-left", bold=False, opacity=230)
         self.whole_plot.addItem(self.rings[1])
-        self.patch_plot, self.patch_image = image_plot(1, 0, "Patch")
+        self.patch_plot, self.patch_image = image_plot(canvas, 1, 0, "Patch", greys)
         self.chosen = pg.ScatterPlotItem(symbol="s", pxMode=False, size=1.0)
         self.patch_plot.addItem(self.chosen)
         self.window_box = self.patch_plot.plot(connect="finite")
-        self.out_plot, self.out_image = image_plot(1, 1, "Output")
+        self.out_plot, self.out_image = image_plot(canvas, 1, 1, "Output", greys)
         # cells not written yet show this pale tint (a written maximum is white)
         self.empty = pg.ImageItem(np.array([[EMPTY]], np.uint8), axisOrder="row-major",
                                   levels=(0, 255))
@@ -214,49 +201,17 @@ class PoolingPanel(LivePanel):
         self._outline_patch()
 
     # --- the patch ----------------------------------------------------------------------
-    def patch_origin(self) -> tuple[int, int]:
-        h, w = self.picture.feature.shape
-        size = min(self.params.patch, h, w)
-        r = int(np.clip(self.centre[0] - size // 2, 0, h - size))
-        c = int(np.clip(self.centre[1] - size // 2, 0, w - size))
-        return r, c
-
-    def patch(self) -> np.ndarray:
-        r, c = self.patch_origin()
-        size = min(self.params.patch, *self.picture.feature.shape)
-        return self.picture.feature[r:r + size, c:c + size]
+    def patched(self) -> np.ndarray:
+        return self.picture.feature
 
     def _outline_patch(self):
+        super()._outline_patch()
         r, c = self.patch_origin()
         size = self.patch().shape[0]
-        self.patch_box.setData([c, c + size, c + size, c, c], [r, r, r + size, r + size, r])
         middle = (c + size / 2, r + size / 2)
         self.rings[0].setData([middle[0]], [middle[1]])
         s = self.params.stride    # the same place on the pooled map
         self.rings[1].setData([middle[0] / s], [middle[1] / s])
-
-    def on_click(self, x, y, button):
-        if button != QtCore.Qt.LeftButton or self.picture is None:
-            return
-        h, w = self.picture.feature.shape
-        if not (0 <= x < w and 0 <= y < h):
-            return
-        self.before_steps()
-        old, new = self.centre, (int(y), int(x))
-        self.edit(f"move the patch to ({int(x)}, {int(y)})", lambda: self._centre(new),
-                  lambda: self._centre(old))
-
-    def _centre(self, centre):
-        self.centre = tuple(centre)
-        self._outline_patch()
-        self.restart.emit()
-
-    def hand_made(self):
-        return {"centre": list(self.centre)} if self.centre is not None else {}
-
-    def restore_hand_made(self, state):
-        if state.get("centre"):
-            self._centre(state["centre"])
 
     # --- running ------------------------------------------------------------------------
     def steps(self):

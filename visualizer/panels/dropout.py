@@ -59,18 +59,7 @@ class Data(nb.Data):
 
 def lane_masks(lane, net: nd.Layout):
     """Per-unit dropped (greyed) and per-edge dropped (hidden) masks of a lane, or None."""
-    greyed = hidden = None
-    if any(m is not None for m in lane.unit_masks):
-        greyed = np.zeros(len(net.units), bool)
-        for layer, m in enumerate(lane.unit_masks, 1):
-            if m is not None:
-                greyed[net.column(layer)] = np.asarray(m) == 0
-    if any(m is not None for m in lane.weight_masks):
-        hidden = np.zeros(len(net.seg_x) // 2, bool)
-        for layer, m in enumerate(lane.weight_masks, 1):
-            if m is not None:
-                hidden[net.edges_into(layer)] = np.ravel(m) == 0
-    return greyed, hidden
+    return nb.mask_arrays(lane.unit_masks, lane.weight_masks, net)
 
 
 def dead_edges(greyed: np.ndarray, net: nd.Layout) -> np.ndarray:

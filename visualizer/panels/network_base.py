@@ -499,15 +499,21 @@ def masks(step, net):
     trace = step.trace
     if trace is None:
         return None, None
+    return mask_arrays(trace.unit_masks, trace.weight_masks, net)
+
+
+def mask_arrays(unit_masks, weight_masks, net):
+    """The diagram's greyed units and hidden edges from per-layer dropout and DropConnect
+    masks (None for a layer without one); None for a kind no layer has."""
     greyed = hidden = None
-    if any(m is not None for m in trace.unit_masks):
+    if any(m is not None for m in unit_masks):
         greyed = np.zeros(len(net.units), bool)
-        for layer, m in enumerate(trace.unit_masks, 1):
+        for layer, m in enumerate(unit_masks, 1):
             if m is not None:
                 greyed[net.column(layer)] = np.asarray(m) == 0
-    if any(m is not None for m in trace.weight_masks):
+    if any(m is not None for m in weight_masks):
         hidden = np.zeros(len(net.seg_x) // 2, bool)
-        for layer, m in enumerate(trace.weight_masks, 1):
+        for layer, m in enumerate(weight_masks, 1):
             if m is not None:
                 hidden[net.edges_into(layer)] = np.ravel(m) == 0
     return greyed, hidden

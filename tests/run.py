@@ -1,8 +1,9 @@
 """`python tests/run.py`: the whole suite, as `make test` runs it.
 
-The algorithm and command-line tests run in one pytest process; each Qt test file runs in
-a process of its own, as many at once as the machine has cores (a Qt test mostly waits on
-one core's Python; two files side by side take ~60 % of the time of one after the other).
+The algorithm tests run in one pytest process, the command-line tests (a subprocess per
+panel) in another, and each Qt test file in a process of its own: as many at once as the
+machine has cores, the longest files first (a Qt test mostly waits on one core's Python;
+two files side by side take ~60 % of the time of one after the other).
 A Qt file whose process dies by a signal (a segfault or an abort inside Qt, which pytest
 cannot report), or fails with the same defect's other sign (STALE_WRAPPER), is run again,
 at most twice, and the summary says so: a rare crash at
@@ -44,29 +45,34 @@ def pytest(*args: str) -> tuple[int, str]:
     return (128 - code if code < 0 else code), done.stdout
 
 
-def qt_file(path: Path) -> tuple[str, int, list[str], str]:
+def job(name: str, args: list[str], rerun: bool) -> tuple[str, int, list[str], str]:
+    """One pytest process; a Qt file (`rerun`) that died by a signal runs again."""
     start = time.perf_counter()
-    code, output = pytest(str(path))
+    code, output = pytest(*args)
     crashes = []
-    for _ in range(RERUNS):
+    for _ in range(RERUNS if rerun else 0):
         if code <= CRASHED and not (code and STALE_WRAPPER in output):
             break
-        crashes.append(f"{path.name} (exit {code})")
-        output += f"\n== {path.name} died (exit {code}); running it again\n"
-        again, more = pytest(str(path))
+        crashes.append(f"{name} (exit {code})")
+        output += f"\n== {name} died (exit {code}); running it again\n"
+        again, more = pytest(*args)
         code, output = again, output + more
-    output += f"== {path.name}: {time.perf_counter() - start:.1f} s\n"
-    return path.name, code, crashes, output
+    output += f"== {name}: {time.perf_counter() - start:.1f} s\n"
+    return name, code, crashes, output
 
 
 def main(smoke: bool = False) -> int:
     start = time.perf_counter()
+    cli = TESTS / "test_cli.py"
+    jobs = [("the algorithm tests", [str(TESTS), f"--ignore={TESTS / 'visualizer'}",
+                                     f"--ignore={cli}"], False),
+            (cli.name, [str(cli)], False)]
     qt_tests = [path for path in QT_TESTS if not smoke or path.name in SMOKE]
-    code, output = pytest(str(TESTS), f"--ignore={TESTS / 'visualizer'}")
-    print(output, end="", flush=True)
-    results, crashes = {"the rest": code}, []
+    qt_tests.sort(key=lambda path: -path.stat().st_size)   # the longest files first
+    jobs += [(path.name, [str(path)], True) for path in qt_tests]
+    results, crashes = {}, []
     with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 1) as pool:
-        for name, code, crashed, output in pool.map(qt_file, qt_tests):
+        for name, code, crashed, output in pool.map(lambda j: job(*j), jobs):
             print(f"-- {name}\n{output}", end="", flush=True)
             results[name] = code
             crashes += crashed

@@ -67,3 +67,24 @@ def test_a_file_that_is_not_a_picture_keeps_the_one_shown(qtbot, window, tmp_pat
         window.open_data(str(tmp_path / "empty.jpg"))
     assert not done.args[0] and "empty" in window.banner.text.text()
     assert window.session.panel.picture is before
+
+
+def test_a_second_layer_map_shows_its_weights_on_the_first_layers_maps(qtbot, window):
+    panel = window.session.panel
+    window.binders[0].group.child("second_layer").setValue(True)
+    window.session.advance(100)
+    stages = panel.picture.stages
+    s = next(k for k, st in enumerate(stages) if st.layer == 2 and st.filters is not None)
+    stage, i, x0, y0, x1, y1 = next(t for t in panel.tiles if t[0] == s and t[1] == 1)
+    scene = panel.grid_plot.vb.mapViewToScene(QtCore.QPointF((x0 + x1) / 2, (y0 + y1) / 2))
+    qtbot.mouseClick(panel.canvas.viewport(), QtCore.Qt.LeftButton,
+                     pos=panel.canvas.mapFromScene(scene))
+    inputs = stages[s].filters.shape[1]          # the first layer's maps, after pooling
+    text = panel.filter_name.item.textItem.toPlainText()
+    assert panel.chosen == (s, 1) and f"of its {inputs} inputs" in text and "R, G, B" not in text
+    # the histogram is that map's: every value counted, its bars spanning its range
+    values, centres = stages[s].maps[1], np.asarray(panel.hist.opts["x"])
+    assert np.asarray(panel.hist.opts["height"]).sum() == values.size
+    step = centres[1] - centres[0]
+    assert abs(centres[0] - step / 2 - values.min()) < step
+    assert abs(centres[-1] + step / 2 - values.max()) < step

@@ -208,7 +208,9 @@ class FeatureMapsPanel(LivePanel):
             self.filter_image.setImage(picture, autoLevels=False, levels=(0, 255),
                                        rect=QtCore.QRectF(0, 0, picture.shape[1], k))
             self.filter_plot.setRange(xRange=(0, picture.shape[1]), yRange=(0, k), padding=0.05)
-            self.filter_name.set_text(f"{stage.labels[i]}: R, G, B")
+            inputs = ("R, G, B" if conv.layer == 1 else   # a second layer reads the maps
+                      f"on maps 1–{min(3, len(w))} of its {len(w)} inputs")
+            self.filter_name.set_text(f"{stage.labels[i]}: {inputs}")
         else:
             self.filter_image.clear()
             self.filter_name.set_text("the input has no filter")

@@ -158,11 +158,15 @@ class RegionShading:
         classify = self.classify
 
         def work():
+            # The grid row by row (y outer, x inner), so the image is built in the memory
+            # order Qt wants: the (nx, ny) view handed to the ImageItem is a transpose that
+            # it turns back without copying (a 1.5 MB copy on the UI thread every frame).
             gx = x0 + (np.arange(nx) + 0.5) * span[0] / nx
             gy = y0 + (np.arange(ny) + 0.5) * span[1] / ny
-            grid = np.stack(np.meshgrid(gx, gy, indexing="ij"), -1).reshape(-1, 2)
+            grid = np.stack(np.meshgrid(gx, gy, indexing="xy"), -1).reshape(-1, 2)
             labels, confidence = classify(grid)
-            return key, smooth(region_image(np.asarray(labels), confidence, (nx, ny)))
+            rows = smooth(region_image(np.asarray(labels), confidence, (ny, nx)))
+            return key, rows.swapaxes(0, 1)
 
         self.background.submit(("regions", id(self)), work, self._arrived)
 

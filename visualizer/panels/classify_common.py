@@ -111,7 +111,11 @@ class MatrixBox(StatusBox):
         """The same matrix again (most steps) is not laid out again."""
         if html != getattr(self, "_html", None):
             self._html = html
-            super().set_html(html)
+            # straight to the text item: TextItem.setHtml first compares with toHtml(),
+            # which writes the whole document out again (never equal to ours anyway)
+            self.item.textItem.setHtml(html)
+            self.item.updateTextPos()
+            self._place()
 
     def _place(self, *_):
         super()._place()

@@ -156,10 +156,17 @@ class TreePanel(ClassifierPanel):
     def _gain_range(self, feature, top):
         """x: the feature's whole data range; y: 0 to the round number (1, 2 or 5 × 10ⁿ)
         above the best gain. Set only when either changes: autorange re-laid the canvas
-        out and redrew both axes every frame."""
+        out and redrew both axes every frame. The ceiling shown stays while the best gain
+        fills at least 40% of it (what the round numbers guarantee anyway): a new one
+        redraws the axis (~3 ms)."""
         top = max(top, 1e-12)
-        decade = 10.0 ** np.floor(np.log10(top))
-        ceiling = next(m * decade for m in (1, 2, 5, 10) if m * decade >= top)
+        shown = getattr(self, "_gain_key", None)
+        if (shown is not None and shown[2] == self.data_version
+                and 0.4 * shown[1] <= top <= shown[1]):
+            ceiling = shown[1]
+        else:
+            decade = 10.0 ** np.floor(np.log10(top))
+            ceiling = next(m * decade for m in (1, 2, 5, 10) if m * decade >= top)
         key = (feature, ceiling, self.data_version)
         if key == getattr(self, "_gain_key", None):
             return

@@ -105,7 +105,8 @@ def region_image(labels: np.ndarray, confidence: np.ndarray | None,
     Confidence is looked up in CONFIDENCE_LEVELS steps (a colour channel is then within one
     unit of the exact tint): one gather instead of float arithmetic on every cell."""
     table = _region_table()   # one uint32 (4 bytes, RGBA) per class and level
-    index = (np.asarray(labels).reshape(shape) % len(PALETTE)) * CONFIDENCE_LEVELS
+    index = (np.asarray(labels).reshape(shape).astype(np.intp) % len(PALETTE)
+             * CONFIDENCE_LEVELS)
     if confidence is None:
         index += CONFIDENCE_LEVELS - 1
     else:

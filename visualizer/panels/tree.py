@@ -87,7 +87,7 @@ class TreePanel(ClassifierPanel):
         self.gain_curve.setPen(pen())
         self.gain_dots.setSize(STYLE.marker_size * 0.6)
         self.gain_dots.setBrush(pg.mkBrush(INK))
-        self.gain_dots.setPen(pg.mkPen(INK))
+        self.gain_dots.setPen(pg.mkPen(200, 200, 200))   # a PlotDataItem's symbol outline
         self.edges.setPen(pen(width=1.5))
         # one brush per class and one pen, kept: the scatter item renders each (symbol,
         # size, pen, brush) once, and brushes made anew every frame rendered every node

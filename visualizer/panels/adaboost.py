@@ -80,8 +80,9 @@ class AdaBoostPanel(ClassifierPanel):
         sizes = np.ones(len(d.y))
         n = len(d.train_index)
         sizes[d.train_index] = np.clip(np.sqrt(step.weights * n), 0.4, LARGEST)
-        self.show_points(step.model if step.model.members else None, sizes=sizes)
+        # regions first: their grid is worked out in the background while the rest draws
         self.shade(step.model if step.model.members else None)
+        self.show_points(step.model if step.model.members else None, sizes=sizes)
         stump = step.stump
         if stump is not None and stump.feature[0] >= 0 and step.phase == "round":
             self.cut.setAngle(90 if stump.feature[0] == 0 else 0)

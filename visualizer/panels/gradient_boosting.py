@@ -118,11 +118,11 @@ class GradientBoostingPanel(ClassifierPanel):
             self.status.set_text("not started")
             return
         d, model = self.data, step.model
+        self.shade(model)   # first: the grid is worked out in the background meanwhile
         sizes = np.ones(len(d.y))
         codes = np.searchsorted(model.classes, d.y_train)
         sizes[d.train_index] = residual_sizes(step.residuals, codes)
         self.show_points(model, sizes=sizes)
-        self.shade(model)
         self._tree(step.trees[0] if len(step.trees) == 1 else None)
         losses = np.asarray(step.losses)
         x = np.arange(len(losses))

@@ -4,6 +4,12 @@ Small clouds are real markers (one scatter item per true class, so the class sho
 the marker's shape), with brushes and pens indexed from palettes made once: a brush made
 per point per frame is ~15× slower. Large clouds are rasterised with numpy into one RGBA
 image: a scatter item with thousands of points cannot keep an animation smooth.
+
+A scatter item renders every distinct (symbol, size, pen, brush) once into its atlas and
+touches every spot whenever one of them is set. So sizes are rounded to SIZE_STEP pixels
+(point sizes that change every frame, like boosting's weights, then reuse a few dozen
+rendered markers instead of rendering each point anew: ~10 ms a frame at 400 points), and
+brushes, pens and sizes are set only when they differ from the ones shown.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ RASTER_ABOVE = 2_000         # more points than this are drawn as an image
 RASTER_CELLS = 420           # image cells along the longer side of the data
 SYMBOLS = ("o", "s", "t", "d", "p", "h", "t1", "star", "+", "x")
 FADED_ALPHA = 60             # points left out of this step (a bootstrap sample, a fold)
+SIZE_STEP = 0.5              # marker sizes are rounded to this many pixels (see above)
 
 
 def rgba_palette() -> np.ndarray:
@@ -45,6 +52,9 @@ class PointCloud:
             c.setAlpha(FADED_ALPHA)
         self.faded_brushes = np.array([pg.mkBrush(c) for c in faded], dtype=object)
         self.hollow_brush = pg.mkBrush(255, 255, 255, 230)
+        # brush codes: c → brushes[c], k + c → faded_brushes[c], 2k → hollow (k colours)
+        self.brush_table = np.array([*self.brushes, *self.faded_brushes, self.hollow_brush],
+                                    dtype=object)
         self.rgba = rgba_palette()
         self.ink = np.array([*pg.mkColor(INK).getRgb()[:3], 255], np.uint8)
         self.restyle()
@@ -85,7 +95,7 @@ class PointCloud:
             idx, symbol, _ = self.groups[j]
             item.setData(pos=self.X[idx], symbol=symbol, size=STYLE.marker_size,
                          pen=self.pens[0], brush=self.brushes[-1])
-            item.custom_pens = item.custom_sizes = False
+            item.shown_style = None   # (brush codes, pen codes, sizes) last set, see show()
             item.show()
         self.image.setVisible(self.rasterised)
 
@@ -113,24 +123,39 @@ class PointCloud:
         if self.rasterised:
             self._draw_raster(colours, changed, faded)
             return
+        k = len(self.brushes)
         for (idx, _, _), item in zip(self.groups, self.scatters, strict=False):
             c = colours[idx]
-            brushes = self.brushes[c]
+            brush = c
             if faded is not None:
-                brushes = np.where(faded[idx], self.faded_brushes[c], brushes)
-            pens = None
+                brush = np.where(faded[idx], k + c, brush)
+            pen = None
             if hollow is not None and hollow[idx].any():
-                brushes = np.where(hollow[idx], self.hollow_brush, brushes)
-                pens = np.where(hollow[idx], self.pens[1 + c], self.pens[0]).tolist()
-            item.setBrush(brushes.tolist())
-            # Pens and sizes change rarely; setting them touches every spot, so only then.
-            if pens is not None or getattr(item, "custom_pens", False):
-                item.setPen(pens if pens is not None else self.pens[0])
-                item.custom_pens = pens is not None
-            if sizes is not None or getattr(item, "custom_sizes", False):
-                item.setSize(STYLE.marker_size if sizes is None
-                             else STYLE.marker_size * sizes[idx])
-                item.custom_sizes = sizes is not None
+                brush = np.where(hollow[idx], 2 * k, brush)
+                pen = np.where(hollow[idx], 1 + c, 0)
+            size = None if sizes is None else np.round(
+                STYLE.marker_size * sizes[idx] / SIZE_STEP) * SIZE_STEP
+            self._style(item, brush, pen, size)
+
+    def _style(self, item, brush, pen, size) -> None:
+        """Set what differs from the spots' current brushes, pens and sizes (codes into
+        brush_table and pens; None pens/sizes: the ordinary ones), then update once."""
+        shown = getattr(item, "shown_style", None) or (None, None, None)
+        same = [a is None and b is None or a is not None and b is not None
+                and np.array_equal(a, b) for a, b in zip((brush, pen, size), shown, strict=True)]
+        if all(same):
+            return
+        if not same[0]:
+            item.setBrush(self.brush_table[brush].tolist(), update=False)
+        n = len(brush)   # arrays always: a single value would leave per-spot ones in place
+        if not same[1]:
+            item.setPen(self.pens[np.zeros(n, int) if pen is None else pen].tolist(),
+                        update=False)
+        if not same[2]:
+            item.setSize(np.full(n, float(STYLE.marker_size)) if size is None else size,
+                         update=False)
+        item.shown_style = (brush, pen, size)
+        item.updateSpots()
 
     # --- the image path -----------------------------------------------------------------
     def _prepare_raster(self) -> None:

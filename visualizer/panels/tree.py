@@ -38,7 +38,12 @@ class TreePanel(ClassifierPanel):
             item.setZValue(z)
             self.main.addItem(item)
         self.gain_plot = canvas.addPlot(row=0, col=1, title="Gain per threshold")
-        self.gain_curve = self.gain_plot.plot(symbol="o")
+        # a curve and its dots as two plain items: a PlotDataItem redid its bookkeeping on
+        # every range change of the plot (~1 ms a frame)
+        self.gain_curve = pg.PlotCurveItem()
+        self.gain_dots = pg.ScatterPlotItem(symbol="o", pxMode=True)
+        self.gain_plot.addItem(self.gain_curve)
+        self.gain_plot.addItem(self.gain_dots)
         self.gain_plot.disableAutoRange()   # set per feature and gain scale (_gain_range)
         self.best = pg.InfiniteLine(angle=90, movable=False)
         self.gain_plot.addItem(self.best)
@@ -46,12 +51,25 @@ class TreePanel(ClassifierPanel):
         self.diagram.hideAxis("left")
         self.diagram.hideAxis("bottom")
         self.diagram.setMouseEnabled(False, False)
+        # Axes whose label is hidden get no SI prefix anyway, but with auto prefixes on,
+        # every range change set their label's HTML again (~0.3 ms each, every frame).
+        for axis in (self.gain_plot.getAxis("left"), self.diagram.getAxis("left"),
+                     self.diagram.getAxis("bottom")):
+            axis.enableAutoSIPrefix(False)
         self.edges = pg.PlotCurveItem(connect="pairs")
         self.nodes = pg.ScatterPlotItem(pxMode=True)
         self.focus = pg.ScatterPlotItem(symbol="o", pxMode=True)
         for item in (self.edges, self.nodes, self.focus):
             self.diagram.addItem(item)
+        # Every label made here, hidden (~70 ms once): made as the tree grew, they cost
+        # ~2.5 ms a frame all through a first run.
+        self.diagram.disableAutoRange()   # set by _diagram
         self.labels: list[pg.TextItem] = []
+        for _ in range(MAX_LABELS):
+            label = pg.TextItem(color=INK, anchor=(0.5, -0.3))
+            label.hide()
+            self.diagram.addItem(label)
+            self.labels.append(label)
         layout = canvas.ci.layout
         layout.setColumnStretchFactor(0, 3)
         layout.setColumnStretchFactor(1, 2)
@@ -59,13 +77,23 @@ class TreePanel(ClassifierPanel):
     def restyle(self):
         super().restyle()
         self._titles = None   # titles are set again in the new text size
+        # The gain axis only grows: its labels (0.5, 0.002 …) change with every split, and
+        # an axis that also shrank re-laid the whole canvas out, which moved the main view
+        # (its regions computed again, its axes redrawn) on a third of the frames.
+        self.gain_plot.getAxis("left").setStyle(autoReduceTextSpace=False)
         self.box.setPen(pen(colour(3), width=STYLE.line_width + 1, style=QtCore.Qt.DashLine))
         self.cut.setPen(pen(width=STYLE.line_width + 2))
         self.best.setPen(pen(colour(3), style=QtCore.Qt.DashLine))
         self.gain_curve.setPen(pen())
-        self.gain_curve.setSymbolSize(STYLE.marker_size * 0.6)
-        self.gain_curve.setSymbolBrush(pg.mkBrush(INK))
+        self.gain_dots.setSize(STYLE.marker_size * 0.6)
+        self.gain_dots.setBrush(pg.mkBrush(INK))
+        self.gain_dots.setPen(pg.mkPen(200, 200, 200))   # a PlotDataItem's symbol outline
         self.edges.setPen(pen(width=1.5))
+        # one brush per class and one pen, kept: the scatter item renders each (symbol,
+        # size, pen, brush) once, and brushes made anew every frame rendered every node
+        self.node_brushes = np.array([pg.mkBrush(colour(c)) for c in range(MAX_CLASSES)],
+                                     dtype=object)
+        self.node_pen = pg.mkPen(INK, width=1)
         self.focus.setPen(pg.mkPen(colour(3), width=3))
         self.focus.setBrush(None)
         self.focus.setSize(STYLE.marker_size * 2.4)
@@ -88,16 +116,16 @@ class TreePanel(ClassifierPanel):
         if step is None:
             self.show_points()
             self.shade(None)
-            for item in (self.box, self.cut, self.gain_curve, self.edges, self.nodes,
-                         self.focus):
+            for item in (self.box, self.cut, self.gain_curve, self.gain_dots, self.edges,
+                         self.nodes, self.focus):
                 item.setData([], [])
             self.best.hide()
             self._labels(None, None)
             self.status.set_text("not started")
             return
         model = step.tree
+        self.shade(model)   # first: the grid is worked out in the background meanwhile
         self.show_points(model)
-        self.shade(model)
         self._split(step)
         self._gains(step)
         self._diagram(step)
@@ -121,11 +149,13 @@ class TreePanel(ClassifierPanel):
         ok = np.isfinite(step.gains)
         if step.feature < 0 or not ok.any():
             self.gain_curve.setData([], [])
+            self.gain_dots.setData([], [])
             self.best.hide()
             self._gain_titles("Gain per threshold", None)
             return
         name = tree.feature_name(step.feature)
         self.gain_curve.setData(step.thresholds[ok], step.gains[ok])
+        self.gain_dots.setData(step.thresholds[ok], step.gains[ok])
         self.best.setValue(step.threshold)
         self.best.show()
         self._gain_titles(f"Gain per threshold on {name}", f"threshold on {name}")
@@ -134,10 +164,17 @@ class TreePanel(ClassifierPanel):
     def _gain_range(self, feature, top):
         """x: the feature's whole data range; y: 0 to the round number (1, 2 or 5 × 10ⁿ)
         above the best gain. Set only when either changes: autorange re-laid the canvas
-        out and redrew both axes every frame."""
+        out and redrew both axes every frame. The ceiling shown stays while the best gain
+        fills at least 40% of it (what the round numbers guarantee anyway): a new one
+        redraws the axis (~3 ms)."""
         top = max(top, 1e-12)
-        decade = 10.0 ** np.floor(np.log10(top))
-        ceiling = next(m * decade for m in (1, 2, 5, 10) if m * decade >= top)
+        shown = getattr(self, "_gain_key", None)
+        if (shown is not None and shown[2] == self.data_version
+                and 0.4 * shown[1] <= top <= shown[1]):
+            ceiling = shown[1]
+        else:
+            decade = 10.0 ** np.floor(np.log10(top))
+            ceiling = next(m * decade for m in (1, 2, 5, 10) if m * decade >= top)
         key = (feature, ceiling, self.data_version)
         if key == getattr(self, "_gain_key", None):
             return
@@ -146,6 +183,7 @@ class TreePanel(ClassifierPanel):
         pad = 0.04 * (X.max() - X.min()) or 1.0
         self.gain_plot.setRange(xRange=(X.min() - pad, X.max() + pad), yRange=(0, ceiling),
                                 padding=0.02)
+        self.gain_plot.vb.updateMatrix()   # now, not while painting (see _diagram)
 
     def _gain_titles(self, title, label):
         """Set the gain plot's title and axis label only when they change: each set lays
@@ -167,27 +205,27 @@ class TreePanel(ClassifierPanel):
         self.edges.setData(pairs[:, 0], pairs[:, 1])
         majority = model.classes[model.value.argmax(1)]
         self.nodes.setData(pos=at, size=STYLE.marker_size * 1.6,
-                           brush=[pg.mkBrush(colour(int(c))) for c in majority],
-                           pen=pg.mkPen(INK, width=1),
-                           symbol=["s" if leaf else "o" for leaf in model.is_leaf])
+                           brush=self.node_brushes[np.asarray(majority, int)
+                                                   % MAX_CLASSES].tolist(),
+                           pen=self.node_pen,
+                           symbol=np.where(model.is_leaf, "s", "o").tolist())
         self.focus.setData(pos=at[[step.node]])
         self._labels(model, at)
         ranges = ((at[:, 0].min() - 0.8, at[:, 0].max() + 0.8), (at[:, 1].min() - 0.8, 0.5))
         if ranges != getattr(self, "_diagram_ranges", None):   # moving the view moves
             self._diagram_ranges = ranges                      # every label: only if needed
             self.diagram.setRange(xRange=ranges[0], yRange=ranges[1], padding=0)
+            # Labels follow the view when the scene is about to paint; by then their move
+            # asked for a second paint of the diagram. Moved now: one paint a frame.
+            self.diagram.vb.updateMatrix()
 
     def _labels(self, model, at):
         """Inner nodes show their test, leaves their class counts."""
         m = 0 if model is None else min(model.n_nodes, MAX_LABELS)
-        while len(self.labels) < m:
-            label = pg.TextItem(color=INK, anchor=(0.5, -0.3))
-            label.setFont(STYLE.font(STYLE.tick_px))
-            self.diagram.addItem(label)
-            self.labels.append(label)
         for i, label in enumerate(self.labels):
             if i >= m:
-                label.hide()
+                if label.isVisible():
+                    label.hide()
                 continue
             text = model.rule(i) if model.feature[i] >= 0 else "/".join(
                 str(int(c)) for c in model.counts[i])

@@ -16,6 +16,10 @@ from __future__ import annotations
 from PySide6 import QtCore, QtWidgets
 
 Key = QtCore.Qt.Key
+MOUSE_PRESS = QtCore.QEvent.Type.MouseButtonPress
+OVERRIDE = QtCore.QEvent.Type.ShortcutOverride
+KEY_PRESS = QtCore.QEvent.Type.KeyPress
+WATCHED = frozenset({MOUSE_PRESS, OVERRIDE, KEY_PRESS})
 TRANSPORT_KEYS = {Key.Key_Space, Key.Key_Left, Key.Key_Right, Key.Key_PageUp,
                   Key.Key_PageDown, Key.Key_Home, Key.Key_F5, Key.Key_F11, Key.Key_Escape}
 COMMIT_KEYS = {Key.Key_Return, Key.Key_Enter}
@@ -89,26 +93,28 @@ class KeyRouter(QtCore.QObject):
 
     def eventFilter(self, obj, event) -> bool:
         kind = event.type()
-        if kind == QtCore.QEvent.Type.MouseButtonPress and self.editing is not None:
+        if kind not in WATCHED:   # most events: looked at every frame, so decided at once
+            return False
+        if kind == MOUSE_PRESS and self.editing is not None:
             if isinstance(obj, QtWidgets.QWidget) and editable(obj) is not self.editing \
                     and obj.window() is self.window:
                 self.done()  # a click elsewhere commits the field, as leaving it does
             return False
-        if kind not in (QtCore.QEvent.Type.ShortcutOverride, QtCore.QEvent.Type.KeyPress):
+        if kind == MOUSE_PRESS:
             return False
         if not isinstance(obj, QtWidgets.QWidget) or obj.window() is not self.window:
             return False
         key, mods = event.key(), event.modifiers()
         if self.editing is not None:
-            if kind == QtCore.QEvent.Type.ShortcutOverride and key == Key.Key_Escape:
+            if kind == OVERRIDE and key == Key.Key_Escape:
                 event.accept()  # Esc belongs to the field: no shortcut, a key press follows
                 return True
-            if kind == QtCore.QEvent.Type.KeyPress and key == Key.Key_Escape:
+            if kind == KEY_PRESS and key == Key.Key_Escape:
                 self.done(restore=True)
                 return True
-            if kind == QtCore.QEvent.Type.KeyPress and key in COMMIT_KEYS:
+            if kind == KEY_PRESS and key in COMMIT_KEYS:
                 QtCore.QTimer.singleShot(0, self.done)  # after the field has taken the value
             return False  # every other key belongs to the field being edited
         plain = mods in (QtCore.Qt.NoModifier, QtCore.Qt.KeypadModifier)
         # Eaten before the widget can accept it, so the window's shortcut fires instead.
-        return kind == QtCore.QEvent.Type.ShortcutOverride and key in TRANSPORT_KEYS and plain
+        return kind == OVERRIDE and key in TRANSPORT_KEYS and plain

@@ -10,9 +10,8 @@ from PySide6 import QtCore
 
 from algorithms import regularization
 from algorithms.base import num
-from visualizer.panels.contours import contour_lines
-from visualizer.panels.overfit_common import FIT, CurvePanel, nice_ceiling
-from visualizer.panels.overlays import Legend, StatusBox, line_sample, marker_sample
+from visualizer.panels.overfit_common import FIT, CurvePanel, Status, nice_ceiling
+from visualizer.panels.overlays import Legend, line_sample, marker_sample
 from visualizer.style import INK, PALETTE, STYLE, colour
 
 PLAIN = PALETTE[3]     # the unpenalised least-squares fit and coefficients
@@ -41,7 +40,7 @@ class OverfitRegularizationPanel(CurvePanel):
             self.bars_plot.addItem(item)
         self.coordinate = pg.InfiniteLine(angle=90)
         self.bars_plot.addItem(self.coordinate)
-        self.bars_status = StatusBox(self.bars_plot, "top-left")
+        self.bars_status = Status(self.bars_plot, "top-left")
         self.bars_legend = Legend(self.bars_plot.addLegend(offset=(-10, -10)),
                                   width=lambda: self.bars_plot.vb.width() * 0.9)
 
@@ -57,7 +56,7 @@ class OverfitRegularizationPanel(CurvePanel):
         self.pic_points = pg.ScatterPlotItem(pxMode=True)
         self.pic_points.setZValue(10)
         self.pic.addItem(self.pic_points)
-        self.pic_status = StatusBox(self.pic, "top-left")
+        self.pic_status = Status(self.pic, "top-left")
 
         self.path_plot = canvas.addPlot(row=1, col=1, title="Paths against λ")
         self.path_plot.setLabel("bottom", "λ (log scale)")
@@ -67,7 +66,7 @@ class OverfitRegularizationPanel(CurvePanel):
         self.paths: list = []
         self.lam_line = pg.InfiniteLine(angle=90)
         self.path_plot.addItem(self.lam_line)
-        self.path_status = StatusBox(self.path_plot, "top-right")
+        self.path_status = Status(self.path_plot, "top-right")
         self.bar_range = None
 
     def restyle(self):
@@ -158,7 +157,7 @@ class OverfitRegularizationPanel(CurvePanel):
     def _draw_picture(self, pic, plain):
         if self.pic_frame != id(pic):  # a new run: its contours and frame, once
             self.pic_frame = id(pic)
-            self.levels.setData(*contour_lines(pic.w1, pic.w2, pic.loss, pic.levels))
+            self.levels.setData(*pic.level_lines)   # ellipses, computed with the step
             frame = (pic.w1[0], pic.w1[-1], pic.w2[0], pic.w2[-1])
             if self.pic_range is not None:  # only ever grows while the data stay the same:
                 a = self.pic_range            # a new λ does not re-lay out the axes
@@ -167,9 +166,8 @@ class OverfitRegularizationPanel(CurvePanel):
             if frame != self.pic_range:
                 self.pic_range = frame
                 self.pic.setRange(xRange=frame[:2], yRange=frame[2:], padding=0)
-            self._touch = contour_lines(pic.w1, pic.w2, pic.loss, [pic.touch])
         empty = ([], [])
-        self.touch.setData(*(empty if plain else self._touch))
+        self.touch.setData(*(empty if plain else pic.touch_line))
         self.boundary.setData(*(empty if plain else pic.boundary.T))
         self.trail.setData(*(empty if plain else pic.trail.T))
         points = [pic.least_squares] + ([] if plain else [pic.solution])

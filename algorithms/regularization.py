@@ -258,17 +258,8 @@ def picture(problem: Problem, penalty: str, lam: float, size: int = PICTURE_GRID
         boundary = budget * np.column_stack([np.cos(angles), np.sin(angles)])
     else:
         cd = LassoCD(np.column_stack([np.ones(n), F]), yc, lam)
-        trail = [cd.w.copy()]
-        for _ in range(10_000):
-            moved = 0.0
-            for j in (1, 2):
-                _, old, new = cd.update(j)
-                trail.append(cd.w.copy())
-                moved = max(moved, abs(new - old))
-            if moved <= 1e-12:
-                break
-        w = cd.w.copy()
-        trail = np.array(trail)
+        w = np.array(_lasso_trail_2d(cd.G.tolist(), cd.c.tolist(), cd.lam))
+        trail, w = w, w[-1].copy()
         budget = float(np.abs(w).sum())
         boundary = budget * np.array([[1, 0], [0, 1], [-1, 0], [0, -1], [1, 0]], dtype=float)
     corners = np.vstack([[0.0, 0.0], ls, w, boundary])
@@ -295,6 +286,28 @@ def picture(problem: Problem, penalty: str, lam: float, size: int = PICTURE_GRID
                    trail=frozen(trail),
                    level_lines=frozen(ellipses(ls, G, floor, levels, box)),
                    touch_line=frozen(ellipses(ls, G, floor, [touch], box)))
+
+
+def _lasso_trail_2d(G, c, lam: float) -> list[tuple[float, float]]:
+    """Coordinate descent on the 2-coefficient lasso from 0, every update's point: LassoCD's
+    update, operation for operation, on Python floats (numpy's per-call overhead made a
+    slow, correlated case take 12 ms for its 600 sweeps)."""
+    w, q, trail = [0.0, 0.0], [0.0, 0.0], [(0.0, 0.0)]
+    for _ in range(10_000):
+        moved = 0.0
+        for i in (0, 1):
+            old, z = w[i], G[i][i]
+            rho = c[i] - q[i] + z * old
+            new = polyfit.soft_threshold(rho, lam) / z if z > 0 else 0.0
+            if new != old:
+                q[0] += (new - old) * G[0][i]
+                q[1] += (new - old) * G[1][i]
+                w[i] = new
+            trail.append((w[0], w[1]))
+            moved = max(moved, abs(new - old))
+        if moved <= 1e-12:
+            break
+    return trail
 
 
 def ellipses(centre, G, floor: float, levels, box, points: int = 361) -> np.ndarray:

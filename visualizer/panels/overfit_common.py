@@ -11,11 +11,12 @@ noise, so they follow the curve. Both are undoable and kept as hand-made.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore
+from PySide6 import QtCore, QtGui
 
 from algorithms import polyfit
 from algorithms.base import frozen, plural
@@ -207,13 +208,42 @@ class CurvePanel(AlgorithmPanel):
             self.truth_line.setData(problem.grid, problem.truth)
         else:
             self.truth_line.setData([], [])
-        lo, hi = float(y.min()), float(y.max())
+        self._data_legend()
+        self.y_range = None
+        self._frame_y()
+
+    def _frame_y(self) -> None:
+        """The fit plot's ranges: the data, with room above for the status box and below
+        for the legend — as much as their heights need at the plot's size now (the
+        legend's rows grow with the entries and the text size), never less than 0.22 and
+        0.55 of the data's spread."""
+        problem = self.problem
+        if problem is None:
+            return
+        lo, hi = float(problem.y.min()), float(problem.y.max())
         if problem.truth is not None:
             lo, hi = min(lo, float(problem.truth.min())), max(hi, float(problem.truth.max()))
-        spread = hi - lo or 1.0   # room below the points for the legend, above for the status
-        self.y_range = (lo - 0.55 * spread, hi + 0.22 * spread)
-        self.click_plot.setRange(xRange=problem.domain, yRange=self.y_range, padding=0.02)
-        self._data_legend()
+        spread = hi - lo or 1.0
+        below, above, view = 0.55, 0.22, self.click_plot.vb.height()
+        legend = self.data_legend.legend.boundingRect().height()
+        if view > 80 and legend > 0:
+            # shares of the view's height, with the boxes' offsets and a gap; the view spans
+            # (1 + below + above)·spread, so below = legend share × that, above likewise
+            status = max(self.status.item.boundingRect().height(),
+                         QtGui.QFontMetrics(STYLE.font(STYLE.text_px, bold=True)).lineSpacing())
+            low, high = (legend + 18) / view, (status + 12) / view
+            if low + high < 0.8:
+                span = 1 / (1 - low - high)
+                below, above = max(below, low * span), max(above, high * span)
+        y_range = (lo - below * spread, hi + above * spread)
+        if self.y_range is None or not np.allclose(y_range, self.y_range, rtol=0.02):
+            self.y_range = y_range
+            self.click_plot.setRange(xRange=problem.domain, yRange=y_range, padding=0.02)
+
+    def _reflow(self, width=None) -> None:
+        super()._reflow(width)
+        with contextlib.suppress(RuntimeError):   # a canvas being taken down
+            self._frame_y()
 
     def described(self) -> str:
         added = f", {len(self.added)} added by hand" if self.added else ""

@@ -10,7 +10,7 @@ from PySide6 import QtCore
 
 from algorithms import regularization
 from algorithms.base import num
-from visualizer.panels.overfit_common import FIT, CurvePanel, Status, nice_ceiling
+from visualizer.panels.overfit_common import FIT, CurvePanel, Status, decade_ticks, nice_ceiling
 from visualizer.panels.overlays import Legend, line_sample, marker_sample
 from visualizer.style import INK, PALETTE, STYLE, colour
 
@@ -62,7 +62,9 @@ class OverfitRegularizationPanel(CurvePanel):
         self.path_plot.setLabel("bottom", "λ (log scale)")
         self.path_plot.setLogMode(x=True)
         self.path_plot.getAxis("bottom").enableAutoSIPrefix(False)
+        decade_ticks(self.path_plot.getAxis("bottom"))   # not 2, 3 … 9 crowding each decade
         self.path_plot.disableAutoRange()
+        self.path_plot.setRange(xRange=(-4, 1), yRange=(-1, 1), padding=0.02)  # until a path
         self.paths: list = []
         self.lam_line = pg.InfiniteLine(angle=90)
         self.path_plot.addItem(self.lam_line)
@@ -138,7 +140,7 @@ class OverfitRegularizationPanel(CurvePanel):
         self._draw_path(step if step.phase == "path" else None)
         what = "no penalty" if plain else f"{step.penalty}, λ = {num(step.lam)}"
         sweep = f" · sweep {step.sweep}" if step.sweep and step.phase != "path" else ""
-        self.status.set_text(f"degree {step.degree} · {what}{sweep}")
+        self.status.set_text(f"{what}{sweep}")   # one line: the degree is on the bars' axis
 
     def step_items(self) -> tuple:
         """What a step draws, hidden before the first: plain_line and plain_marks are shown

@@ -121,8 +121,6 @@ class OverfitRegularizationPanel(CurvePanel):
                 item.hide()
             self._draw_path(None)
             self.status.set_text("not started")
-            for box in (self.bars_status, self.pic_status):
-                box.set_text("")
             return
         if self._hidden:
             self._hidden = False
@@ -146,7 +144,8 @@ class OverfitRegularizationPanel(CurvePanel):
         """What a step draws, hidden before the first: plain_line and plain_marks are shown
         by the steps with a penalty only, the paths by the last."""
         return (self.fit_line, self.bars, self.zero_rings, self.pic_points, self.levels,
-                self.touch, self.boundary, self.trail)
+                self.touch, self.boundary, self.trail, self.bars_status.item,
+                self.pic_status.item)
 
     def _changed(self, what: str, *content) -> bool:
         """True (and remembered) when `content` is not what `what` shows already: the

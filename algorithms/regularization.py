@@ -70,6 +70,8 @@ class Picture:
     budget: float                 # ‖solution‖₂ (ridge) or ‖solution‖₁ (lasso)
     boundary: np.ndarray          # (m, 2) closed polyline: circle or diamond of that size
     trail: np.ndarray             # (k, 2) lasso: every coordinate update from 0; ridge: 0→w
+    level_lines: np.ndarray       # (2, m) x and y of the contours at ``levels``, NaN between
+    touch_line: np.ndarray        # (2, m) the contour at ``touch``
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -122,7 +124,27 @@ def path(penalty: str, X, y, lams) -> np.ndarray:
     """Coefficients at each λ: ridge by its closed form, lasso by ``lasso_path``."""
     if penalty == "lasso":
         return lasso_path(X, y, lams)
-    return np.array([polyfit.ridge(X, y, lam) for lam in lams])
+    return ridge_path(X, y, lams)
+
+
+def ridge_path(X, y, lams) -> np.ndarray:
+    """Ridge coefficients (intercept first) at every λ from one SVD.
+
+    Column 0 is the constant feature, never penalised: on centred columns Xc = U·S·Vᵀ the
+    penalised coefficients are V·diag(s / (s² + λ))·Uᵀ(y − ȳ), and the intercept makes the
+    residuals average to zero — the closed form (XᵀX + λD)⁻¹Xᵀy at every λ for the price of
+    one decomposition (λ = 0: the minimum-norm least squares).
+    """
+    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+    lams = np.asarray(lams, dtype=float)
+    x_mean, y_mean = X[:, 1:].mean(0), float(y.mean())
+    U, s, Vt = np.linalg.svd(X[:, 1:] - x_mean, full_matrices=False)
+    uy = U.T @ (y - y_mean)
+    keep = s > s.max(initial=0.0) * max(X.shape) * np.finfo(float).eps
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shrink = np.where(keep, s / (s * s + lams[:, None]), 0.0)   # (len(lams), rank)
+    w = (shrink * uy) @ Vt
+    return np.column_stack([y_mean - w @ x_mean, w])
 
 
 def lasso_breakpoints(X, y, lam_min: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
@@ -236,17 +258,8 @@ def picture(problem: Problem, penalty: str, lam: float, size: int = PICTURE_GRID
         boundary = budget * np.column_stack([np.cos(angles), np.sin(angles)])
     else:
         cd = LassoCD(np.column_stack([np.ones(n), F]), yc, lam)
-        trail = [cd.w.copy()]
-        for _ in range(10_000):
-            moved = 0.0
-            for j in (1, 2):
-                _, old, new = cd.update(j)
-                trail.append(cd.w.copy())
-                moved = max(moved, abs(new - old))
-            if moved <= 1e-12:
-                break
-        w = cd.w.copy()
-        trail = np.array(trail)
+        w = np.array(_lasso_trail_2d(cd.G.tolist(), cd.c.tolist(), cd.lam))
+        trail, w = w, w[-1].copy()
         budget = float(np.abs(w).sum())
         boundary = budget * np.array([[1, 0], [0, 1], [-1, 0], [0, -1], [1, 0]], dtype=float)
     corners = np.vstack([[0.0, 0.0], ls, w, boundary])
@@ -266,10 +279,60 @@ def picture(problem: Problem, penalty: str, lam: float, size: int = PICTURE_GRID
         levels = floor + rise * np.arange(1, 9) ** 2 / 4
     else:
         levels = floor + rise * np.array([0.25, 1.0, 2.25, 4.0, 6.25, 9.0])
+    box = (w1[0], w1[-1], w2[0], w2[-1])
     return Picture(penalty=penalty, lam=lam, w1=frozen(w1), w2=frozen(w2), loss=frozen(loss),
                    levels=frozen(levels), touch=touch, least_squares=frozen(ls),
                    solution=frozen(w), budget=budget, boundary=frozen(boundary),
-                   trail=frozen(trail))
+                   trail=frozen(trail),
+                   level_lines=frozen(ellipses(ls, G, floor, levels, box)),
+                   touch_line=frozen(ellipses(ls, G, floor, [touch], box)))
+
+
+def _lasso_trail_2d(G, c, lam: float) -> list[tuple[float, float]]:
+    """Coordinate descent on the 2-coefficient lasso from 0, every update's point: LassoCD's
+    update, operation for operation, on Python floats (numpy's per-call overhead made a
+    slow, correlated case take 12 ms for its 600 sweeps)."""
+    w, q, trail = [0.0, 0.0], [0.0, 0.0], [(0.0, 0.0)]
+    for _ in range(10_000):
+        moved = 0.0
+        for i in (0, 1):
+            old, z = w[i], G[i][i]
+            rho = c[i] - q[i] + z * old
+            new = polyfit.soft_threshold(rho, lam) / z if z > 0 else 0.0
+            if new != old:
+                q[0] += (new - old) * G[0][i]
+                q[1] += (new - old) * G[1][i]
+                w[i] = new
+            trail.append((w[0], w[1]))
+            moved = max(moved, abs(new - old))
+        if moved <= 1e-12:
+            break
+    return trail
+
+
+def ellipses(centre, G, floor: float, levels, box, points: int = 361) -> np.ndarray:
+    """(2, m): the contours of floor + (w − centre)ᵀG(w − centre) at each level — ellipses,
+    since the loss is exactly that quadratic — as x and y with NaN between them; points
+    beyond the box widened by its size on every side are left out (NaN), so a long thin
+    ellipse does not send the curve item far outside the picture."""
+    vals, vecs = np.linalg.eigh(np.asarray(G, dtype=float))
+    vals = np.maximum(vals, max(float(vals.max(initial=0.0)), 1e-300) * 1e-12)
+    t = np.linspace(0.0, 2 * np.pi, points)
+    circle = np.vstack([np.cos(t), np.sin(t)])
+    x0, x1, y0, y1 = box
+    wide, high = x1 - x0, y1 - y0
+    parts = []
+    for level in levels:
+        rise = float(level) - floor
+        if not rise > 0:
+            continue
+        xy = np.asarray(centre, dtype=float)[:, None] + vecs @ (np.sqrt(rise / vals)[:, None]
+                                                                 * circle)
+        out = ((xy[0] < x0 - wide) | (xy[0] > x1 + wide) | (xy[1] < y0 - high)
+               | (xy[1] > y1 + high))
+        xy[:, out] = np.nan
+        parts += [xy, np.full((2, 1), np.nan)]
+    return np.hstack(parts[:-1]) if parts else np.zeros((2, 0))
 
 
 # --- the run -----------------------------------------------------------------------------
@@ -361,11 +424,18 @@ def _lasso_steps(X, y, params: Params, snap):
     return cd.coefficients()
 
 
+def path_errors(X, coefs, y) -> np.ndarray:
+    """The mean squared error of every row of coefficients (polyfit.mse, all at once)."""
+    if not len(y):
+        return np.full(len(coefs), np.nan)
+    r = np.asarray(X) @ np.asarray(coefs).T - np.asarray(y)[:, None]
+    return np.einsum("ij,ij->j", r, r) / len(y)
+
+
 def _path_step(problem, params, X, y, Xv, yv, w, snap) -> Step:
     lams = lam_grid(params.penalty, X, y, params.path_points)
     coefs = path(params.penalty, X, y, lams)
-    tr = np.array([polyfit.mse(X, c, y) for c in coefs])
-    va = np.array([polyfit.mse(Xv, c, yv) for c in coefs])
+    tr, va = path_errors(X, coefs, y), path_errors(Xv, coefs, yv)
     best = int(np.argmin(va))
     return snap("path", f"The coefficients over {plural(len(lams), 'value')} of λ, from "
                 f"{num(lams[0])} to {num(lams[-1])}: as λ grows they shrink"

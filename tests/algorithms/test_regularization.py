@@ -203,6 +203,37 @@ def test_picture_solution_is_where_a_contour_touches_the_boundary(penalty, lam):
     assert np.ptp(pic.w1) == pytest.approx(np.ptp(pic.w2))       # square: circles look round
 
 
+@pytest.mark.parametrize(("penalty", "lam"), [("ridge", 5.0), ("lasso", 0.05), ("ridge", 0.0)])
+def test_picture_contour_lines_are_the_loss_at_their_levels(penalty, lam):
+    pr = problem(n=60, seed=9)
+    pic = rg.picture(pr, penalty, lam)
+    F, yc = rg.two_features(pr)
+
+    def loss(xy):
+        return np.mean((yc[:, None] - F @ xy) ** 2, axis=0)
+
+    lines = pic.level_lines[:, np.isfinite(pic.level_lines[0])]
+    levels = loss(lines)
+    nearest = np.abs(levels[:, None] - pic.levels).argmin(1)   # each point lies on a level
+    np.testing.assert_allclose(levels, pic.levels[nearest], rtol=1e-8)
+    assert np.bincount(nearest, minlength=len(pic.levels)).min() > 20   # and every one drawn
+    touch = pic.touch_line[:, np.isfinite(pic.touch_line[0])]
+    np.testing.assert_allclose(loss(touch), pic.touch, rtol=1e-8)
+    assert (touch.shape[1] > 100) == (lam > 0)    # at λ = 0 it is the centre: no line
+    if lam > 0:   # the solution lies on the touching contour: some point of it is close
+        assert np.min(np.hypot(*(touch - pic.solution[:, None]))) < 0.02 * np.ptp(pic.w1)
+
+
+@pytest.mark.parametrize(("n", "degree"), [(60, 8), (12, 20)])
+def test_ridge_path_equals_the_stacked_solve_at_every_lambda(n, degree):
+    X, y = train_xy(problem(n=n, seed=3), degree)
+    lams = rg.lam_grid("ridge", X, y, 15)
+    expected = np.array([pf.ridge(X, y, lam) for lam in lams])
+    np.testing.assert_allclose(rg.ridge_path(X, y, lams), expected, atol=1e-9)
+    errors = rg.path_errors(X, expected, y)
+    np.testing.assert_allclose(errors, [pf.mse(X, c, y) for c in expected], rtol=1e-9)
+
+
 def test_the_two_features_are_standardised_x_and_x_squared():
     pr = problem(n=50, seed=10)
     F, yc = rg.two_features(pr)

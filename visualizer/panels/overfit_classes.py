@@ -189,9 +189,11 @@ def box_classifier(model):
         ny = int(np.argmax(grid[:, 0] != grid[0, 0])) or n
         nx = n // ny
         gx, gy = grid[::ny, 0], grid[:ny, 1]
-        regular = (nx * ny == n and np.all(np.diff(gx) > 0) and np.all(np.diff(gy) > 0)
-                   and np.array_equal(grid.reshape(nx, ny, 2),
-                                      np.stack(np.meshgrid(gx, gy, indexing="ij"), -1)))
+        regular = nx * ny == n and np.all(np.diff(gx) > 0) and np.all(np.diff(gy) > 0)
+        if regular:   # compared in place: building the meshgrid again took 1.5 ms
+            cells = grid.reshape(nx, ny, 2)
+            regular = bool((cells[..., 0] == gx[:, None]).all()
+                           and (cells[..., 1] == gy[None, :]).all())
         if not regular:
             leaf = model.apply(grid)
             return label[leaf], sure[leaf]

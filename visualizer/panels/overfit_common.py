@@ -11,11 +11,12 @@ noise, so they follow the curve. Both are undoable and kept as hand-made.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore
+from PySide6 import QtCore, QtGui
 
 from algorithms import polyfit
 from algorithms.base import frozen, plural
@@ -41,6 +42,22 @@ def nice_ceiling(value: float) -> float:
         return 1.0
     decade = 10.0 ** np.floor(np.log10(value))
     return decade * next(m for m in NICE if m * decade >= value)
+
+
+class Status(StatusBox):
+    """A status box that leaves its text item alone when the text is the same: setting it
+    re-lays out the text and its box, about 0.2 ms a box every frame."""
+
+    said: str | None = None
+
+    def set_text(self, text: str) -> None:
+        if text != self.said:
+            self.said = text
+            super().set_text(text)
+
+    def set_html(self, html: str) -> None:
+        self.said = None
+        super().set_html(html)
 
 
 def decade_ticks(axis) -> None:
@@ -116,11 +133,12 @@ class CurvePanel(AlgorithmPanel):
             self.marks[part] = item
         self.fit_line = plot.plot()
         self.fit_line.setZValue(8)
-        self.ink = plot.plot()          # the stroke while it is drawn
-        self.ink.setZValue(12)
+        self.ink = plot.plot()          # the stroke while it is drawn (hidden otherwise:
+        self.ink.setZValue(12)          # even empty, a curve item costs ~0.2 ms a paint)
+        self.ink.hide()
         view = plot.vb
         view.mouseDragEvent = lambda ev, axis=None: self._drag(view, ev, axis)
-        self.status = StatusBox(plot, "top-left")
+        self.status = Status(plot, "top-left")
         self.data_legend = Legend(plot.addLegend(offset=(-10, -10)),
                                   width=lambda: plot.vb.width() * 0.95)
         return plot
@@ -190,13 +208,42 @@ class CurvePanel(AlgorithmPanel):
             self.truth_line.setData(problem.grid, problem.truth)
         else:
             self.truth_line.setData([], [])
-        lo, hi = float(y.min()), float(y.max())
+        self._data_legend()
+        self.y_range = None
+        self._frame_y()
+
+    def _frame_y(self) -> None:
+        """The fit plot's ranges: the data, with room above for the status box and below
+        for the legend — as much as their heights need at the plot's size now (the
+        legend's rows grow with the entries and the text size), never less than 0.22 and
+        0.55 of the data's spread."""
+        problem = self.problem
+        if problem is None:
+            return
+        lo, hi = float(problem.y.min()), float(problem.y.max())
         if problem.truth is not None:
             lo, hi = min(lo, float(problem.truth.min())), max(hi, float(problem.truth.max()))
-        spread = hi - lo or 1.0   # room below the points for the legend, above for the status
-        self.y_range = (lo - 0.55 * spread, hi + 0.22 * spread)
-        self.click_plot.setRange(xRange=problem.domain, yRange=self.y_range, padding=0.02)
-        self._data_legend()
+        spread = hi - lo or 1.0
+        below, above, view = 0.55, 0.22, self.click_plot.vb.height()
+        legend = self.data_legend.legend.boundingRect().height()
+        if view > 80 and legend > 0:
+            # shares of the view's height, with the boxes' offsets and a gap; the view spans
+            # (1 + below + above)·spread, so below = legend share × that, above likewise
+            status = max(self.status.item.boundingRect().height(),
+                         QtGui.QFontMetrics(STYLE.font(STYLE.text_px, bold=True)).lineSpacing())
+            low, high = (legend + 18) / view, (status + 12) / view
+            if low + high < 0.8:
+                span = 1 / (1 - low - high)
+                below, above = max(below, low * span), max(above, high * span)
+        y_range = (lo - below * spread, hi + above * spread)
+        if self.y_range is None or not np.allclose(y_range, self.y_range, rtol=0.02):
+            self.y_range = y_range
+            self.click_plot.setRange(xRange=problem.domain, yRange=y_range, padding=0.02)
+
+    def _reflow(self, width=None) -> None:
+        super()._reflow(width)
+        with contextlib.suppress(RuntimeError):   # a canvas being taken down
+            self._frame_y()
 
     def described(self) -> str:
         added = f", {len(self.added)} added by hand" if self.added else ""
@@ -241,6 +288,7 @@ class CurvePanel(AlgorithmPanel):
         if ev.isStart():
             start = view.mapSceneToView(ev.buttonDownScenePos())
             self.stroke = [(start.x(), start.y())]
+            self.ink.show()
         point = view.mapSceneToView(ev.scenePos())
         self.stroke.append((point.x(), point.y()))
         xs, ys = zip(*self.stroke, strict=True)
@@ -248,6 +296,7 @@ class CurvePanel(AlgorithmPanel):
         if ev.isFinish():
             stroke, self.stroke = self.stroke, []
             self.ink.setData([], [])
+            self.ink.hide()
             self.draw_stroke(stroke)
 
     def draw_stroke(self, stroke) -> None:

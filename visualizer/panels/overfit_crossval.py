@@ -17,10 +17,11 @@ from visualizer.panels.overfit_common import (
     TEST,
     VAL,
     CurvePanel,
+    Status,
     decade_ticks,
     nice_ceiling,
 )
-from visualizer.panels.overlays import StatusBox, line_sample, marker_sample
+from visualizer.panels.overlays import line_sample, marker_sample
 from visualizer.style import INK, STYLE, colour
 
 FADED = 70   # alpha of the points the held-out fold is not: they are the ones fitted on
@@ -49,7 +50,7 @@ class OverfitCrossValPanel(CurvePanel):
         self.band.setZValue(-5)
         self.score_plot.addItem(self.mean_line)
         self.score_plot.addItem(self.band)
-        self.score_status = StatusBox(self.score_plot, "top-left")
+        self.score_status = Status(self.score_plot, "top-left")
 
         self.cv_plot = canvas.addPlot(row=1, col=1, title="CV error by degree")
         self.cv_plot.setLabel("bottom", "degree")
@@ -61,7 +62,7 @@ class OverfitCrossValPanel(CurvePanel):
         self.cv_best = pg.ScatterPlotItem(symbol="star", pxMode=True)
         self.cv_best.setZValue(10)
         self.cv_plot.addItem(self.cv_best)
-        self.cv_status = StatusBox(self.cv_plot, "top-left")
+        self.cv_status = Status(self.cv_plot, "top-left")
         layout = canvas.ci.layout
         layout.setColumnStretchFactor(0, 3)
         layout.setColumnStretchFactor(1, 2)

@@ -9,8 +9,8 @@ from PySide6 import QtCore
 
 from algorithms import overfitting, polyfit
 from algorithms.base import num
-from visualizer.panels.overfit_common import TRAIN, VAL, CurvePanel, decade_ticks
-from visualizer.panels.overlays import Legend, StatusBox, line_sample, marker_sample
+from visualizer.panels.overfit_common import TRAIN, VAL, CurvePanel, Status, decade_ticks
+from visualizer.panels.overlays import Legend, line_sample, marker_sample
 from visualizer.style import INK, STYLE
 
 
@@ -33,7 +33,7 @@ class OverfitDegreePanel(CurvePanel):
         self.err_plot.addItem(self.best)
         self.now = pg.InfiniteLine(angle=90)
         self.err_plot.addItem(self.now)
-        self.err_status = StatusBox(self.err_plot, "top-right")
+        self.err_status = Status(self.err_plot, "top-right")
         self.err_legend = Legend(self.err_plot.addLegend(offset=(10, -10)),  # bottom left
                                  width=lambda: self.err_plot.vb.width() * 0.9)
         layout = canvas.ci.layout

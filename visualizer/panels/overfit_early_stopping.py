@@ -9,8 +9,8 @@ from PySide6 import QtCore
 
 from algorithms import early_stopping
 from algorithms.base import plural
-from visualizer.panels.overfit_common import FIT, TRAIN, VAL, CurvePanel, decade_ticks
-from visualizer.panels.overlays import Legend, StatusBox, line_sample, marker_sample
+from visualizer.panels.overfit_common import FIT, TRAIN, VAL, CurvePanel, Status, decade_ticks
+from visualizer.panels.overlays import Legend, line_sample, marker_sample
 from visualizer.panels.ranges import FixedRanges
 from visualizer.style import INK, PALETTE, STYLE
 
@@ -47,7 +47,7 @@ class OverfitEarlyStoppingPanel(CurvePanel):
         self.best_mark = pg.ScatterPlotItem(symbol="star", pxMode=True)
         self.best_mark.setZValue(10)
         self.loss_plot.addItem(self.best_mark)
-        self.loss_status = StatusBox(self.loss_plot, "top-right")
+        self.loss_status = Status(self.loss_plot, "top-right")
         self.loss_legend = Legend(self.loss_plot.addLegend(offset=(-10, -10)),  # bottom right
                                   width=lambda: self.loss_plot.vb.width() * 0.6)
         layout = canvas.ci.layout

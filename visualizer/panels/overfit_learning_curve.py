@@ -12,9 +12,10 @@ from algorithms.base import num
 from visualizer.panels.overfit_common import (
     FIT,
     CurvePanel,
+    Status,
     decade_ticks,
 )
-from visualizer.panels.overlays import Legend, StatusBox, line_sample, marker_sample
+from visualizer.panels.overlays import Legend, line_sample, marker_sample
 from visualizer.style import PALETTE, STYLE
 
 SIMPLE, COMPLEX = PALETTE[2], FIT     # green: the simple model; vermilion: the complex one
@@ -41,7 +42,7 @@ class OverfitLearningCurvePanel(CurvePanel):
         self.curve_plot.disableAutoRange()
         self.lines = {key: self.curve_plot.plot() for key in
                       ("simple_train", "simple_val", "complex_train", "complex_val")}
-        self.curve_status = StatusBox(self.curve_plot, "top-right")
+        self.curve_status = Status(self.curve_plot, "top-right")
         self.curve_legend = Legend(self.curve_plot.addLegend(offset=(-10, -10)),
                                    width=lambda: self.curve_plot.vb.width() * 0.95)
         layout = canvas.ci.layout

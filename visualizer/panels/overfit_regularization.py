@@ -10,9 +10,8 @@ from PySide6 import QtCore
 
 from algorithms import regularization
 from algorithms.base import num
-from visualizer.panels.contours import contour_lines
-from visualizer.panels.overfit_common import FIT, CurvePanel, nice_ceiling
-from visualizer.panels.overlays import Legend, StatusBox, line_sample, marker_sample
+from visualizer.panels.overfit_common import FIT, CurvePanel, Status, decade_ticks, nice_ceiling
+from visualizer.panels.overlays import Legend, line_sample, marker_sample
 from visualizer.style import INK, PALETTE, STYLE, colour
 
 PLAIN = PALETTE[3]     # the unpenalised least-squares fit and coefficients
@@ -41,7 +40,7 @@ class OverfitRegularizationPanel(CurvePanel):
             self.bars_plot.addItem(item)
         self.coordinate = pg.InfiniteLine(angle=90)
         self.bars_plot.addItem(self.coordinate)
-        self.bars_status = StatusBox(self.bars_plot, "top-left")
+        self.bars_status = Status(self.bars_plot, "top-left")
         self.bars_legend = Legend(self.bars_plot.addLegend(offset=(-10, -10)),
                                   width=lambda: self.bars_plot.vb.width() * 0.9)
 
@@ -57,21 +56,26 @@ class OverfitRegularizationPanel(CurvePanel):
         self.pic_points = pg.ScatterPlotItem(pxMode=True)
         self.pic_points.setZValue(10)
         self.pic.addItem(self.pic_points)
-        self.pic_status = StatusBox(self.pic, "top-left")
+        self.pic_status = Status(self.pic, "top-left")
 
         self.path_plot = canvas.addPlot(row=1, col=1, title="Paths against λ")
         self.path_plot.setLabel("bottom", "λ (log scale)")
         self.path_plot.setLogMode(x=True)
         self.path_plot.getAxis("bottom").enableAutoSIPrefix(False)
+        decade_ticks(self.path_plot.getAxis("bottom"))   # not 2, 3 … 9 crowding each decade
         self.path_plot.disableAutoRange()
+        self.path_plot.setRange(xRange=(-4, 1), yRange=(-1, 1), padding=0.02)  # until a path
         self.paths: list = []
         self.lam_line = pg.InfiniteLine(angle=90)
         self.path_plot.addItem(self.lam_line)
-        self.path_status = StatusBox(self.path_plot, "top-right")
+        self.path_status = Status(self.path_plot, "top-right")
         self.bar_range = None
+        self._shown: dict = {}     # what each item shows now (see _changed)
+        self._hidden = False       # the step items are hidden: nothing is shown yet
 
     def restyle(self):
         super().restyle()
+        self._shown = {}           # new pens and brushes: every item is set again
         width, size = STYLE.line_width, STYLE.marker_size
         self.plain_line.setPen(pg.mkPen(PLAIN, width=width, style=QtCore.Qt.DashDotLine))
         # bar k has the colour of its path below; the intercept (never penalised) is grey
@@ -108,31 +112,52 @@ class OverfitRegularizationPanel(CurvePanel):
     # --- drawing ------------------------------------------------------------------------
     def draw(self, step):
         if step is None:
-            self.show_fit(None)
-            self.plain_line.setData([], [])
-            self.bars.setOpts(x=[], height=[])
-            for item in (self.plain_marks, self.zero_rings, self.pic_points):
-                item.setData([], [])
-            for item in (self.levels, self.touch, self.boundary, self.trail):
-                item.setData([], [])
+            if self._hidden:
+                return
+            self._hidden = True
+            # Hidden, not emptied: a hidden item costs nothing to paint, and the next step
+            # sets (or shows again) what it draws.
+            for item in (*self.step_items(), self.plain_line, self.plain_marks, self.coordinate):
+                item.hide()
             self._draw_path(None)
-            self.coordinate.hide()
             self.status.set_text("not started")
-            for box in (self.bars_status, self.pic_status):
-                box.set_text("")
             return
+        if self._hidden:
+            self._hidden = False
+            for item in self.step_items():
+                item.show()
         plain = step.phase == "least squares"
         self.show_fit(step.curve)
-        lo, hi = self.y_range
-        self.plain_line.setData(self.problem.grid, np.clip(step.least_squares_curve, 2 * lo - hi,
-                                                           2 * hi - lo))
+        if self._changed("plain", step.least_squares_curve):  # shared by the run's steps
+            lo, hi = self.y_range
+            self.plain_line.setData(self.problem.grid, np.clip(step.least_squares_curve,
+                                                               2 * lo - hi, 2 * hi - lo))
         self.plain_line.setVisible(not plain)
         self._draw_bars(step, plain)
         self._draw_picture(step.picture, plain)
         self._draw_path(step if step.phase == "path" else None)
         what = "no penalty" if plain else f"{step.penalty}, λ = {num(step.lam)}"
         sweep = f" · sweep {step.sweep}" if step.sweep and step.phase != "path" else ""
-        self.status.set_text(f"degree {step.degree} · {what}{sweep}")
+        self.status.set_text(f"{what}{sweep}")   # one line: the degree is on the bars' axis
+
+    def step_items(self) -> tuple:
+        """What a step draws, hidden before the first: plain_line and plain_marks are shown
+        by the steps with a penalty only, the paths by the last."""
+        return (self.fit_line, self.bars, self.zero_rings, self.pic_points, self.levels,
+                self.touch, self.boundary, self.trail, self.bars_status.item,
+                self.pic_status.item)
+
+    def _changed(self, what: str, *content) -> bool:
+        """True (and remembered) when `content` is not what `what` shows already: the
+        snapshots of a run share their unpenalised fit, picture and path, and setting an
+        item's data again costs its whole rebuild."""
+        old = self._shown.get(what)
+        if old is not None and len(old) == len(content) and all(
+                a is b or (isinstance(a, (bool, int, float, str, tuple)) and a == b)
+                for a, b in zip(old, content, strict=True)):
+            return False
+        self._shown[what] = content
+        return True
 
     def _draw_bars(self, step, plain):
         d = step.degree
@@ -143,10 +168,12 @@ class OverfitRegularizationPanel(CurvePanel):
             self.bars_plot.setRange(xRange=(-0.6, d + 0.6), yRange=(-top, top), padding=0)
         self.bars.setOpts(x=k, height=np.clip(step.coefficients, -top, top),
                           brushes=self.bar_brushes[:d + 1])
-        self.plain_marks.setData(k, np.clip(step.least_squares, -top, top))
+        if self._changed("plain marks", step.least_squares, top):
+            self.plain_marks.setData(k, np.clip(step.least_squares, -top, top))
         self.plain_marks.setVisible(not plain)
         zero = np.flatnonzero(step.zeros)
-        self.zero_rings.setData(zero, np.zeros(len(zero)))
+        if self._changed("zeros", tuple(zero.tolist())):
+            self.zero_rings.setData(zero, np.zeros(len(zero)))
         if step.phase == "update":
             self.coordinate.setValue(step.coordinate)
             self.coordinate.show()
@@ -156,9 +183,9 @@ class OverfitRegularizationPanel(CurvePanel):
                                   f"{len(zero)} of {d} exactly 0")
 
     def _draw_picture(self, pic, plain):
-        if self.pic_frame != id(pic):  # a new run: its contours and frame, once
-            self.pic_frame = id(pic)
-            self.levels.setData(*contour_lines(pic.w1, pic.w2, pic.loss, pic.levels))
+        if self.pic_frame is not pic:  # a new run: its contours and frame, once
+            self.pic_frame = pic
+            self.levels.setData(*pic.level_lines)   # ellipses, computed with the step
             frame = (pic.w1[0], pic.w1[-1], pic.w2[0], pic.w2[-1])
             if self.pic_range is not None:  # only ever grows while the data stay the same:
                 a = self.pic_range            # a new λ does not re-lay out the axes
@@ -167,35 +194,36 @@ class OverfitRegularizationPanel(CurvePanel):
             if frame != self.pic_range:
                 self.pic_range = frame
                 self.pic.setRange(xRange=frame[:2], yRange=frame[2:], padding=0)
-            self._touch = contour_lines(pic.w1, pic.w2, pic.loss, [pic.touch])
-        empty = ([], [])
-        self.touch.setData(*(empty if plain else self._touch))
-        self.boundary.setData(*(empty if plain else pic.boundary.T))
-        self.trail.setData(*(empty if plain else pic.trail.T))
-        points = [pic.least_squares] + ([] if plain else [pic.solution])
-        self.pic_points.setData(pos=np.array(points), size=STYLE.marker_size * 2,
-                                brush=self.point_brushes[:len(points)], pen=self.pen_ink)
+        if self._changed("picture", pic, plain, STYLE.marker_size):
+            empty = ([], [])
+            self.touch.setData(*(empty if plain else pic.touch_line))
+            self.boundary.setData(*(empty if plain else pic.boundary.T))
+            self.trail.setData(*(empty if plain else pic.trail.T))
+            points = [pic.least_squares] + ([] if plain else [pic.solution])
+            self.pic_points.setData(pos=np.array(points), size=STYLE.marker_size * 2,
+                                    brush=self.point_brushes[:len(points)], pen=self.pen_ink)
         name = "‖w‖₂" if pic.penalty == "ridge" else "‖w‖₁"
         self.pic_status.set_text("the unpenalised minimum" if plain else
                                  f"{name} = {num(pic.budget, 3)} at λ = {num(pic.lam)}")
 
     def _draw_path(self, step):
         if step is None:
-            for line in self.paths:
-                line.setData([], [])
-            self.lam_line.hide()
-            self.path_status.set_text("shown after the fit")
+            if self._changed("path", None):
+                for line in self.paths:
+                    line.hide()
+                self.lam_line.hide()
+                self.path_status.set_text("shown after the fit")
             return
+        self._shown.pop("path", None)
         lams, coefs = step.path_lams, step.path_coefficients
         while len(self.paths) < coefs.shape[1] - 1:
             line = self.path_plot.plot()
             line.setPen(pg.mkPen(colour(len(self.paths)), width=STYLE.line_width))
             self.paths.append(line)
         for j, line in enumerate(self.paths):
+            line.setVisible(j + 1 < coefs.shape[1])
             if j + 1 < coefs.shape[1]:
                 line.setData(lams, coefs[:, j + 1])
-            else:
-                line.setData([], [])
         top = nice_ceiling(1.1 * float(np.abs(coefs[:, 1:]).max(initial=0.0)))
         self.path_plot.setRange(xRange=(np.log10(lams[0]), np.log10(lams[-1])),
                                 yRange=(-top, top), padding=0.02)
@@ -208,3 +236,4 @@ class OverfitRegularizationPanel(CurvePanel):
     def _set_problem(self, problem):
         super()._set_problem(problem)
         self.pic_frame = self.pic_range = None
+        self._shown = {}

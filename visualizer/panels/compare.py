@@ -1,8 +1,9 @@
-"""Compare classifiers: eight classifiers trained side by side on the same data, live.
+"""Compare classifiers: nine classifiers trained side by side on the same data, live.
 
-A 3 × 3 grid: the data alone, then one small plot per classifier with its decision regions,
-the points (training filled, test hollow, its mistakes crossed) and its train and test
-accuracy; the best test accuracy is framed. One step of the panel is one step of every
+A 4 × 3 grid: the data alone, then one small plot per classifier (the eight classical ones
+and a small neural network) with its decision regions, the points (training filled, test
+hollow, its mistakes crossed) and its train and test accuracy; the best test accuracy is
+framed; the legend fills the free corner. One step of the panel is one step of every
 classifier still training (compare_run.py). A click in any plot adds a point of the chosen
 class to the shared data (right click deletes the nearest), undoable.
 
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
 
 from algorithms.base import num, param, plural
 from algorithms.labelled import MAX_CLASSES
@@ -27,7 +29,8 @@ from visualizer.panels.overlays import Legend, StatusBox
 from visualizer.panels.scene import Scene2D
 from visualizer.style import INK, STYLE, UNASSIGNED
 
-COLUMNS = 3
+COLUMNS = 4   # ten plots in 4 × 3, the legend in the two free slots: wide data (moons)
+              # keeps larger plots than in 5 × 2
 
 
 @dataclass(frozen=True)
@@ -41,11 +44,12 @@ class ComparePanel(ClassifierPanel):
     id, title = "compare", "Compare classifiers"
     Params = Params
     main_title = "The data"
-    show_confusion = False   # nine small plots: no room for a matrix in each
+    show_confusion = False   # ten small plots: no room for a matrix in each
 
     def setup(self, canvas):
         self.plots_ = []
-        for slot in range(1 + len(compare_run.CLASSIFIERS)):
+        slots = 1 + len(compare_run.CLASSIFIERS)
+        for slot in range(slots):
             plot = canvas.addPlot(row=slot // COLUMNS, col=slot % COLUMNS)
             plot.setAspectLocked(True)
             plot.hideAxis("left")
@@ -61,8 +65,14 @@ class ComparePanel(ClassifierPanel):
         self.status = StatusBox(self.main, "bottom-right", bold=False)
         self.boxes = [StatusBox(p, "bottom-right", bold=False) for p in self.cells]
         legend = pg.LegendItem()
-        canvas.addItem(legend, row=COLUMNS, col=0, colspan=COLUMNS)
-        self.legend = Legend(legend, width=lambda: self.canvas.width() * 0.9)
+        free = -slots % COLUMNS   # slots left in the last row: the legend goes there
+        canvas.addItem(legend, row=(slots - 1) // COLUMNS + (free == 0),
+                       col=slots % COLUMNS if free else 0, colspan=free or COLUMNS)
+        # its own height, centred in the corner, rather than rows spread over the whole cell
+        legend.setSizePolicy(QtWidgets.QSizePolicy.Preferred, QtWidgets.QSizePolicy.Fixed)
+        canvas.ci.layout.setAlignment(legend, QtCore.Qt.AlignCenter)
+        share = (free or COLUMNS) / COLUMNS
+        self.legend = Legend(legend, width=lambda: self.canvas.width() * 0.9 * share)
         canvas.installEventFilter(self)
         self._points_key = None
         self._crossed = [b""] * len(self.cells)   # the mistakes crossed in each plot
@@ -118,6 +128,17 @@ class ComparePanel(ClassifierPanel):
             if title.itemRect().width() > plot.width() - 8:
                 title.item.setTextWidth(max(wrapped, plot.width() - 8))
             title.updateMin()
+        self._equal_columns()
+
+    def _equal_columns(self):
+        """Every plot asks for the widest one's width: the grid then shares the room equally
+        (from their own widths, a column of short titles came out narrower)."""
+        for plot in self.plots_:
+            plot.setPreferredWidth(-1)   # back to its own hint
+        widest = max(plot.effectiveSizeHint(QtCore.Qt.SizeHint.PreferredSize).width()
+                     for plot in self.plots_)
+        for plot in self.plots_:
+            plot.setPreferredWidth(widest)
 
     def set_params(self, params, live=False):
         super().set_params(params, live)
@@ -147,8 +168,8 @@ class ComparePanel(ClassifierPanel):
                 scene.show(d.y, hollow=d.test, sizes=sizes)
             self.status.set_text(plural(len(d.y), "point")
                                  if compact() else
-                                 f"{plural(len(d.y_train), 'training point')}, "
-                                 f"{len(d.y_test):,} test")
+                                 f"{plural(len(d.y_train), 'training point')}\n"
+                                 f"{plural(len(d.y_test), 'test point')}")
         if step is None:
             self._crossed = [None] * len(self.cells)
             for scene, regions, box in zip(self.scene.scenes[1:], self.regions, self.boxes,
@@ -187,8 +208,8 @@ class ComparePanel(ClassifierPanel):
         test = "" if math.isnan(cell.test) else f"test {percent(cell.test)}"
         if compact():   # large text, small plots: one line, the number that ranks them
             return f"{star}{test or 'train ' + percent(cell.train)}"
-        test = f" · {test}" if test else ""
-        return f"{progress}\n{star}train {percent(cell.train)}{test}"
+        test = f", {test}" if test else ""   # a comma: one line in a plot of a 4-wide grid
+        return f"{star}{progress}\ntrain {percent(cell.train)}{test}"
 
     # --- clicks in any of the plots ------------------------------------------------------
     @guarded
@@ -201,7 +222,7 @@ class ComparePanel(ClassifierPanel):
 
 
 def compact() -> bool:
-    """Large text: titles on one line and one number per plot, so nine plots still fit."""
+    """Large text: titles on one line and one number per plot, so ten plots still fit."""
     return STYLE.scale > 1.3 or STYLE.presentation
 
 

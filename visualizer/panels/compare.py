@@ -116,29 +116,41 @@ class ComparePanel(ClassifierPanel):
                              key=(id(self.data), "no crosses"))
 
     def keep_room(self, width=None):
-        """As the base does, then unwrap the titles that fit their own plot: the room the
-        window offers counts docks stacked in one column twice, so it wrapped short titles."""
+        """As the base does, then each title on one line if it fits its own plot, else
+        wrapped at the plot's width (the room the window offers counts docks stacked in one
+        column twice, so the base wrapped short titles), its row as tall as the title (the
+        plot's own is fixed at 30 px: two lines of large text ran into the plot); and the
+        plots asking for equal widths and heights."""
         super().keep_room(width)
         for plot in self.plots_:
             title = plot.titleLabel
-            wrapped = title.item.textWidth()
-            if wrapped <= 0 or plot.width() <= 0:
-                continue
             title.item.setTextWidth(-1)
-            if title.itemRect().width() > plot.width() - 8:
-                title.item.setTextWidth(max(wrapped, plot.width() - 8))
+            room = plot.width() - 8
+            if room > 0 and title.itemRect().width() > room:
+                title.item.setTextWidth(max(60.0, room))
             title.updateMin()
-        self._equal_columns()
+            tall = math.ceil(title.itemRect().height()) + 2
+            title.setMaximumHeight(tall)
+            plot.layout.setRowFixedHeight(0, tall)
+        self._equal_cells()
 
-    def _equal_columns(self):
-        """Every plot asks for the widest one's width: the grid then shares the room equally
-        (from their own widths, a column of short titles came out narrower)."""
+    def _equal_cells(self):
+        """Every plot asks for the largest one's size: the grid then shares the room equally
+        (from their own hints, a column of short titles came out narrower, and the row
+        beside the legend, which cannot shrink below the legend, taller)."""
         for plot in self.plots_:
-            plot.setPreferredWidth(-1)   # back to its own hint
-        widest = max(plot.effectiveSizeHint(QtCore.Qt.SizeHint.PreferredSize).width()
-                     for plot in self.plots_)
+            plot.setPreferredSize(-1, -1)   # back to their own hints
+            plot.setMinimumHeight(-1)
+        # the legend's height is its row's least: the other rows may shrink no further
+        low = self.legend.legend.effectiveSizeHint(QtCore.Qt.SizeHint.MinimumSize).height()
         for plot in self.plots_:
-            plot.setPreferredWidth(widest)
+            plot.setMinimumHeight(max(low, plot.effectiveSizeHint(
+                QtCore.Qt.SizeHint.MinimumSize).height()))
+        hints = [plot.effectiveSizeHint(QtCore.Qt.SizeHint.PreferredSize)
+                 for plot in self.plots_]
+        wide, tall = max(h.width() for h in hints), max(h.height() for h in hints)
+        for plot in self.plots_:
+            plot.setPreferredSize(wide, tall)
 
     def set_params(self, params, live=False):
         super().set_params(params, live)

@@ -91,6 +91,11 @@ def test_the_network_cell_reports_its_own_models_accuracy(qtbot, window):
     text = panel.boxes[slot].item.textItem.toPlainText()
     assert f"test {100 * cell.test:.3g}%" in text and cell.progress in text
     assert len(set(cell.model.predict(d.X).tolist())) == 2, "both classes predicted"
+    window.binders[0].group.child("net_hidden").setValue("8, 4")   # the Params dock
+    window.session.advance(2)
+    assert "8, 4 tanh" in panel.cells[slot].titleLabel.text
+    assert window.session.player.current.cells[slot].model.spec.sizes == (2, 8, 4, 2)
+    window.binders[0].group.child("net_hidden").setValue("16, 16")
 
 
 def test_a_click_in_any_plot_adds_a_point_to_every_plot_and_undo_removes_it(qtbot, window):

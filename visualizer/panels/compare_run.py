@@ -44,7 +44,8 @@ class Params:
                          tip="kernel width: large γ, narrow bumps and a wiggly boundary")
     updates: int = param(300, limits=(1, 5000), label="updates at most",
                          tip="logistic regression and the SVMs stop after this many "
-                             "gradient updates or SMO pairs, if they have not converged")
+                             "gradient updates or SMO pairs, if they have not converged; "
+                             "the network takes exactly this many updates")
     max_depth: int = param(5, limits=(1, 20), label="tree: max depth")
     trees: int = param(20, limits=(1, 200), label="forest: trees")
     rounds: int = param(50, limits=(1, 300), label="boosting: rounds",
@@ -86,7 +87,7 @@ def titles(params: Params, short: bool = False) -> list[str]:
         return [f"KNN k={p.k}", f"Logistic λ={num(p.l2)}", f"Lin. SVM C={num(p.C)}",
                 f"RBF SVM γ={num(p.gamma)}", f"Tree depth≤{p.max_depth}",
                 f"Forest {p.trees}", f"AdaBoost {p.rounds}", f"Boosting {p.rounds}",
-                f"Net {_layers(p, '-')}"]
+                f"Net {_layers(p, '-').replace('no hidden layer', 'no hidden')}"]
     settings = {
         "knn": f"k = {p.k}",
         "logistic": f"λ = {num(p.l2)}",
@@ -96,7 +97,7 @@ def titles(params: Params, short: bool = False) -> list[str]:
         "forest": plural(p.trees, "tree"),
         "adaboost": f"{plural(p.rounds, 'stump')}",
         "boosting": f"{plural(p.rounds, 'round')}",
-        "network": f"{_layers(p, ', ')} {p.net_activation} · {NET_RULE}",
+        "network": f"{_layers(p, ', ')} {_activation(p)}· {NET_RULE}",
     }
     return [f"{name}, {settings[key]}" for key, name, _ in CLASSIFIERS]
 
@@ -109,6 +110,15 @@ def _layers(p: Params, sep: str) -> str:
     except ValueError:
         return str(p.net_hidden)
     return sep.join(map(str, units)) if units else "no hidden layer"
+
+
+def _activation(p: Params) -> str:
+    """The activation and a space, or nothing when there is no hidden unit to have one."""
+    return "" if _layers(p, "") == "no hidden layer" else f"{p.net_activation} "
+
+
+def _activation_listed(p: Params) -> str:
+    return "" if not _activation(p) else f"{p.net_activation}, "
 
 
 @dataclass(frozen=True, eq=False)
@@ -208,7 +218,7 @@ def _network(data, p, rng):
                       shuffle_rng=shuffle_rng, mask_rng=mask_rng)
     shape = "-".join(map(str, spec.sizes))
     yield trainer.model(), "random weights", (
-        f"A {shape} network ({p.net_activation}, softmax outputs) starts from random "
+        f"A {shape} network ({_activation_listed(p)}softmax outputs) starts from random "
         f"weights; each step is one {NET_RULE} update (η = {num(p.net_lr)}) on all "
         f"{plural(len(prepared.x), 'training point')}.")
     while trainer.updates < p.updates:

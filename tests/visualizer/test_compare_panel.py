@@ -145,6 +145,24 @@ def test_a_csv_with_a_label_column_loads_and_one_class_is_refused(qtbot, window,
     np.testing.assert_array_equal(panel.data.X, before)
 
 
+def test_little_room_keeps_one_number_per_box_and_titles_within_their_share(window):
+    """The window offers the canvas its room (keep_room) as it is resized: with room for
+    plots of about 100 px, each box keeps the number that ranks them, each title wraps within
+    its plot's share; given room again, both come back."""
+    from visualizer.panels.compare import COLUMNS
+
+    panel = window.session.panel
+    window.session.advance(2)
+    room = panel._room
+    panel.keep_room(460)
+    texts = [b.item.textItem.toPlainText() for b in panel.boxes]
+    assert all("\n" not in t and "%" in t for t in texts), texts
+    assert all(p.titleLabel.itemRect().width() <= 460 / COLUMNS for p in panel.plots_)
+    panel.keep_room(room)
+    assert all("\n" in b.item.textItem.toPlainText() for b in panel.boxes)
+    assert "Neural network" in panel.cells[8].titleLabel.text
+
+
 # --- the stepping, without a window --------------------------------------------------------
 def test_all_step_together_and_a_finished_one_stays():
     data = labelled.generate(labelled.Data(shape="xor", points=80), seed=1)
@@ -183,7 +201,8 @@ def test_a_classifier_that_cannot_run_says_why_and_the_others_go_on():
 
 def test_the_network_learns_moons_and_bends_where_logistic_regression_cannot():
     data = labelled.generate(labelled.Data(shape="moons", points=160), seed=0)
-    steps = list(compare_run.run(data, compare_run.Params(), np.random.default_rng(0)))
+    params = compare_run.Params(updates=120, trees=5, rounds=10)   # the network's run: 120
+    steps = list(compare_run.run(data, params, np.random.default_rng(0)))
     first, last = steps[0].cells, steps[-1].cells
     network, logistic_ = last[8], last[1]
     assert network.key == "network" and first[8].train < 0.9, "random weights to start"

@@ -29,6 +29,7 @@ from visualizer.panels.overlays import Legend, StatusBox
 from visualizer.panels.scene import Scene2D
 from visualizer.style import INK, STYLE, UNASSIGNED
 
+NARROW_PX = 150   # a plot narrower than this gets one number in its box, as with large text
 COLUMNS = 4   # ten plots in 4 × 3, the legend in the two free slots: wide data (moons)
               # keeps larger plots than in 5 × 2
 
@@ -77,6 +78,8 @@ class ComparePanel(ClassifierPanel):
         self._points_key = None
         self._crossed = [b""] * len(self.cells)   # the mistakes crossed in each plot
         self._best = ()
+        self._narrow = False   # plots too narrow for two numbers (see keep_room)
+        self._step = None      # the step drawn, to redraw its texts when the plots narrow
         self._titles()
 
     def _titles(self):
@@ -115,17 +118,35 @@ class ComparePanel(ClassifierPanel):
             self.legend.fill([e for e in self.legend.entries if e[1] != "misclassified"],
                              key=(id(self.data), "no crosses"))
 
+    def eventFilter(self, watched, event):
+        """As the base does; and when the canvas changes width, the titles and the boxes'
+        texts fitted to it again (the window's own call may come before the canvas has its
+        new size)."""
+        if (event.type() == QtCore.QEvent.Resize and self.data is not None
+                and event.size().width() != event.oldSize().width()):
+            # once the canvas has laid its plots out at the new size
+            QtCore.QTimer.singleShot(0, self.canvas, self._fit_plots)
+        return super().eventFilter(watched, event)
+
     def keep_room(self, width=None):
         """As the base does, then each title on one line if it fits its own plot, else
-        wrapped at the plot's width (the room the window offers counts docks stacked in one
-        column twice, so the base wrapped short titles), its row as tall as the title (the
-        plot's own is fixed at 30 px: two lines of large text ran into the plot); and the
-        plots asking for equal widths and heights."""
+        wrapped at the plot's width, or its share of the canvas if the grid is wider (the room
+        the window offers counts docks stacked in one column twice, so the base wrapped short
+        titles); its row as tall as the title (the plot's own is fixed at 30 px: two lines of
+        large text ran into the plot); the plots asking for equal widths and heights; and the
+        boxes' texts short when the plots are narrow."""
         super().keep_room(width)
+        self._fit_plots()
+
+    def _fit_plots(self):
+        # a plot's share of the canvas as it is, or of the room the window offers if less
+        # (titles sized to the canvas as it is would hold it at that width)
+        room = getattr(self, "_room", None) or self.canvas.width()
+        share = min(self.canvas.width(), room) / COLUMNS - 12
         for plot in self.plots_:
             title = plot.titleLabel
             title.item.setTextWidth(-1)
-            room = plot.width() - 8
+            room = min(plot.width(), share) - 8   # a plot wider than its share is clipped
             if room > 0 and title.itemRect().width() > room:
                 title.item.setTextWidth(max(60.0, room))
             title.updateMin()
@@ -133,6 +154,15 @@ class ComparePanel(ClassifierPanel):
             title.setMaximumHeight(tall)
             plot.layout.setRowFixedHeight(0, tall)
         self._equal_cells()
+        # the grid may now fit where its old least width had pushed it past the canvas: the
+        # canvas's own size, set again (a size below an item's least is kept at the least)
+        self.canvas.centralWidget.setGeometry(self.canvas.range)
+        narrow = share < NARROW_PX
+        if narrow != self._narrow:   # the boxes' texts in the form that fits
+            self._narrow = narrow
+            if self.data is not None:
+                self._points_key = None
+                self.draw(self._step)
 
     def _equal_cells(self):
         """Every plot asks for the largest one's size: the grid then shares the room equally
@@ -173,13 +203,14 @@ class ComparePanel(ClassifierPanel):
 
     def draw(self, step):
         d = self.data
+        self._step = step
         if self._points_key != id(d):   # the points' look changes only with the data
             self._points_key = id(d)
             sizes = np.full(len(d.y), point_scale()) if compact() else None
             for scene in self.scene.scenes:
                 scene.show(d.y, hollow=d.test, sizes=sizes)
             self.status.set_text(plural(len(d.y), "point")
-                                 if compact() else
+                                 if self._short() else
                                  f"{plural(len(d.y_train), 'training point')}\n"
                                  f"{plural(len(d.y_test), 'test point')}")
         if step is None:
@@ -211,14 +242,17 @@ class ComparePanel(ClassifierPanel):
             self._best = step.best
             self._frames()
 
-    @staticmethod
-    def _status(cell, best: bool) -> str:
+    def _short(self) -> bool:
+        """Texts in their short form: large text, or plots too narrow for two numbers."""
+        return compact() or self._narrow
+
+    def _status(self, cell, best: bool) -> str:
         progress = cell.progress + (" ✓" if cell.done and cell.model is not None else "")
         if cell.model is None:
             return progress
         star = "★ " if best else ""
         test = "" if math.isnan(cell.test) else f"test {percent(cell.test)}"
-        if compact():   # large text, small plots: one line, the number that ranks them
+        if self._short():   # small plots: one line, the number that ranks them
             return f"{star}{test or 'train ' + percent(cell.train)}"
         test = f", {test}" if test else ""   # a comma: one line in a plot of a 4-wide grid
         return f"{star}{progress}\ntrain {percent(cell.train)}{test}"

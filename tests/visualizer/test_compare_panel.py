@@ -1,5 +1,6 @@
 """The comparison grid: every classifier built and shaded, clicks into the shared data,
-a CSV, bad labels refused; and the stepping that moves all classifiers together."""
+a CSV, bad labels refused; and the stepping that moves all classifiers together, the
+neural network among them."""
 
 import dataclasses
 
@@ -60,7 +61,8 @@ def test_every_classifier_has_its_plot_with_regions_in_two_colours(qtbot, window
         assert name.split()[0] in title
     window.session.advance(25)
     step = window.session.player.current
-    assert len(step.cells) == 8 and all(c.model is not None for c in step.cells)
+    assert len(step.cells) == len(compare_run.CLASSIFIERS) == 9
+    assert all(c.model is not None for c in step.cells)
     for plot, cell in zip(panel.cells, step.cells, strict=True):
         pixels = view_pixels(panel, plot)
         shaded = [region_pixels(pixels, c) for c in (0, 1)]
@@ -70,6 +72,30 @@ def test_every_classifier_has_its_plot_with_regions_in_two_colours(qtbot, window
     assert panel.cells[best].vb.border.widthF() > panel.cells[step.cells.index(
         min(step.cells, key=lambda c: c.test))].vb.border.widthF(), "the best is framed"
     assert "★" in panel.boxes[best].item.textItem.toPlainText()
+
+
+def test_the_network_cell_reports_its_own_models_accuracy(qtbot, window):
+    """A few steps on: the network's title says its layers and rule,
+    its box shows the accuracy its model gets on the test points, and that accuracy is what
+    the model predicts (not the training loop's own bookkeeping)."""
+    panel = window.session.panel
+    window.session.advance(3)
+    slot = [key for key, _, _ in compare_run.CLASSIFIERS].index("network")
+    title = panel.cells[slot].titleLabel.text
+    assert "Neural network" in title and "16, 16" in title and "Adam" in title
+    cell = window.session.player.current.cells[slot]
+    d = panel.data
+    predicted = cell.model.predict(d.X_test)
+    assert cell.test == np.mean(predicted == d.y_test)
+    assert cell.train == np.mean(cell.model.predict(d.X_train) == d.y_train)
+    text = panel.boxes[slot].item.textItem.toPlainText()
+    assert f"test {100 * cell.test:.3g}%" in text and cell.progress in text
+    assert len(set(cell.model.predict(d.X).tolist())) == 2, "both classes predicted"
+    window.binders[0].group.child("net_hidden").setValue("8, 4")   # the Params dock
+    window.session.advance(2)
+    assert "8, 4 tanh" in panel.cells[slot].titleLabel.text
+    assert window.session.player.current.cells[slot].model.spec.sizes == (2, 8, 4, 2)
+    window.binders[0].group.child("net_hidden").setValue("16, 16")
 
 
 def test_a_click_in_any_plot_adds_a_point_to_every_plot_and_undo_removes_it(qtbot, window):
@@ -119,6 +145,24 @@ def test_a_csv_with_a_label_column_loads_and_one_class_is_refused(qtbot, window,
     np.testing.assert_array_equal(panel.data.X, before)
 
 
+def test_little_room_keeps_one_number_per_box_and_titles_within_their_share(window):
+    """The window offers the canvas its room (keep_room) as it is resized: with room for
+    plots of about 100 px, each box keeps the number that ranks them, each title wraps within
+    its plot's share; given room again, both come back."""
+    from visualizer.panels.compare import COLUMNS
+
+    panel = window.session.panel
+    window.session.advance(2)
+    room = panel._room
+    panel.keep_room(460)
+    texts = [b.item.textItem.toPlainText() for b in panel.boxes]
+    assert all("\n" not in t and "%" in t for t in texts), texts
+    assert all(p.titleLabel.itemRect().width() <= 460 / COLUMNS for p in panel.plots_)
+    panel.keep_room(room)
+    assert all("\n" in b.item.textItem.toPlainText() for b in panel.boxes)
+    assert "Neural network" in panel.cells[8].titleLabel.text
+
+
 # --- the stepping, without a window --------------------------------------------------------
 def test_all_step_together_and_a_finished_one_stays():
     data = labelled.generate(labelled.Data(shape="xor", points=80), seed=1)
@@ -126,7 +170,8 @@ def test_all_step_together_and_a_finished_one_stays():
     steps = list(compare_run.run(data, params, np.random.default_rng(0)))
     assert steps[-1].phase == "done" and all(c.done for c in steps[-1].cells)
     own = [len(list(logistic.run(data, logistic.Params(l2=0.01, updates=40)))),
-           len(list(svm.run(data, svm.Params(kernel="rbf", steps=40))))]
+           len(list(svm.run(data, svm.Params(kernel="rbf", steps=40)))),
+           1 + 40]   # the network: its random start, then one state per update
     assert len(steps) == max(own), "as long as the longest classifier's own run"
     assert all(any(c.changed for c in s.cells) for s in steps)
     forest = [s.cells[5] for s in steps]
@@ -135,6 +180,9 @@ def test_all_step_together_and_a_finished_one_stays():
     assert forest[4].done and not forest[5].changed and forest[5].model is forest[4].model
     knn = steps[0].cells[0]
     assert knn.done and steps[1].cells[0].model is knn.model
+    network = [s.cells[8] for s in steps]
+    assert [c.progress for c in network[:3]] == ["random weights", "update 1", "update 2"]
+    assert network[40].progress == "stopped after 40 updates" and network[40].done
     last = steps[-1]
     tests = [c.test for c in last.cells]
     assert set(last.best) == {i for i, t in enumerate(tests) if t == max(tests)}
@@ -149,3 +197,33 @@ def test_a_classifier_that_cannot_run_says_why_and_the_others_go_on():
     knn = steps[-1].cells[0]
     assert knn.model is None and "cannot run" in knn.progress and "k = 50" in knn.caption
     assert all(c.model is not None for c in steps[-1].cells[1:])
+
+
+def test_the_network_learns_moons_and_bends_where_logistic_regression_cannot():
+    data = labelled.generate(labelled.Data(shape="moons", points=160), seed=0)
+    params = compare_run.Params(updates=120, trees=5, rounds=10)   # the network's run: 120
+    steps = list(compare_run.run(data, params, np.random.default_rng(0)))
+    first, last = steps[0].cells, steps[-1].cells
+    network, logistic_ = last[8], last[1]
+    assert network.key == "network" and first[8].train < 0.9, "random weights to start"
+    assert network.test >= 0.9 and network.train >= 0.98
+    assert network.train > logistic_.train, "a curved boundary where a line cannot follow"
+    for s in steps[1:4]:
+        line = next(line for line in s.caption.splitlines() if line.startswith("network"))
+        assert "Adam" in line and "→" in line and "nan" not in line
+
+
+def test_network_settings_reach_the_title_and_a_bad_layer_text_is_refused_in_its_cell():
+    p = compare_run.Params(net_hidden="8", net_activation="ReLU", updates=5, trees=2,
+                           rounds=2)
+    assert compare_run.titles(p)[8] == "Neural network, 8 ReLU · Adam"
+    assert compare_run.titles(p, short=True)[8] == "Net 8"
+    data = labelled.generate(labelled.Data(points=40), seed=0)
+    net = list(compare_run.run(data, p))[1].cells[8]
+    assert net.model.spec.sizes == (2, 8, 2) and net.progress == "update 1"
+    bad = dataclasses.replace(p, net_hidden="16, lots")
+    steps = list(compare_run.run(data, bad))
+    cell = steps[-1].cells[8]
+    assert cell.model is None and cell.progress == "cannot run"
+    assert "whole numbers" in cell.caption
+    assert all(c.model is not None for c in steps[-1].cells[:8]), "the others go on"

@@ -1,8 +1,9 @@
-"""Compare classifiers: eight classifiers trained side by side on the same data, live.
+"""Compare classifiers: nine classifiers trained side by side on the same data, live.
 
-A 3 × 3 grid: the data alone, then one small plot per classifier with its decision regions,
-the points (training filled, test hollow, its mistakes crossed) and its train and test
-accuracy; the best test accuracy is framed. One step of the panel is one step of every
+A 4 × 3 grid: the data alone, then one small plot per classifier (the eight classical ones
+and a small neural network) with its decision regions, the points (training filled, test
+hollow, its mistakes crossed) and its train and test accuracy; the best test accuracy is
+framed; the legend fills the free corner. One step of the panel is one step of every
 classifier still training (compare_run.py). A click in any plot adds a point of the chosen
 class to the shared data (right click deletes the nearest), undoable.
 
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
 
 from algorithms.base import num, param, plural
 from algorithms.labelled import MAX_CLASSES
@@ -27,7 +29,9 @@ from visualizer.panels.overlays import Legend, StatusBox
 from visualizer.panels.scene import Scene2D
 from visualizer.style import INK, STYLE, UNASSIGNED
 
-COLUMNS = 3
+NARROW_PX = 150   # a plot narrower than this gets one number in its box, as with large text
+COLUMNS = 4   # ten plots in 4 × 3, the legend in the two free slots: wide data (moons)
+              # keeps larger plots than in 5 × 2
 
 
 @dataclass(frozen=True)
@@ -41,11 +45,12 @@ class ComparePanel(ClassifierPanel):
     id, title = "compare", "Compare classifiers"
     Params = Params
     main_title = "The data"
-    show_confusion = False   # nine small plots: no room for a matrix in each
+    show_confusion = False   # ten small plots: no room for a matrix in each
 
     def setup(self, canvas):
         self.plots_ = []
-        for slot in range(1 + len(compare_run.CLASSIFIERS)):
+        slots = 1 + len(compare_run.CLASSIFIERS)
+        for slot in range(slots):
             plot = canvas.addPlot(row=slot // COLUMNS, col=slot % COLUMNS)
             plot.setAspectLocked(True)
             plot.hideAxis("left")
@@ -61,12 +66,20 @@ class ComparePanel(ClassifierPanel):
         self.status = StatusBox(self.main, "bottom-right", bold=False)
         self.boxes = [StatusBox(p, "bottom-right", bold=False) for p in self.cells]
         legend = pg.LegendItem()
-        canvas.addItem(legend, row=COLUMNS, col=0, colspan=COLUMNS)
-        self.legend = Legend(legend, width=lambda: self.canvas.width() * 0.9)
+        free = -slots % COLUMNS   # slots left in the last row: the legend goes there
+        canvas.addItem(legend, row=(slots - 1) // COLUMNS + (free == 0),
+                       col=slots % COLUMNS if free else 0, colspan=free or COLUMNS)
+        # its own height, centred in the corner, rather than rows spread over the whole cell
+        legend.setSizePolicy(QtWidgets.QSizePolicy.Preferred, QtWidgets.QSizePolicy.Fixed)
+        canvas.ci.layout.setAlignment(legend, QtCore.Qt.AlignCenter)
+        share = (free or COLUMNS) / COLUMNS
+        self.legend = Legend(legend, width=lambda: self.canvas.width() * 0.9 * share)
         canvas.installEventFilter(self)
         self._points_key = None
         self._crossed = [b""] * len(self.cells)   # the mistakes crossed in each plot
         self._best = ()
+        self._narrow = False   # plots too narrow for two numbers (see keep_room)
+        self._step = None      # the step drawn, to redraw its texts when the plots narrow
         self._titles()
 
     def _titles(self):
@@ -105,19 +118,69 @@ class ComparePanel(ClassifierPanel):
             self.legend.fill([e for e in self.legend.entries if e[1] != "misclassified"],
                              key=(id(self.data), "no crosses"))
 
+    def eventFilter(self, watched, event):
+        """As the base does; and when the canvas changes width, the titles and the boxes'
+        texts fitted to it again (the window's own call may come before the canvas has its
+        new size)."""
+        if (event.type() == QtCore.QEvent.Resize and self.data is not None
+                and event.size().width() != event.oldSize().width()):
+            # once the canvas has laid its plots out at the new size
+            QtCore.QTimer.singleShot(0, self.canvas, self._fit_plots)
+        return super().eventFilter(watched, event)
+
     def keep_room(self, width=None):
-        """As the base does, then unwrap the titles that fit their own plot: the room the
-        window offers counts docks stacked in one column twice, so it wrapped short titles."""
+        """As the base does, then each title on one line if it fits its own plot, else
+        wrapped at the plot's width, or its share of the canvas if the grid is wider (the room
+        the window offers counts docks stacked in one column twice, so the base wrapped short
+        titles); its row as tall as the title (the plot's own is fixed at 30 px: two lines of
+        large text ran into the plot); the plots asking for equal widths and heights; and the
+        boxes' texts short when the plots are narrow."""
         super().keep_room(width)
+        self._fit_plots()
+
+    def _fit_plots(self):
+        # a plot's share of the canvas as it is, or of the room the window offers if less
+        # (titles sized to the canvas as it is would hold it at that width)
+        room = getattr(self, "_room", None) or self.canvas.width()
+        share = min(self.canvas.width(), room) / COLUMNS - 12
         for plot in self.plots_:
             title = plot.titleLabel
-            wrapped = title.item.textWidth()
-            if wrapped <= 0 or plot.width() <= 0:
-                continue
             title.item.setTextWidth(-1)
-            if title.itemRect().width() > plot.width() - 8:
-                title.item.setTextWidth(max(wrapped, plot.width() - 8))
+            room = min(plot.width(), share) - 8   # a plot wider than its share is clipped
+            if room > 0 and title.itemRect().width() > room:
+                title.item.setTextWidth(max(60.0, room))
             title.updateMin()
+            tall = math.ceil(title.itemRect().height()) + 2
+            title.setMaximumHeight(tall)
+            plot.layout.setRowFixedHeight(0, tall)
+        self._equal_cells()
+        # the grid may now fit where its old least width had pushed it past the canvas: the
+        # canvas's own size, set again (a size below an item's least is kept at the least)
+        self.canvas.centralWidget.setGeometry(self.canvas.range)
+        narrow = share < NARROW_PX
+        if narrow != self._narrow:   # the boxes' texts in the form that fits
+            self._narrow = narrow
+            if self.data is not None:
+                self._points_key = None
+                self.draw(self._step)
+
+    def _equal_cells(self):
+        """Every plot asks for the largest one's size: the grid then shares the room equally
+        (from their own hints, a column of short titles came out narrower, and the row
+        beside the legend, which cannot shrink below the legend, taller)."""
+        for plot in self.plots_:
+            plot.setPreferredSize(-1, -1)   # back to their own hints
+            plot.setMinimumHeight(-1)
+        # the legend's height is its row's least: the other rows may shrink no further
+        low = self.legend.legend.effectiveSizeHint(QtCore.Qt.SizeHint.MinimumSize).height()
+        for plot in self.plots_:
+            plot.setMinimumHeight(max(low, plot.effectiveSizeHint(
+                QtCore.Qt.SizeHint.MinimumSize).height()))
+        hints = [plot.effectiveSizeHint(QtCore.Qt.SizeHint.PreferredSize)
+                 for plot in self.plots_]
+        wide, tall = max(h.width() for h in hints), max(h.height() for h in hints)
+        for plot in self.plots_:
+            plot.setPreferredSize(wide, tall)
 
     def set_params(self, params, live=False):
         super().set_params(params, live)
@@ -140,15 +203,16 @@ class ComparePanel(ClassifierPanel):
 
     def draw(self, step):
         d = self.data
+        self._step = step
         if self._points_key != id(d):   # the points' look changes only with the data
             self._points_key = id(d)
             sizes = np.full(len(d.y), point_scale()) if compact() else None
             for scene in self.scene.scenes:
                 scene.show(d.y, hollow=d.test, sizes=sizes)
             self.status.set_text(plural(len(d.y), "point")
-                                 if compact() else
-                                 f"{plural(len(d.y_train), 'training point')}, "
-                                 f"{len(d.y_test):,} test")
+                                 if self._short() else
+                                 f"{plural(len(d.y_train), 'training point')}\n"
+                                 f"{plural(len(d.y_test), 'test point')}")
         if step is None:
             self._crossed = [None] * len(self.cells)
             for scene, regions, box in zip(self.scene.scenes[1:], self.regions, self.boxes,
@@ -178,17 +242,20 @@ class ComparePanel(ClassifierPanel):
             self._best = step.best
             self._frames()
 
-    @staticmethod
-    def _status(cell, best: bool) -> str:
+    def _short(self) -> bool:
+        """Texts in their short form: large text, or plots too narrow for two numbers."""
+        return compact() or self._narrow
+
+    def _status(self, cell, best: bool) -> str:
         progress = cell.progress + (" ✓" if cell.done and cell.model is not None else "")
         if cell.model is None:
             return progress
         star = "★ " if best else ""
         test = "" if math.isnan(cell.test) else f"test {percent(cell.test)}"
-        if compact():   # large text, small plots: one line, the number that ranks them
+        if self._short():   # small plots: one line, the number that ranks them
             return f"{star}{test or 'train ' + percent(cell.train)}"
-        test = f" · {test}" if test else ""
-        return f"{progress}\n{star}train {percent(cell.train)}{test}"
+        test = f", {test}" if test else ""   # a comma: one line in a plot of a 4-wide grid
+        return f"{star}{progress}\ntrain {percent(cell.train)}{test}"
 
     # --- clicks in any of the plots ------------------------------------------------------
     @guarded
@@ -201,7 +268,7 @@ class ComparePanel(ClassifierPanel):
 
 
 def compact() -> bool:
-    """Large text: titles on one line and one number per plot, so nine plots still fit."""
+    """Large text: titles on one line and one number per plot, so ten plots still fit."""
     return STYLE.scale > 1.3 or STYLE.presentation
 
 

@@ -2,7 +2,8 @@
 
 One step of the comparison is one step of each classifier still running: one gradient
 update (logistic regression), one SMO pair (the two SVMs), one split (the tree), one more
-tree (the forest), one round (AdaBoost, gradient boosting). KNN does not train, so it is
+tree (the forest), one round (AdaBoost, gradient boosting), one full-batch update of every
+weight (the neural network, algorithms/network). KNN does not train, so it is
 finished from the first step. A classifier that has finished keeps its last model while
 the others go on; the run ends when all have finished.
 
@@ -22,6 +23,13 @@ import numpy as np
 from algorithms import ensembles, knn, logistic, svm, tree
 from algorithms.base import Snapshot, frozen, num, param, plural, validate
 from algorithms.labelled import LabelledData, accuracy
+from algorithms.network.layers import INITS, init_weights
+from algorithms.network.trainer import Trainer, prepare
+from algorithms.network.training import Params as NetworkParams
+from algorithms.network.training import make_spec, parse_hidden
+
+NET_ACTIVATIONS = ("tanh", "ReLU")
+NET_RULE = "Adam"
 
 
 @dataclass(frozen=True)
@@ -36,12 +44,22 @@ class Params:
                          tip="kernel width: large γ, narrow bumps and a wiggly boundary")
     updates: int = param(300, limits=(1, 5000), label="updates at most",
                          tip="logistic regression and the SVMs stop after this many "
-                             "gradient updates or SMO pairs, if they have not converged")
+                             "gradient updates or SMO pairs, if they have not converged; "
+                             "the network takes exactly this many updates")
     max_depth: int = param(5, limits=(1, 20), label="tree: max depth")
     trees: int = param(20, limits=(1, 200), label="forest: trees")
     rounds: int = param(50, limits=(1, 300), label="boosting: rounds",
                         tip="rounds of AdaBoost (stumps) and of gradient boosting "
                             "(trees of depth 2, learning rate 0.1)")
+    net_hidden: str = param("16, 16", label="network: hidden layers",
+                            tip="units per hidden layer of the neural network, comma-separated "
+                                "(up to 3 layers of up to 32 units); it always learns on "
+                                "standardised inputs")
+    net_activation: str = param("tanh", values=NET_ACTIVATIONS, label="network: activation")
+    net_lr: float = param(0.03, limits=(1e-4, 1.0), step=0.005, label="network: η",
+                          tip=f"learning rate of the network's {NET_RULE} updates, one "
+                              f"update on all training points per step ('updates at most' "
+                              f"of them)")
     standardize: bool = param(False, label="standardise features",
                               tip="KNN, logistic regression and the SVMs learn on (x − mean) "
                                   "/ std of the training points; trees never need it")
@@ -57,6 +75,7 @@ CLASSIFIERS = (
     ("forest", "Random forest", "forest"),
     ("adaboost", "AdaBoost", "AdaBoost"),
     ("boosting", "Gradient boosting", "boosting"),
+    ("network", "Neural network", "network"),
 )
 
 
@@ -67,7 +86,8 @@ def titles(params: Params, short: bool = False) -> list[str]:
     if short:
         return [f"KNN k={p.k}", f"Logistic λ={num(p.l2)}", f"Lin. SVM C={num(p.C)}",
                 f"RBF SVM γ={num(p.gamma)}", f"Tree depth≤{p.max_depth}",
-                f"Forest {p.trees}", f"AdaBoost {p.rounds}", f"Boosting {p.rounds}"]
+                f"Forest {p.trees}", f"AdaBoost {p.rounds}", f"Boosting {p.rounds}",
+                f"Net {_layers(p, '-').replace('no hidden layer', 'no hidden')}"]
     settings = {
         "knn": f"k = {p.k}",
         "logistic": f"λ = {num(p.l2)}",
@@ -77,8 +97,28 @@ def titles(params: Params, short: bool = False) -> list[str]:
         "forest": plural(p.trees, "tree"),
         "adaboost": f"{plural(p.rounds, 'stump')}",
         "boosting": f"{plural(p.rounds, 'round')}",
+        "network": f"{_layers(p, ', ')} {_activation(p)}· {NET_RULE}",
     }
     return [f"{name}, {settings[key]}" for key, name, _ in CLASSIFIERS]
+
+
+def _layers(p: Params, sep: str) -> str:
+    """The hidden layers as written in a title: "16, 16", "no hidden layer", or the text
+    itself when it does not parse (the cell then says why it cannot run)."""
+    try:
+        units = parse_hidden(p.net_hidden)
+    except ValueError:
+        return str(p.net_hidden)
+    return sep.join(map(str, units)) if units else "no hidden layer"
+
+
+def _activation(p: Params) -> str:
+    """The activation and a space, or nothing when there is no hidden unit to have one."""
+    return "" if _layers(p, "") == "no hidden layer" else f"{p.net_activation} "
+
+
+def _activation_listed(p: Params) -> str:
+    return "" if not _activation(p) else f"{p.net_activation}, "
 
 
 @dataclass(frozen=True, eq=False)
@@ -163,9 +203,44 @@ def _boosting(data, p, rng):
         yield s.model, ("the prior" if s.phase == "start" else f"round {rounds}"), s.caption
 
 
+def _network(data, p, rng):
+    """A multilayer perceptron (algorithms/network) trained with full-batch updates on the
+    comparison's own training points: one update of every weight per step. Glorot weights
+    for tanh, He for ReLU; inputs always standardised (a network needs it)."""
+    net = NetworkParams(hidden=p.net_hidden, activation=p.net_activation, rule=NET_RULE,
+                        lr=p.net_lr, test_fraction=0.0, standardize=True)
+    init_rng, split_rng, shuffle_rng, mask_rng = rng.spawn(4)
+    prepared = prepare(data.X_train, data.y_train, 0.0, True, split_rng)
+    spec = make_spec(net, prepared.x.shape[1], len(prepared.classes))
+    trainer = Trainer(spec, prepared, rule=NET_RULE, lr=p.net_lr, batch_size=len(prepared.x),
+                      l2=0.0, dropout=0.0, dropconnect=0.0,
+                      theta0=init_weights(spec, INITS[p.net_activation == "ReLU"], init_rng),
+                      shuffle_rng=shuffle_rng, mask_rng=mask_rng)
+    shape = "-".join(map(str, spec.sizes))
+    yield trainer.model(), "random weights", (
+        f"A {shape} network ({_activation_listed(p)}softmax outputs) starts from random "
+        f"weights; each step is one {NET_RULE} update (η = {num(p.net_lr)}) on all "
+        f"{plural(len(prepared.x), 'training point')}.")
+    while trainer.updates < p.updates:
+        for _ in trainer.train_batch(False):
+            pass
+        if trainer.diverged:
+            yield None, "diverged", (f"The update gave infinite or undefined weights: "
+                                     f"η = {num(p.net_lr)} is too large.")
+            return
+        before = float(np.mean(trainer.work.loss))
+        after = trainer.evaluate()[2]   # the training loss at the new weights
+        last = trainer.updates >= p.updates
+        yield trainer.model(), (f"stopped after {plural(trainer.updates, 'update')}" if last
+                                else f"update {trainer.updates:,}"), (
+            f"Update {trainer.updates:,}: backpropagation gives ∂L/∂W of every layer on all "
+            f"{plural(len(prepared.x), 'training point')} and {NET_RULE} moves every weight; "
+            f"cross-entropy {num(before, 4)} → {num(after, 4)}.")
+
+
 STATES = {"knn": _knn, "logistic": _logistic, "linear_svm": _svm("linear"),
           "rbf_svm": _svm("rbf"), "tree": _tree, "forest": _forest, "adaboost": _adaboost,
-          "boosting": _boosting}
+          "boosting": _boosting, "network": _network}
 
 
 class _Runner:

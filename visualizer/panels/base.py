@@ -78,6 +78,16 @@ def guarded(method):
     return wrapper
 
 
+
+def wrap_words(text_item, alignment=None) -> None:
+    """A wrapped title breaks between words only: a word wider than its room sticks out
+    rather than being cut in two ("AdaBoo / st")."""
+    option = text_item.document().defaultTextOption()
+    option.setWrapMode(QtGui.QTextOption.WrapMode.WordWrap)
+    if alignment is not None:
+        option.setAlignment(alignment)
+    text_item.document().setDefaultTextOption(option)
+
 class AlgorithmPanel(QtCore.QObject):
     id: ClassVar[str] = ""
     title: ClassVar[str] = ""
@@ -261,9 +271,7 @@ class AlgorithmPanel(QtCore.QObject):
             title.item.setTextWidth(-1)
             if width and title.text and title.itemRect().width() > width / columns - 24:
                 title.item.setTextWidth(max(80.0, width / columns - 24))
-                option = title.item.document().defaultTextOption()
-                option.setAlignment(QtCore.Qt.AlignHCenter)
-                title.item.document().setDefaultTextOption(option)
+                wrap_words(title.item, QtCore.Qt.AlignHCenter)
             title.updateMin()
         need = self.canvas.ci.effectiveSizeHint(QtCore.Qt.SizeHint.MinimumSize)
         need_width = int(need.width()) + 4

@@ -22,7 +22,7 @@ from PySide6 import QtCore, QtWidgets
 from algorithms.base import num, param, plural
 from algorithms.labelled import MAX_CLASSES
 from visualizer.panels import compare_run
-from visualizer.panels.base import guarded
+from visualizer.panels.base import guarded, wrap_words
 from visualizer.panels.classify_common import ClassifierPanel
 from visualizer.panels.compare_views import Regions, SceneGroup
 from visualizer.panels.overlays import Legend, StatusBox
@@ -84,7 +84,7 @@ class ComparePanel(ClassifierPanel):
 
     def _titles(self):
         self.set_title(self.main, self.main_title)
-        short = compact()
+        short = self._short()   # large text, or plots too narrow for the long titles
         for plot, text in zip(self.cells, compare_run.titles(self.params, short), strict=True):
             self.set_title(plot, text if short else text.replace(", ", "<br>", 1))
 
@@ -143,12 +143,20 @@ class ComparePanel(ClassifierPanel):
         # (titles sized to the canvas as it is would hold it at that width)
         room = getattr(self, "_room", None) or self.canvas.width()
         share = min(self.canvas.width(), room) / COLUMNS - 12
+        narrow = share < NARROW_PX
+        if narrow != self._narrow:   # titles and boxes' texts in the form that fits
+            self._narrow = narrow
+            self._titles()
+            if self.data is not None:
+                self._points_key = None
+                self.draw(self._step)
         for plot in self.plots_:
             title = plot.titleLabel
             title.item.setTextWidth(-1)
             room = min(plot.width(), share) - 8   # a plot wider than its share is clipped
             if room > 0 and title.itemRect().width() > room:
                 title.item.setTextWidth(max(60.0, room))
+                wrap_words(title.item)
             title.updateMin()
             tall = math.ceil(title.itemRect().height()) + 2
             title.setMaximumHeight(tall)
@@ -157,12 +165,6 @@ class ComparePanel(ClassifierPanel):
         # the grid may now fit where its old least width had pushed it past the canvas: the
         # canvas's own size, set again (a size below an item's least is kept at the least)
         self.canvas.centralWidget.setGeometry(self.canvas.range)
-        narrow = share < NARROW_PX
-        if narrow != self._narrow:   # the boxes' texts in the form that fits
-            self._narrow = narrow
-            if self.data is not None:
-                self._points_key = None
-                self.draw(self._step)
 
     def _equal_cells(self):
         """Every plot asks for the largest one's size: the grid then shares the room equally

@@ -288,9 +288,7 @@ def run(params: Params, rng: np.random.Generator) -> Iterator[Step]:
 
     for j, n in enumerate(LENGTHS):
         fresh = {c: nets[c].init(rng, params.forget_bias) for c in CELLS}
-        trained = fresh
-        for trained in _train(nets, fresh, params, n, rng, params.epochs):
-            pass
+        *_, trained = _train(nets, fresh, params, n, rng, params.epochs)
         _check(trained)
         tx, ty = make_sequences(TEST, n, k, rng)
         for c in CELLS:

@@ -16,7 +16,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from algorithms import recurrent
-from algorithms.base import num, param
+from algorithms.base import num, param, validate
 from visualizer.panels.base import AlgorithmPanel
 from visualizer.panels.overlays import Legend, StatusBox
 from visualizer.style import INK, STYLE, colour
@@ -166,6 +166,12 @@ class RecurrentPanel(AlgorithmPanel):
         return recurrent.run(self.params, self.rng())
 
     def set_params(self, params, live=False):
+        try:
+            validate(params)
+        except ValueError as err:
+            self.replace_params(self.params)
+            self.message.emit("error", f"{err} — the run shown before is kept.")
+            return
         super().set_params(params, live)
         if not live:
             self._fit()

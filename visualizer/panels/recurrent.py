@@ -33,6 +33,13 @@ class Params(recurrent.Params):
                        tip="draw both cells, or only one of them")
 
 
+def _grad_title() -> str:
+    """The gradient plot's title doubles as its legend: each cell named in its colour."""
+    rnn, lstm = colour(HUE["RNN"]), colour(HUE["LSTM"])
+    return (f"‖∂L/∂h<sub>t</sub>‖ <span style='color:{rnn}'>RNN</span> "
+            f"<span style='color:{lstm}'>LSTM</span>")
+
+
 class RecurrentPanel(AlgorithmPanel):
     id, title, topic = "recurrent", "RNN vs LSTM: remembering", "Deep networks"
     Params = Params
@@ -49,7 +56,7 @@ class RecurrentPanel(AlgorithmPanel):
             p.setMouseEnabled(x=False, y=False)
             return p
 
-        self.seq_plot = plot(0, 0, "Sequence: recall the 1st")
+        self.seq_plot = plot(0, 0, "Sequence")
         self.seq_image = pg.ImageItem()
         self.seq_plot.addItem(self.seq_image)
         self.answer = pg.ScatterPlotItem(symbol="s")
@@ -57,20 +64,20 @@ class RecurrentPanel(AlgorithmPanel):
         for item in (self.answer, self.cursor):
             self.seq_plot.addItem(item)
         self.seq_plot.setLabel("left", "symbol")
-        self.conveyor_plot = plot(0, 1, "LSTM cell state c<sub>t</sub>")
+        self.conveyor_plot = plot(0, 1, "Cell state c<sub>t</sub>")
         self.conveyor = [pg.PlotCurveItem() for _ in range(32)]
         for item in self.conveyor:
             self.conveyor_plot.addItem(item)
         self.conveyor_now = pg.ScatterPlotItem()
         self.conveyor_plot.addItem(self.conveyor_now)
-        self.rnn_plot = plot(1, 0, "RNN state h<sub>t</sub>")
+        self.rnn_plot = plot(1, 0, "RNN h<sub>t</sub>")
         self.rnn_bars = pg.BarGraphItem(x=[], height=[], width=0.8)
         self.rnn_plot.addItem(self.rnn_bars)
         self.gate_plot = plot(1, 1, "LSTM gates at t")
         self.gate_bars = [pg.BarGraphItem(x=[], height=[], width=0.8) for _ in range(4)]
         for item in self.gate_bars:
             self.gate_plot.addItem(item)
-        self.grad_plot = plot(2, 0, "‖∂L/∂h<sub>t</sub>‖ (log)")
+        self.grad_plot = plot(2, 0, _grad_title())
         self.grad_plot.setLogMode(y=True)
         self.grad_plot.showGrid(x=True, y=True, alpha=0.2)
         self.grad_curves = {c: pg.PlotDataItem() for c in recurrent.CELLS}
@@ -79,7 +86,7 @@ class RecurrentPanel(AlgorithmPanel):
             self.grad_plot.addItem(item)
         acc = canvas.addLayout(row=2, col=1)
         self.acc_layout = acc
-        self.epoch_plot = plot(0, 0, "Accuracy by epoch", acc)
+        self.epoch_plot = plot(0, 0, "Accuracy", acc)
         self.sweep_plot = plot(0, 1, "Accuracy vs T", acc)
         self.epoch_curves = {c: pg.PlotDataItem() for c in recurrent.CELLS}
         self.sweep_curves = {c: pg.PlotDataItem() for c in recurrent.CELLS}
@@ -94,8 +101,6 @@ class RecurrentPanel(AlgorithmPanel):
         self.epoch_plot.setLabel("bottom", "epoch")
         self.status = StatusBox(self.rnn_plot, "top-left", bold=False)
         self.grad_status = StatusBox(self.grad_plot, "bottom-right", bold=False)
-        self.legend = Legend(self.grad_plot.addLegend(offset=(8, 8)),
-                             width=lambda: self.grad_plot.vb.width() * 0.8)
         self.gate_legend = Legend(self.gate_plot.addLegend(offset=(-8, 8)),
                                   width=lambda: self.gate_plot.vb.width() * 0.9)
 
@@ -132,9 +137,6 @@ class RecurrentPanel(AlgorithmPanel):
                                                np.uint8))
         for box in (self.status, self.grad_status):
             box.restyle(STYLE.tick_px)
-        self.legend.fill([(self.grad_curves["RNN"], "RNN ‖∂L/∂h‖"),
-                          (self.grad_curves["LSTM"], "LSTM ‖∂L/∂h‖"),
-                          (self.grad_c, "LSTM ‖∂L/∂c‖")], key="grad")
         self.gate_legend.fill([(item, name) for item, name in
                                zip(self.gate_bars, recurrent.GATES, strict=True)], key="gates")
         self._fit()
@@ -229,7 +231,7 @@ class RecurrentPanel(AlgorithmPanel):
         if step.grad_h is None:
             for item in (*self.grad_curves.values(), self.grad_c):
                 item.setData([], [])
-            self.grad_status.set_text("after the forward pass: the gradients")
+            self.grad_status.set_text("after the forward pass")
             return
         x = np.arange(1, step.length + 1)
         floor = 1e-12
@@ -238,8 +240,9 @@ class RecurrentPanel(AlgorithmPanel):
             self.grad_curves[c].setData(x[: len(y)], y)
         gc = np.maximum(step.grad_c, floor) if show["LSTM"] else np.zeros(0)
         self.grad_c.setData(x[: len(gc)], gc)
-        self.grad_status.set_text("at step 1: " + ", ".join(
-            f"{c} {num(step.grad_h[c][0], 2)}" for c in recurrent.CELLS if show[c]))
+        self.grad_status.set_text("step 1: " + " · ".join(
+            f"{c} {num(step.grad_h[c][0], 2)}" for c in recurrent.CELLS if show[c])
+            + ("\ndashed: LSTM ‖∂L/∂c‖" if show["LSTM"] else ""))
 
     def _clear(self):
         self.seq_image.clear()

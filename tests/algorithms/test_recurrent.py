@@ -177,6 +177,40 @@ def test_forward_snapshots_hold_the_networks_own_states():
     np.testing.assert_allclose(steps[0].lstm_gates, lstm.gates[0])
     np.testing.assert_allclose(steps[0].rnn_h, nets["RNN"].forward(thetas["RNN"], x[:1]).h[0, 1:])
     np.testing.assert_array_equal(steps[0].sequence, x[0].argmax(1))
+    np.testing.assert_allclose(steps[0].lstm_h, lstm.h[0, 1:])
+    np.testing.assert_allclose(steps[0].probs["LSTM"], lstm.probs[0])
+    assert steps[0].length == 6 and steps[0].lengths == rec.LENGTHS
+
+
+def test_start_scores_and_captions_are_the_networks_own():
+    steps = first_steps(SMALL, seed=3, until="epoch")
+    rng = np.random.default_rng(3)
+    nets = {c: rec.Net(c, 3, 3) for c in rec.CELLS}
+    thetas = {c: nets[c].init(rng, SMALL.forget_bias) for c in rec.CELLS}
+    tx, ty = rec.make_sequences(rec.TEST, 6, 3, rng)
+    x, y = rec.make_sequences(rec.BATCH, 6, 3, rng)
+    back, epoch = steps[6], steps[-1]
+    for c in rec.CELLS:
+        trace = nets[c].forward(thetas[c], tx)
+        assert epoch.accuracies[c][0] == rec.accuracy(trace, ty)
+        assert epoch.losses[c][0] == rec.loss(trace, ty)
+        batch = nets[c].forward(thetas[c], x)
+        g = nets[c].backward(thetas[c], batch, y)[1]
+        np.testing.assert_array_equal(back.grad_h[c], g)
+        assert (f"{c} ‖∂L/∂h‖ {rec.num(g[-1], 3)} at step 6 → {rec.num(g[0], 3)} at step 1 "
+                f"(×{rec.num(g[0] / g[-1], 2)})") in back.caption
+        assert f"{c} {rec.num(rec.loss(batch, y))}" in back.caption
+    assert back.caption.startswith("Backpropagation through time from the loss (RNN ")
+    assert "; LSTM ‖∂L/∂h‖" in back.caption and back.caption.endswith(").")
+    scores = [f"{c} accuracy {rec.num(100 * epoch.accuracies[c][-1], 3)} %, loss "
+              f"{rec.num(epoch.losses[c][-1])}" for c in rec.CELLS]
+    assert "; ".join(scores) + ". Chance is 33.3 %." in epoch.caption
+
+
+def test_overflowed_weights_are_refused():
+    with pytest.raises(ValueError, match="overflowed: lower the learning rate"):
+        rec._check({"RNN": np.zeros(3), "LSTM": np.array([0.0, np.inf])})
+    rec._check({"RNN": np.zeros(3)})
 
 
 def test_update_lowers_the_batch_loss_and_training_learns():

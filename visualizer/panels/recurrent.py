@@ -25,6 +25,7 @@ HUE = {"RNN": 0, "LSTM": 5}
 GATE_HUE = (2, 3, 8, 1)           # f, i, o, g
 SHOWS = ("both", "RNN", "LSTM")
 DASH = pg.QtCore.Qt.DashLine
+FUTURE = 0.2                      # symbols not read yet: pale grey in the sequence strip
 
 
 @dataclass(frozen=True)
@@ -133,8 +134,9 @@ class RecurrentPanel(AlgorithmPanel):
         self.answer.setBrush(pg.mkBrush(0, 0, 0, 0))
         self.answer.setPen(pg.mkPen(colour(HUE["LSTM"]), width=lw * 1.5))
         self.answer.setSize(STYLE.marker_size * 2.6)
-        self.seq_image.setLookupTable(np.array([[255, 255, 255], pg.mkColor(INK).getRgb()[:3]],
-                                               np.uint8))
+        ink = np.array(pg.mkColor(INK).getRgb()[:3], float)
+        ramp = np.linspace(0, 1, 256)[:, None]
+        self.seq_image.setLookupTable((255 + (ink - 255) * ramp).astype(np.uint8))
         for box in (self.status, self.grad_status):
             box.restyle(STYLE.tick_px)
         self.gate_legend.fill([(item, name) for item, name in
@@ -189,7 +191,7 @@ class RecurrentPanel(AlgorithmPanel):
         t_len = step.length
         t = step.time if step.time is not None else t_len - 1
         image = np.zeros((t_len, self.params.symbols))
-        image[np.arange(t_len), step.sequence] = 1
+        image[np.arange(t_len), step.sequence] = np.where(np.arange(t_len) <= t, 1.0, FUTURE)
         self.seq_image.setImage(image, levels=(0, 1))
         self.seq_image.setRect(pg.QtCore.QRectF(0.5, 0.5, t_len, self.params.symbols))
         self.answer.setData([1], [step.sequence[0] + 1])
@@ -222,7 +224,7 @@ class RecurrentPanel(AlgorithmPanel):
         rows = [(f"{word} {t + 1} of {t_len}" if step.time is not None else word)
                 + f" · answer {int(step.sequence[0]) + 1}"]
         for c in recurrent.CELLS:
-            if show[c]:
+            if show[c] and t == t_len - 1:  # a prediction once the whole sequence is read
                 rows.append(f"{c} says {int(np.argmax(step.probs[c])) + 1} "
                             f"(p = {num(step.probs[c].max(), 2)})")
         self.status.set_text("\n".join(rows))

@@ -50,6 +50,12 @@ def test_forward_step_draws_the_algorithms_gates_and_states(window):
     np.testing.assert_array_equal(ys, step.lstm_c[:5, 0])
     np.testing.assert_array_equal(xs, np.arange(5))
     assert panel.cursor.value() == 4
+    image = panel.seq_image.image  # (T, K): the symbols read so far dark, the rest pale
+    np.testing.assert_array_equal(image[:4].argmax(1), step.sequence[:4])
+    assert image[:4].max(1).tolist() == [1.0] * 4
+    assert image[4:].max() == panel_module.FUTURE
+    assert "answer" in panel.status.item.textItem.toPlainText()
+    assert "says" not in panel.status.item.textItem.toPlainText(), "no prediction yet"
     pixels = view_pixels(panel, panel.gate_plot)
     for hue in panel_module.GATE_HUE:
         assert count_near(pixels, colour(hue), 12) > 150, f"gate bars in colour {hue}"

@@ -261,3 +261,55 @@ def test_bad_input_is_refused():
     huge = dataclasses.replace(SMALL, lr=1.0, forget_bias=5.0, epochs=3, updates=10)
     steps = first_steps(huge, until="epoch", times=3)  # Adam's step is bounded by η
     assert all(math.isfinite(v) for s in steps for v in s.metrics.values())
+
+
+def test_initial_weights_follow_the_recipe():
+    rng = np.random.default_rng(8)
+    for cell in rec.CELLS:
+        net = rec.Net(cell, 5, 40)
+        p = net.unpack(net.init(rng, forget_bias=2.5))
+        np.testing.assert_array_equal(p["c"], 0.0)
+        expected_b = np.zeros(net.blocks * 40)
+        if cell == "LSTM":
+            expected_b[:40] = 2.5  # the forget block only
+        np.testing.assert_array_equal(p["b"], expected_b)
+        for name, fan_in in (("W", 5), ("U", 40), ("V", 40)):
+            scaled = p[name] * math.sqrt(fan_in)  # uniform on (−1, 1) before the scaling
+            assert -1 <= scaled.min() < -0.8 and 0.8 < scaled.max() <= 1, (cell, name)
+            assert abs(scaled.mean()) < 0.1
+
+
+def test_sequences_use_every_symbol_and_any_length():
+    x, y = rec.make_sequences(200, 1, 4, np.random.default_rng(0))
+    assert x.shape == (200, 1, 4) and set(y.tolist()) == {0, 1, 2, 3}
+    np.testing.assert_array_equal(x[:, 0].argmax(1), y)
+    np.testing.assert_array_equal(x.sum(-1), 1.0)
+
+
+def test_every_caption_states_its_own_numbers():
+    steps = list(rec.run(SMALL, np.random.default_rng(4)))
+    for s in steps[:6]:
+        t, sym = s.time, int(s.sequence[s.time]) + 1
+        g = s.lstm_gates[t]
+        text = (f"Time step {t + 1} of 6: symbol {sym} goes in"
+                + (" (the one to recall)" if t == 0 else "") + ". RNN: h = tanh(W·x + U·h) "
+                f"has mean |h| {rec.num(np.abs(s.rnn_h[t]).mean(), 3)}. LSTM: mean gates f "
+                f"{rec.num(g[0].mean(), 3)}, i {rec.num(g[1].mean(), 3)}, o "
+                f"{rec.num(g[2].mean(), 3)}; cell state ‖c‖ "
+                f"{rec.num(np.linalg.norm(s.lstm_c[t]), 3)} → "
+                f"{rec.num(np.linalg.norm(s.lstm_c[t + 1]), 3)}.")
+        assert s.caption == text
+    update = steps[7].caption
+    assert update.startswith("Update (Adam, η = 0.02) on this batch: RNN loss ")
+    assert re.fullmatch(r"Update \(Adam, η = 0\.02\) on this batch: RNN loss [\d.]+ → [\d.]+; "
+                        r"LSTM loss [\d.]+ → [\d.]+\.", update)
+    assert steps[8].caption.endswith(" Chance is 33.3 %.")
+    assert steps[8].probs["LSTM"].shape == (3,)
+    assert steps[8].probs["LSTM"].sum() == pytest.approx(1.0)
+    assert not np.array_equal(steps[8].probs["LSTM"], steps[0].probs["LSTM"]), "trained"
+    for j, s in enumerate(steps[9:]):
+        assert (s.sweep["RNN"][j] > 0).all() and (s.sweep["LSTM"][j] > 0).all()
+        assert s.caption == (f"Trained fresh at T = {rec.LENGTHS[j]} for 1 epoch: RNN recalls "
+                             f"{rec.num(100 * s.sweep['RNN'][j], 3)} %, LSTM recalls "
+                             f"{rec.num(100 * s.sweep['LSTM'][j], 3)} % of the first symbols "
+                             f"(chance 33.3 %).")

@@ -313,3 +313,27 @@ def test_every_caption_states_its_own_numbers():
                              f"{rec.num(100 * s.sweep['RNN'][j], 3)} %, LSTM recalls "
                              f"{rec.num(100 * s.sweep['LSTM'][j], 3)} % of the first symbols "
                              f"(chance 33.3 %).")
+
+
+def test_backward_caption_in_full_and_with_a_zero_gradient():
+    # Worked by hand: RNN ratio 1e−3 / 0.5 = 0.002; the LSTM's last gradient is 0, so its
+    # ratio is undefined and shown as "—", never as a division by zero.
+    caption = rec._backward_caption(
+        3, {"RNN": 1.25, "LSTM": 0.5},
+        {"RNN": np.array([1e-3, 0.2, 0.5]), "LSTM": np.array([1e-3, 0.5, 0.0])})
+    assert caption == ("Backpropagation through time from the loss (RNN 1.25, LSTM 0.5): "
+                       "RNN ‖∂L/∂h‖ 0.5 at step 3 → 0.001 at step 1 (×0.002); LSTM ‖∂L/∂h‖ 0 "
+                       "at step 3 → 0.001 at step 1 (×—).")
+
+
+def test_two_symbols_are_enough_and_metrics_follow_the_epochs():
+    x, y = rec.make_sequences(50, 3, 2, np.random.default_rng(0))
+    assert set(y.tolist()) == {0, 1} and x.shape == (50, 3, 2)
+    steps = first_steps(dataclasses.replace(SMALL, epochs=3), until="epoch", times=3)
+    for s in steps[-3:]:
+        assert s.metrics == {f"{c} accuracy": s.accuracies[c][-1] for c in rec.CELLS}
+        for c in rec.CELLS:
+            assert (f"{c} accuracy {rec.num(100 * s.accuracies[c][-1], 3)} %, loss "
+                    f"{rec.num(s.losses[c][-1])}") in s.caption
+    net = rec.Net("LSTM", 3, 4)
+    np.testing.assert_array_equal(net.unpack(net.init(np.random.default_rng(0)))["b"], 0.0)

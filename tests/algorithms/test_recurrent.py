@@ -269,6 +269,8 @@ def test_initial_weights_follow_the_recipe():
         net = rec.Net(cell, 5, 40)
         p = net.unpack(net.init(rng, forget_bias=2.5))
         np.testing.assert_array_equal(p["c"], 0.0)
+        # W (5, G) + U (40, G) + b (G) + V (40, 5) + c (5), G = 40 or 4·40
+        assert net.size() == 46 * net.blocks * 40 + 205 == len(net.init(rng))
         expected_b = np.zeros(net.blocks * 40)
         if cell == "LSTM":
             expected_b[:40] = 2.5  # the forget block only

@@ -339,3 +339,16 @@ def test_two_symbols_are_enough_and_metrics_follow_the_epochs():
                     f"{rec.num(s.losses[c][-1])}") in s.caption
     net = rec.Net("LSTM", 3, 4)
     np.testing.assert_array_equal(net.unpack(net.init(np.random.default_rng(0)))["b"], 0.0)
+
+
+def test_every_fresh_start_uses_the_forget_bias(monkeypatch):
+    seen = []
+    original = rec.Net.init
+
+    def spy(self, rng, forget_bias=0.0):
+        seen.append(forget_bias)
+        return original(self, rng, forget_bias)
+
+    monkeypatch.setattr(rec.Net, "init", spy)
+    list(rec.run(dataclasses.replace(SMALL, forget_bias=2.5), np.random.default_rng(0)))
+    assert seen == [2.5] * (2 + 2 * len(rec.LENGTHS)), "the start and each length of the sweep"

@@ -46,9 +46,11 @@ def test_forward_step_draws_the_algorithms_gates_and_states(window):
     for k, bars in enumerate(panel.gate_bars):
         np.testing.assert_array_equal(bars.opts["height"], step.lstm_gates[3, k])
     np.testing.assert_array_equal(panel.rnn_bars.opts["height"], step.rnn_h[3])
-    xs, ys = panel.conveyor[0].getData()
-    np.testing.assert_array_equal(ys, step.lstm_c[:5, 0])
-    np.testing.assert_array_equal(xs, np.arange(5))
+    xs, ys = panel.conveyor.getData()  # unit by unit: c_0 … c_4, then a NaN break
+    units = step.lstm_c.shape[1]
+    np.testing.assert_array_equal(ys.reshape(units, 6)[:, :5], step.lstm_c[:5].T)
+    np.testing.assert_array_equal(xs.reshape(units, 6)[0, :5], np.arange(5))
+    assert np.isnan(ys.reshape(units, 6)[:, 5]).all()
     assert panel.cursor.value() == 4
     image = panel.seq_image.image  # (T, K): the symbols read so far dark, the rest pale
     np.testing.assert_array_equal(image[:4].argmax(1), step.sequence[:4])

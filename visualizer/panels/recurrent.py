@@ -66,9 +66,8 @@ class RecurrentPanel(AlgorithmPanel):
             self.seq_plot.addItem(item)
         self.seq_plot.setLabel("left", "symbol")
         self.conveyor_plot = plot(0, 1, "Cell state c<sub>t</sub>")
-        self.conveyor = [pg.PlotCurveItem() for _ in range(32)]
-        for item in self.conveyor:
-            self.conveyor_plot.addItem(item)
+        self.conveyor = pg.PlotCurveItem(connect="finite")  # one path: a line per unit
+        self.conveyor_plot.addItem(self.conveyor)
         self.conveyor_now = pg.ScatterPlotItem()
         self.conveyor_plot.addItem(self.conveyor_now)
         self.rnn_plot = plot(1, 0, "RNN h<sub>t</sub>")
@@ -125,8 +124,7 @@ class RecurrentPanel(AlgorithmPanel):
             item.setOpts(brush=pg.mkBrush(colour(hue)), pen=pg.mkPen(INK, width=0.5))
         fade = pg.mkColor(colour(HUE["LSTM"]))
         fade.setAlpha(150)
-        for item in self.conveyor:
-            item.setPen(pg.mkPen(fade, width=lw))
+        self.conveyor.setPen(pg.mkPen(fade, width=lw))
         self.conveyor_now.setBrush(pg.mkBrush(colour(HUE["LSTM"])))
         self.conveyor_now.setPen(pg.mkPen(INK, width=0.8))
         self.conveyor_now.setSize(STYLE.marker_size)
@@ -201,11 +199,13 @@ class RecurrentPanel(AlgorithmPanel):
             top = max(1.0, float(np.abs(step.lstm_c).max()) * 1.1)
             self.conveyor_plot.setYRange(-top, top, padding=0)
         upto = np.arange(t + 2)
-        for j, item in enumerate(self.conveyor):
-            if show["LSTM"] and j < step.lstm_c.shape[1]:
-                item.setData(upto, step.lstm_c[: t + 2, j])
-            else:
-                item.setData([], [])
+        if show["LSTM"]:  # unit j's c_0 … c_t, then a NaN that ends its line
+            units = step.lstm_c.shape[1]
+            gap = np.full((units, 1), np.nan)
+            self.conveyor.setData(np.tile(np.append(upto, np.nan), units),
+                                  np.hstack([step.lstm_c[: t + 2].T, gap]).ravel())
+        else:
+            self.conveyor.setData([], [])
         self.conveyor_now.setData(np.full(step.lstm_c.shape[1], t + 1) if show["LSTM"] else [],
                                   step.lstm_c[t + 1] if show["LSTM"] else [])
         h = step.rnn_h[t] if show["RNN"] else np.zeros(0)
@@ -249,7 +249,7 @@ class RecurrentPanel(AlgorithmPanel):
     def _clear(self):
         self.seq_image.clear()
         self.answer.setData([], [])
-        for item in (*self.conveyor, *self.grad_curves.values(), self.grad_c,
+        for item in (self.conveyor, *self.grad_curves.values(), self.grad_c,
                      *self.epoch_curves.values(), *self.sweep_curves.values()):
             item.setData([], [])
         self.conveyor_now.setData([], [])

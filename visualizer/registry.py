@@ -109,10 +109,14 @@ PANELS = [
     Entry("overfit_classes", "Overfitting in 2-D", "Overfitting", "overfit_classes",
           "OverfitClassesPanel", "decision tree depth classification regions validation "
           "accuracy test split underfit overfit complexity"),
+    Entry("recurrent", "RNN vs LSTM: remembering", "Deep networks", "recurrent",
+          "RecurrentPanel", "RNN LSTM recurrent sequence memory gates forget input output "
+          "cell state BPTT backpropagation through time vanishing gradient tanh"),
 ]
 # The sidebar's order; unknown topics go last.
 TOPICS = ("Unsupervised learning", "Supervised learning", "Neural network basics",
-          "Neural networks", "Optimization", "Overfitting", "Computer vision")
+          "Neural networks", "Deep networks", "Optimization", "Overfitting",
+          "Computer vision")
 
 
 def by_id(panel_id: str) -> Entry:

@@ -126,7 +126,8 @@ def check_predictions(pred: Predictions, grid: int, boxes: int) -> None:
     if b.shape != (grid, grid, boxes, 4) or c.shape != (grid, grid, boxes) or \
             p.ndim != 3 or p.shape[:2] != (grid, grid) or p.shape[2] < 1:
         raise ValueError(f"predictions must be {grid} × {grid} cells of "
-                         f"{plural(boxes, 'box', 'boxes')} and class probabilities")
+                         f"{plural(boxes, 'box', 'boxes')} and class probabilities; got boxes "
+                         f"of shape {b.shape} and probabilities of shape {p.shape}")
     if not (np.isfinite(b).all() and np.isfinite(c).all() and np.isfinite(p).all()):
         raise ValueError("predictions contain NaN or infinite values")
     if (b[..., 2:] < 0).any():

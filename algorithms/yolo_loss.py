@@ -213,7 +213,7 @@ def toy_predictions(truths, params: Params, classes: int, rng: np.random.Generat
     grid, nb = params.grid, params.boxes
     truths = check_truths(truths, classes)
     boxes = np.column_stack([rng.uniform(0.1, 0.9, (grid * grid * nb, 2)),
-                             rng.uniform(0.05, 0.5, (grid * grid * nb, 2))]
+                             rng.uniform(0.05, 0.3, (grid * grid * nb, 2))]
                             ).reshape(grid, grid, nb, 4)
     conf = rng.uniform(0.0, 0.3, (grid, grid, nb))
     logits = rng.normal(0.0, 1.0, (grid, grid, classes))

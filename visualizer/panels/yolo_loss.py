@@ -111,7 +111,7 @@ class YoloLossPanel(AlgorithmPanel):
     def restyle(self):
         super().restyle()
         width = STYLE.line_width
-        pens = {"grid": pg.mkPen(GRID, width=max(1.0, width / 1.5)),
+        pens = {"grid": pg.mkPen(GRID, width=max(1.5, width / 1.2)),
                 "predicted": pg.mkPen(PREDICTED, width=max(1.0, width / 1.5),
                                       style=QtCore.Qt.DashLine),
                 "truth": pg.mkPen(TRUTH, width=width * 2),

@@ -71,7 +71,7 @@ class YoloLossPanel(AlgorithmPanel):
 
     # --- building -----------------------------------------------------------------------
     def setup(self, canvas):
-        self.main = canvas.addPlot(row=0, col=0, title="Grid, boxes and each cell's loss")
+        self.main = canvas.addPlot(row=0, col=0, title="Grid and cell losses")
         self.click_plot = self.main
         self.main.setMenuEnabled(False)
         self.main.setAspectLocked(True)
@@ -96,7 +96,7 @@ class YoloLossPanel(AlgorithmPanel):
         self.legend_item = pg.LegendItem(colCount=3)
         self.legend = Legend(self.legend_item, width=lambda: self.canvas.width() - 40)
         canvas.addItem(self.legend_item, row=1, col=0, colspan=2)
-        self.bars_plot = canvas.addPlot(row=0, col=1, title="Each term's total so far")
+        self.bars_plot = canvas.addPlot(row=0, col=1, title="Each term's total")
         self.bars = pg.BarGraphItem(x0=0, y=np.arange(5), width=np.zeros(5), height=0.7)
         self.bars_plot.addItem(self.bars)
         self.bars_plot.invertY(True)

@@ -218,3 +218,123 @@ def test_bad_input_is_refused_in_a_sentence():
         yl.yolo_loss(truths, pred, Params(grid=2, boxes=2, lambda_coord=-1.0))
     assert yl.yolo_loss([], pred, params).total == pytest.approx(
         0.5 * (pred.confidence ** 2).sum())
+
+
+def test_captions_of_the_hand_example_word_for_word():
+    """The numbers of `hand_example`'s working, as a student reads them."""
+    truths, pred = hand_example()
+    steps = list(yl.run(truths, pred, Params(grid=2, boxes=2, target="1")))
+    assert [s.phase for s in steps] == ["start", "cell", "cell", "cell", "cell", "done"]
+    assert steps[0].caption == ("1 object on a 2 × 2 grid; 1 cell must find one, 3 cells "
+                                "should see nothing. Each cell predicts 2 boxes.")
+    assert steps[1].caption == (
+        "Cell (row 1, column 1) holds object 1's centre; predictor 1 overlaps it most "
+        "(IoU 0.61; the others 0.15), so it is responsible. It adds x, y 0.05, √w, √h 0.05, "
+        "objectness (1 − 0.8)² = 0.04, classes 0.18, no object (the other predictors' "
+        "confidences) 0.08; this cell: 0.4. Running total 0.4.")
+    assert steps[2].caption == (
+        "Cell (row 1, column 2) holds no object centre, so its confidences should be 0: "
+        "λnoobj × (0.1² + 0.2²) = 0.5 × 0.05 = 0.025. Running total 0.425.")
+    assert steps[-1].caption == ("Done: the loss is 0.51 = x, y 0.05, √w, √h 0.05, "
+                                 "objectness 0.04, no object 0.19, classes 0.18.")
+    for s in (steps[0], steps[-1]):
+        assert s.cell == (-1, -1) and s.owner == -1 and s.responsible == -1
+        np.testing.assert_array_equal(s.ious, np.zeros(2))
+        np.testing.assert_array_equal(s.terms, np.zeros(5))
+    assert steps[1].owner == 0 and steps[1].responsible == 0
+    assert steps[2].owner == -1 and steps[2].responsible == -1
+    np.testing.assert_allclose(steps[1].ious, [31 / 51, 0.152587890625])
+    assert steps[-1].loss is steps[1].loss
+    assert steps[2].metrics == pytest.approx({"x, y": 0.05, "√w, √h": 0.05, "objectness": 0.04,
+                                              "no object": 0.105, "classes": 0.18,
+                                              "total": 0.425})
+    assert steps[0].visited.dtype == bool
+
+
+def test_one_predictor_per_cell_and_errors_in_y_and_h():
+    """S = 1, B = 1. Truth centre (0.5, 0.5), 0.25 × 0.25; prediction x 0.5, y 0.3,
+    w 0.25, h 0.16: x, y = 5 · (0.5 − 0.3)² = 0.2; √w, √h = 5 · (0.5 − 0.4)² = 0.05."""
+    truths = [[0.5, 0.5, 0.25, 0.25, 0]]
+    boxes = np.array([0.5, 0.3, 0.25, 0.16]).reshape(1, 1, 1, 4)
+    pred = Predictions(boxes, np.full((1, 1, 1), 0.5), np.array([[[0.6, 0.4]]]))
+    params = Params(grid=1, boxes=1, target="1")
+    loss = yl.yolo_loss(truths, pred, params)
+    assert loss.terms[0, 0, XY] == pytest.approx(0.2)
+    assert loss.terms[0, 0, WH] == pytest.approx(0.05)
+    assert loss.terms[0, 0, NOOBJ] == 0 and loss.left_out.dtype.kind == "i"
+    caption = list(yl.run(truths, pred, params))[1].caption
+    assert "its one predictor is responsible (IoU " in caption
+    assert "no object" not in caption and "1 box." in next(yl.run(truths, pred, params)).caption
+
+
+def test_two_objects_left_out_are_both_named():
+    truths = [[0.1, 0.1, 0.1, 0.1, 0], [0.2, 0.2, 0.2, 0.2, 1], [0.3, 0.3, 0.1, 0.1, 1]]
+    params = Params(grid=2, boxes=1)
+    pred = yl.toy_predictions(truths, params, 2, np.random.default_rng(0))
+    caption = next(yl.run(truths, pred, params)).caption
+    assert caption.endswith(" Left out: object 2, 3 (another object's centre is in the same "
+                            "cell, and YOLO v1 finds one object per cell).")
+
+
+def test_the_toy_predictor_with_no_error_predicts_the_truth_exactly():
+    truths = np.array([[0.3, 0.6, 0.2, 0.3, 1], [0.8, 0.2, 0.3, 0.2, 0]])
+    params = Params(grid=3, boxes=2)
+    pred = yl.toy_predictions(truths, params, 2, np.random.default_rng(4), jitter=0.0)
+    loss = yl.yolo_loss(truths, pred, Params(grid=3, boxes=2, target="1"))
+    assert loss.totals[XY] == pytest.approx(0, abs=1e-24)
+    assert loss.totals[WH] == pytest.approx(0, abs=1e-24)
+    owned = loss.owner >= 0
+    best = pred.confidence[owned, loss.responsible[owned]]
+    assert ((best >= 0.5) & (best <= 0.95)).all()
+    idle = np.ones(pred.confidence.shape, bool)
+    rs, cs = np.nonzero(owned)
+    idle[rs, cs, loss.responsible[rs, cs]] = False
+    assert (pred.confidence[idle] <= 0.3).all()
+    assert ((pred.boxes[..., :2] >= 0.1) & (pred.boxes[..., :2] <= 0.9))[idle].all()
+    assert ((pred.boxes[..., 2:] >= 0.05) & (pred.boxes[..., 2:] <= 0.3))[idle].all()
+    assert (pred.probs[owned].max(axis=1) > 0.5).all()
+    # a box shaken off the picture is clipped: its centre stays in its cell, its size in 0…1
+    far = yl.toy_predictions(truths, params, 2, np.random.default_rng(4), jitter=5.0)
+    assert ((far.boxes[..., :2] >= 0) & (far.boxes[..., :2] <= 1)).all()
+    assert ((far.boxes[..., 2:] >= 0.02) & (far.boxes[..., 2:] <= 1)).all()
+    shaken = far.boxes[owned, loss.responsible[owned]]
+    assert ((shaken[:, :2] == 0) | (shaken[:, :2] == 1)).any(), "something was clipped"
+
+
+def test_sample_truths_lie_inside_the_image():
+    t = yl.sample_truths(np.random.default_rng(2), 200, 4)
+    assert t.shape == (200, 5)
+    assert (t[:, 0] - t[:, 2] / 2 >= 0).all() and (t[:, 0] + t[:, 2] / 2 <= 1).all()
+    assert (t[:, 1] - t[:, 3] / 2 >= 0).all() and (t[:, 1] + t[:, 3] / 2 <= 1).all()
+    assert set(t[:, 4]) == {0, 1, 2, 3}
+    assert t[:, 0].std() > 0.15 and t[:, 1].std() > 0.15, "spread over the image"
+
+
+def test_boundaries_of_the_checks():
+    _, pred = hand_example()
+    params = Params(grid=2, boxes=2)
+    ok = [[0.0, 1.0, 1.0, 1.0, 1]]   # a centre on the corner, a box as big as the image
+    assert yl.yolo_loss(ok, pred, params).owner[1, 0] == 0
+    assert yl.cell_of(0.0, 1.0, 3) == (2, 0)
+    assert yl.check_truths([], 2).shape == (0, 5)
+    for bad in ([[0.5, 0.5, 1.5, 0.5, 0]], [[0.5, 0.5, 0.5, 1.01, 0]],
+                [[-0.01, 0.5, 0.5, 0.5, 0]], [[0.5, 0.5, 0.5, 0.5, -1]]):
+        with pytest.raises(ValueError):
+            yl.yolo_loss(bad, pred, params)
+    zero = np.array(pred.boxes)
+    zero[1, 1, 1, 2:] = 0.0   # an empty predicted box is allowed (√0 = 0)
+    assert yl.yolo_loss([], Predictions(zero, pred.confidence, pred.probs), params).total > 0
+    for boxes, conf, probs in ((pred.boxes, pred.confidence[:, :, :1], pred.probs),
+                               (pred.boxes, pred.confidence, pred.probs[..., 0]),
+                               (pred.boxes, pred.confidence, pred.probs[..., :0]),
+                               (pred.boxes[:1], pred.confidence, pred.probs)):
+        with pytest.raises(ValueError, match="predictions must be"):
+            yl.yolo_loss([], Predictions(boxes, conf, probs), params)
+    with pytest.raises(ValueError, match=r"2 × 2 cells of 1 box and"):
+        yl.yolo_loss([], pred, Params(grid=2, boxes=1))
+
+
+def test_integer_inputs_are_taken_as_numbers():
+    np.testing.assert_allclose(yl.corner_form([[1, 1, 1, 1]]), [[0.5, 0.5, 1, 1]])
+    placed = yl.to_image(np.zeros((2, 2, 1, 4), int))
+    np.testing.assert_allclose(placed[1, 1, 0, :2], [0.5, 0.5])

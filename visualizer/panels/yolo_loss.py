@@ -184,7 +184,8 @@ class YoloLossPanel(AlgorithmPanel):
         boxes = np.array(pred.boxes)
         for key, box in self.moved.items():
             r, c, b = map(int, key.split(","))
-            boxes[r, c, b] = box
+            if max(r, c) < p.grid and b < p.boxes:   # a session's boxes from another grid
+                boxes[r, c, b] = box
         self.pred = yl.Predictions(boxes, pred.confidence, pred.probs)
         self.loss = yl.yolo_loss(self.truths, self.pred, p)
         top = max(float(self.loss.totals.max()), 1e-3)

@@ -338,3 +338,88 @@ def test_integer_inputs_are_taken_as_numbers():
     np.testing.assert_allclose(yl.corner_form([[1, 1, 1, 1]]), [[0.5, 0.5, 1, 1]])
     placed = yl.to_image(np.zeros((2, 2, 1, 4), int))
     np.testing.assert_allclose(placed[1, 1, 0, :2], [0.5, 0.5])
+
+
+def test_captions_carry_the_terms_at_their_precision_on_a_random_example():
+    """Non-round numbers: each figure in a caption is the term rounded to 3 digits (IoUs
+    and confidences to 2), with the IoU as the objectness target."""
+    rng = np.random.default_rng(11)
+    params = Params(grid=3, boxes=2)
+    truths = yl.sample_truths(rng, 5, 3)
+    pred = yl.toy_predictions(truths, params, 3, rng)
+    loss = yl.yolo_loss(truths, pred, params)
+    steps = list(yl.run(truths, pred, params))
+    n = yl.num
+    assert steps[1].loss.total == pytest.approx(loss.total)
+    for s in steps[1:-1]:
+        r, c = s.cell
+        t = loss.terms[r, c]
+        if s.owner >= 0:
+            j, conf = s.responsible, pred.confidence[r, c, s.responsible]
+            assert (f"x, y {n(t[XY], 3)}, √w, √h {n(t[WH], 3)}, objectness "
+                    f"({n(loss.ious[r, c, j], 2)} − {n(conf, 2)})² = {n(t[OBJ], 3)}, "
+                    f"classes {n(t[yl.CLS], 3)}, no object (the other predictors' "
+                    f"confidences) {n(t[NOOBJ], 3)}; this cell: {n(t.sum(), 3)}. "
+                    f"Running total {n(s.totals.sum(), 4)}.") in s.caption
+        else:
+            squares = float((pred.confidence[r, c] ** 2).sum())
+            assert "λnoobj × (" in s.caption
+            assert f") = 0.5 × {n(squares, 3)} = {n(t[NOOBJ], 3)}." in s.caption
+    parts = ", ".join(f"{name} {n(v, 3)}" for name, v in zip(yl.TERMS, loss.totals,
+                                                             strict=True))
+    assert steps[-1].caption == f"Done: the loss is {n(loss.total, 4)} = {parts}."
+    odd = Params(grid=1, boxes=1, lambda_noobj=0.37)
+    one = yl.toy_predictions([[0.5, 0.5, 0.3, 0.3, 0]], odd, 1, rng, jitter=0.4)
+    loss = yl.yolo_loss([[0.5, 0.5, 0.3, 0.3, 0]], one, odd)
+    caption = list(yl.run([[0.5, 0.5, 0.3, 0.3, 0]], one, odd))[1].caption
+    assert f"(IoU {n(loss.ious[0, 0, 0], 2)})" in caption
+    empty = list(yl.run([], one, odd))[1].caption
+    assert f"= 0.37 × {n(float(one.confidence[0, 0, 0]) ** 2, 3)} = " in empty
+
+
+def test_start_and_done_steps_name_no_cell_even_when_the_last_cell_has_an_object():
+    truths = [[0.9, 0.9, 0.1, 0.1, 0], [0.1, 0.1, 0.1, 0.1, 0], [0.15, 0.15, 0.1, 0.1, 0]]
+    params = Params(grid=2, boxes=2)
+    pred = yl.toy_predictions(truths, params, 1, np.random.default_rng(0))
+    steps = list(yl.run(truths, pred, params))
+    for s in (steps[0], steps[-1]):
+        assert s.owner == -1 and s.responsible == -1
+    assert steps[0].caption.startswith("3 objects on a 2 × 2 grid; 2 cells must find one")
+    with pytest.raises(ValueError, match="3 × 3 cells of 2 boxes"):
+        yl.yolo_loss(truths, pred, Params(grid=3, boxes=2))
+
+
+def test_the_toy_predictor_on_many_objects():
+    rng = np.random.default_rng(9)
+    params = Params(grid=12, boxes=2)
+    truths = yl.sample_truths(rng, 60, 3)
+    exact = yl.toy_predictions(truths, params, 3, np.random.default_rng(1), jitter=0.0)
+    loss = yl.yolo_loss(truths, exact, Params(grid=12, boxes=2, target="1"))
+    owned = loss.owner >= 0
+    assert loss.left_out.size > 0, "some cells hold two centres"
+    # the first object listed in each cell is the one predicted, every such cell has one
+    assert (loss.ious[owned, loss.responsible[owned]] == pytest.approx(1.0))
+    assert loss.totals[XY] == pytest.approx(0, abs=1e-20)
+    best = exact.confidence[owned, loss.responsible[owned]]
+    assert ((best >= 0.5) & (best <= 0.95)).all()
+    right = exact.probs[owned].argmax(axis=1) == truths[loss.owner[owned], 4]
+    assert right.mean() > 0.85, "the toy's probabilities lean to the right class"
+    far = yl.toy_predictions(truths, params, 3, np.random.default_rng(1), jitter=5.0)
+    assert ((far.boxes[..., :2] >= 0) & (far.boxes[..., :2] <= 1)).all()
+    assert ((far.boxes[..., 2:] >= 0.02) & (far.boxes[..., 2:] <= 1)).all()
+    assert (far.boxes[..., :2] == 0).any() and (far.boxes[..., :2] == 1).any()
+    assert (far.boxes[..., 2:] == 0.02).any() and (far.boxes[..., 2:] == 1).any()
+    # the shake is per coordinate, in proportion to the box: small jitter, small errors
+    near = yl.toy_predictions(truths, params, 3, np.random.default_rng(1), jitter=0.05)
+    near_loss = yl.yolo_loss(truths, near, params)
+    got = near.boxes[owned, near_loss.responsible[owned]]
+    want = truths[loss.owner[owned]]
+    rel = (got[:, 2:] - want[:, 2:4]) / want[:, 2:4]
+    assert 0.02 < np.abs(rel).mean() < 0.08
+    assert abs(np.corrcoef(rel[:, 0], rel[:, 1])[0, 1]) < 0.5, "w and h shaken apart"
+
+
+def test_sample_truths_defaults():
+    t = yl.sample_truths(np.random.default_rng(0))
+    assert t.shape == (3, 5)
+    assert set(yl.sample_truths(np.random.default_rng(0), 300)[:, 4]) == {0, 1, 2}

@@ -140,7 +140,8 @@ def distance(theta: np.ndarray, hidden: int) -> float:
     """‖θ_A − θ_B‖ over the towers (W₁ and b₁) of a two-network vector."""
     a, b = split(theta, hidden)
     t = tower_size(hidden)
-    return float(np.sqrt(np.sum((a[:t] - b[:t]) ** 2)))
+    with np.errstate(all="ignore"):
+        return float(np.sqrt(np.sum((a[:t] - b[:t]) ** 2)))
 
 
 def two_nets(theta: np.ndarray, tasks_x, tasks_y, hidden: int, lam: float):
@@ -171,7 +172,8 @@ def hard(theta: np.ndarray, tasks_x, tasks_y, hidden: int):
 def task_losses(name: str, theta: np.ndarray, x, y, hidden: int) -> tuple[float, float]:
     """Each task's MSE of one set-up on points (x, y)."""
     pred = outputs(name, theta, x, hidden)
-    mse = np.mean((pred - y) ** 2, axis=0)
+    with np.errstate(all="ignore"):
+        mse = np.mean((pred - y) ** 2, axis=0)
     return float(mse[0]), float(mse[1])
 
 

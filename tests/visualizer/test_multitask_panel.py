@@ -100,6 +100,11 @@ def test_lambda_zero_draws_soft_sharing_on_top_of_the_separate_networks(qtbot, w
     assert len(panel.sweep_curves["distance"].getData()[0] or []) == 0
     assert panel.sweep_now.value() == pytest.approx(lam_x(0.0))
     assert "done" in panel.status.item.toPlainText()
+    first = step.caption.splitlines()[0]   # the line the window shows
+    v1, v2 = step.setups["soft"].history[-1, 2:]
+    assert f"soft sharing {num(v1, 3)} / {num(v2, 3)}" in first
+    assert f"towers are {num(step.distances[-1, 0], 3)} apart" in first
+    assert first.startswith("Update 20,")
 
 
 def test_bad_input_says_why_and_keeps_the_data(qtbot, window):

@@ -10,6 +10,7 @@ and both tasks' validation errors as λ grows. One step is one update of all thr
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +34,9 @@ FLOOR = 1e-12      # the log plots draw exact zeros here
 ZERO_AT = -4.0     # where λ = 0 sits on the sweep's log10 λ axis
 VAL_POINTS = 200
 GRID = np.linspace(-np.pi, np.pi, 161)
+TOP = 4.0          # log10 of the largest value a log plot makes room for (a diverging run
+                   # would otherwise stretch the axes over dozens of decades)
+LOUD = 1e3         # fits beyond ±LOUD (a diverging network) are not drawn
 
 
 @dataclass(frozen=True)
@@ -188,7 +192,9 @@ class MultitaskPanel(AlgorithmPanel):
 
     # --- running ------------------------------------------------------------------------
     def steps(self):
-        return mt.run(self.data, self.params, self.rng())
+        run = mt.run(self.data, self.params, self.rng())
+        return (s if s.index == 0 else dataclasses.replace(s, caption=summary(s) + "\n" + s.caption)
+                for s in run)
 
     def intro(self):
         n = len(self.data.x_train)
@@ -213,6 +219,7 @@ class MultitaskPanel(AlgorithmPanel):
             return
         for name, setup in step.setups.items():
             out = setup.outputs(GRID)
+            out = np.where(np.abs(out) <= LOUD, out, np.nan)
             ys = setup.history
             x = np.arange(len(ys))
             for k in range(2):
@@ -221,8 +228,8 @@ class MultitaskPanel(AlgorithmPanel):
         col = np.concatenate([s.history[:, 2:].ravel() for s in step.setups.values()])
         ok = col[np.isfinite(col) & (col > 0)]
         if ok.size:
-            self.ranges["val"].fit(step.update + 1, np.log10(max(ok.min(), FLOOR)),
-                                   np.log10(ok.max()), log=True)
+            lo = min(np.log10(max(ok.min(), FLOOR)), TOP - 1)
+            self.ranges["val"].fit(step.update + 1, lo, min(np.log10(ok.max()), TOP), log=True)
         d = step.distances
         x = np.arange(len(d))
         for j, name in enumerate(("soft", "separate")):
@@ -230,7 +237,8 @@ class MultitaskPanel(AlgorithmPanel):
         ok = d[np.isfinite(d)]
         if ok.size:
             lo, hi = np.log10(max(ok.min(), FLOOR)), np.log10(max(ok.max(), FLOOR))
-            self.ranges["distance"].fit(step.update + 1, lo, hi, log=True)
+            self.ranges["distance"].fit(step.update + 1, min(lo, TOP - 1), min(hi, TOP),
+                                        log=True)
         self._draw_sweep(step)
         self.arch.say(step.lam, float(d[-1, 0]))
         tail = " · done ✓" if step.phase == "done" else ""
@@ -251,7 +259,8 @@ class MultitaskPanel(AlgorithmPanel):
         logs = logged(np.concatenate([sw.distances, sw.val.ravel()]))
         logs = logs[np.isfinite(logs)]
         if logs.size:
-            lo, hi = np.floor(logs.min()) - 2, np.ceil(logs.max())  # room for the legend
+            hi = min(np.ceil(logs.max()), TOP)
+            lo = min(np.floor(logs.min()), hi) - 2  # room for the legend
             self._sweep_range((ZERO_AT - 0.3, xs.max() + 0.3), (min(lo, hi - 5), hi))
 
     def _sweep_range(self, x, y):
@@ -259,3 +268,24 @@ class MultitaskPanel(AlgorithmPanel):
         if self.sweep_shown != (x, y):
             self.sweep_shown = (x, y)
             self.sweep_plot.setRange(xRange=x, yRange=y, padding=0.02)
+
+
+def summary(step) -> str:
+    """The caption's first line: each set-up's held-out MSE on both tasks, the distance."""
+    parts, gone = [], []
+    for name in mt.SETUPS:
+        setup = step.setups[name]
+        if setup.diverged:
+            gone.append(mt.NAMES[name])
+        else:
+            v1, v2 = setup.history[-1, 2:]
+            parts.append(f"{mt.NAMES[name]} {num(v1, 3)} / {num(v2, 3)}")
+    if not parts:
+        return "All three set-ups diverged: try a smaller learning rate."
+    line = f"Update {step.update}, held-out MSE (task 1 / task 2): {', '.join(parts)}"
+    if gone:
+        line += f"; diverged: {', '.join(gone)}"
+    d = step.distances[-1, 0]
+    if np.isfinite(d):
+        line += f". Soft sharing's towers are {num(d, 3)} apart"
+    return line + "."

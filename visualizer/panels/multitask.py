@@ -260,8 +260,8 @@ class MultitaskPanel(AlgorithmPanel):
         logs = logs[np.isfinite(logs)]
         if logs.size:
             hi = min(np.ceil(logs.max()), TOP)
-            lo = min(np.floor(logs.min()), hi) - 2  # room for the legend
-            self._sweep_range((ZERO_AT - 0.3, xs.max() + 0.3), (min(lo, hi - 5), hi))
+            lo = min(np.floor(logs.min()), hi) - 3  # room for the legend
+            self._sweep_range((ZERO_AT - 0.3, xs.max() + 0.3), (min(lo, hi - 6), hi))
 
     def _sweep_range(self, x, y):
         """Set the sweep plot's range only when it changes (each set re-lays the axes)."""

@@ -130,7 +130,7 @@ def predict(spec: Spec, theta: np.ndarray, x) -> np.ndarray:
         return forward(spec, ws, bs, np.asarray(x, float)[:, None])[1][-1]
 
 
-def split(theta: np.ndarray, hidden: int) -> tuple[np.ndarray, np.ndarray]:
+def split(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """A two-network vector (soft or separate) as network A's and network B's parameters."""
     half = len(theta) // 2
     return theta[:half], theta[half:]
@@ -138,7 +138,7 @@ def split(theta: np.ndarray, hidden: int) -> tuple[np.ndarray, np.ndarray]:
 
 def distance(theta: np.ndarray, hidden: int) -> float:
     """‖θ_A − θ_B‖ over the towers (W₁ and b₁) of a two-network vector."""
-    a, b = split(theta, hidden)
+    a, b = split(theta)
     t = tower_size(hidden)
     with np.errstate(all="ignore"):
         return float(np.sqrt(np.sum((a[:t] - b[:t]) ** 2)))
@@ -148,7 +148,7 @@ def two_nets(theta: np.ndarray, tasks_x, tasks_y, hidden: int, lam: float):
     """Soft sharing's objective MSE₁(A) + MSE₂(B) + λ·Σ‖tower_A − tower_B‖² and its
     gradient; λ = 0 is the two separate networks. Returns (objective, (mse₁, mse₂), grad)."""
     spec = single_spec(hidden)
-    a, b = split(theta, hidden)
+    a, b = split(theta)
     l1, g1 = mse_and_gradient(spec, a, tasks_x, tasks_y[:, 0])
     l2, g2 = mse_and_gradient(spec, b, tasks_x, tasks_y[:, 1])
     t = tower_size(hidden)
@@ -181,14 +181,14 @@ def outputs(name: str, theta: np.ndarray, x, hidden: int) -> np.ndarray:
     """(n, 2): a set-up's prediction for task 1 and task 2 at inputs x."""
     if name == "hard":
         return predict(shared_spec(hidden), theta, x)
-    a, b = split(theta, hidden)
+    a, b = split(theta)
     spec = single_spec(hidden)
     return np.column_stack([predict(spec, a, x)[:, 0], predict(spec, b, x)[:, 0]])
 
 
 def hard_from(theta_ab: np.ndarray, hidden: int) -> np.ndarray:
     """Hard sharing's start: network A's tower as the trunk, A's and B's heads."""
-    a, b = split(theta_ab, hidden)
+    a, b = split(theta_ab)
     t = tower_size(hidden)
     h = hidden
     # A's head: W₂ (h × 1) then b₂ (1); the shared layout wants W₂ (h × 2) then b₂ (2)
@@ -197,9 +197,10 @@ def hard_from(theta_ab: np.ndarray, hidden: int) -> np.ndarray:
 
 
 def objective(name: str, theta, x, y, hidden: int, lam: float):
+    """Hard sharing's objective, or two networks' with penalty λ (0 for separate ones)."""
     if name == "hard":
         return hard(theta, x, y, hidden)
-    return two_nets(theta, x, y, hidden, lam if name == "soft" else 0.0)
+    return two_nets(theta, x, y, hidden, lam)
 
 
 # --- stepping -------------------------------------------------------------------------------
@@ -252,9 +253,7 @@ class _Lane:
         return self.state.x
 
     def row(self) -> np.ndarray:
-        """Train 1, train 2, val 1, val 2 MSE now (NaN once diverged)."""
-        if not self.alive:
-            return np.full(len(COLUMNS), np.nan)
+        """Train 1, train 2, val 1, val 2 MSE now."""
         t = self.tasks
         return np.array(task_losses(self.name, self.theta, t.x_train, t.y_train, self.h)
                         + task_losses(self.name, self.theta, t.x_val, t.y_val, self.h))
@@ -267,7 +266,7 @@ class _Lane:
             self.state, _ = self.opt.step(
                 self.state, lambda th: objective(self.name, th, x, y, self.h, self.lam)[2])
         row = self.row()
-        self.alive = bool(np.isfinite(self.theta).all() and np.isfinite(row).all())
+        self.alive = bool(np.isfinite(row).all())  # a non-finite weight makes it NaN too
         self.trail.append(row if self.alive else np.full(len(COLUMNS), np.nan))
 
     def distance(self) -> float:

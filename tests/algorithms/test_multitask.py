@@ -169,7 +169,7 @@ def test_large_lambda_gradient_descent_makes_the_towers_equal():
     d = tasks()
     run = steps(d, lam=500.0, rule="GD", lr=0.0005, updates=60)
     dist = run[-1].distances[:, 0]
-    a, b = mt.split(run[0].setups["soft"].theta, H)
+    a, b = mt.split(run[0].setups["soft"].theta)
     spec = mt.single_spec(H)
     ga = mt.mse_and_gradient(spec, a, d.x_train, d.y_train[:, 0])[1][:2 * H]
     gb = mt.mse_and_gradient(spec, b, d.x_train, d.y_train[:, 1])[1][:2 * H]
@@ -184,7 +184,7 @@ def test_hard_starts_like_the_separate_networks():
     x = np.linspace(-3, 3, 11)
     hard, sep = s.setups["hard"].outputs(x), s.setups["separate"].outputs(x)
     np.testing.assert_allclose(hard[:, 0], sep[:, 0], rtol=1e-12)
-    a, b = mt.split(s.setups["separate"].theta, H)
+    a, b = mt.split(s.setups["separate"].theta)
     mixed = np.concatenate([a[:2 * H], b[2 * H:]])
     np.testing.assert_allclose(hard[:, 1], hand_forward(mixed, x, H)[:, 0], rtol=1e-12)
 
@@ -321,7 +321,7 @@ def test_penalty_gradient_pulls_the_towers_together(lam, h, seed):
     theta = np.random.default_rng(seed).normal(size=2 * mt.Layout((1, h, 1)).size)
     x, y = np.zeros(3), np.zeros((3, 2))
     g_pen = mt.two_nets(theta, x, y, h, lam)[2] - mt.two_nets(theta, x, y, h, 0.0)[2]
-    a, b = mt.split(theta, h)
+    a, b = mt.split(theta)
     half = len(theta) // 2
     diff = a[:2 * h] - b[:2 * h]
     np.testing.assert_allclose(g_pen[:2 * h], 2 * lam * diff, atol=1e-12)
@@ -333,3 +333,72 @@ def test_params_copy_keeps_the_defaults_valid():
     p = mt.Params()
     mt.validate(p)
     assert dataclasses.replace(p, lam=0.0).lam == 0.0
+
+
+def test_hard_start_takes_each_piece_from_its_place():
+    # a vector with no zeros: trunk = A's W₁ and b₁, head k = network k's W₂ and b₂
+    ab = np.arange(1.0, 2 * (3 * H + 1) + 1)
+    a, b = mt.split(ab)
+    hard = mt.hard_from(ab, H)
+    w1, b1, w2, b2 = unpack(hard, H, outputs=2)
+    np.testing.assert_array_equal(w1.ravel(), a[:H])
+    np.testing.assert_array_equal(b1, a[H:2 * H])
+    np.testing.assert_array_equal(w2[:, 0], a[2 * H:3 * H])
+    np.testing.assert_array_equal(w2[:, 1], b[2 * H:3 * H])
+    np.testing.assert_array_equal(b2, [a[3 * H], b[3 * H]])
+
+
+def test_caption_lines_carry_each_setups_numbers_and_the_sweep():
+    run = steps(updates=30, sweep=True)
+    last, start = run[-1], run[0]
+    assert start.index == 0 and start.sweep is not None and start.update == 0
+    np.testing.assert_array_equal(start.sweep.distances[0], start.distances[0, 1])
+    lines = last.caption.splitlines()
+    for name, line in zip(mt.SETUPS, lines[1:4], strict=True):
+        r = last.setups[name].history[-1]
+        assert line == (f"{mt.NAMES[name]}: {mt.num(r[2])} and {mt.num(r[3])} (training "
+                        f"{mt.num(r[0])} and {mt.num(r[1])})")
+    sw = last.sweep
+    best = sw.lams[np.argmin(sw.val[:, 0] + sw.val[:, 1])]
+    assert lines[-1] == (f"λ sweep: soft sharing trained for 6 λ values from 0 to 10; the "
+                         f"towers' distance went from {mt.num(sw.distances[0])} to "
+                         f"{mt.num(sw.distances[-1])}; the lowest validation MSE (sum of both "
+                         f"tasks) was at λ = {mt.num(best)}.")
+    assert last.metrics["soft distance"] == last.distances[-1, 0]
+    assert last.metrics["separate train 2"] == last.setups["separate"].history[-1, 1]
+    assert last.update == 30 and last.lam == 0.1
+
+
+def test_a_diverging_run_says_so_without_numbers_it_does_not_have():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # overflow is expected and must stay silent
+        run = steps(lam=1000.0, rule="GD", lr=1.0, updates=200, sweep=True)
+    last = run[-1]
+    assert last.phase == "done" and last.index < 200   # stops once all have diverged
+    lines = last.caption.splitlines()
+    assert lines[2] == "soft sharing: — and — (training — and —) — diverged, stopped"
+    assert not BAD.search(last.caption)
+    sw = last.sweep   # the lowest held-out error is named among the λ still running
+    alive = np.isfinite(sw.val).all(1)
+    assert 0 < alive.sum() < len(sw.lams)
+    best = sw.lams[alive][np.argmin(sw.val[alive].sum(1))]
+    assert last.caption.endswith(f"was at λ = {mt.num(best)}.")
+    assert "soft distance" not in last.metrics
+    assert np.isnan(last.setups["soft"].history[-1]).all()
+
+
+def test_inputs_are_kept_as_floats_and_the_largest_value_is_allowed():
+    d = mt.check_tasks([0, 1, 2], [[0, 1], [1, 0], [1, 1]], [1, 2], [[1, 1], [0, 0]])
+    assert d.x_train.dtype == float and d.y_val.dtype == float
+    mt.check_tasks([0.0, mt.LARGEST], np.zeros((2, 2)), [0.0, 1.0], np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="^the validation data has missing"):
+        mt.check_tasks([0.0, 1.0], np.zeros((2, 2)), [0.0, np.inf], np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="^the training data needs at least 2"):
+        mt.check_tasks([0.0], np.zeros((1, 2)), [0.0, 1.0], np.zeros((2, 2)))
+
+
+def test_generated_inputs_spread_over_the_whole_range():
+    d = mt.make_tasks(50, 50, 0.0, 0.5, np.random.default_rng(9))
+    assert d.x_train.min() < -2.5 and d.x_train.max() > 2.5

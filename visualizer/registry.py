@@ -115,6 +115,9 @@ PANELS = [
     Entry("yolo_loss", "YOLO's loss, cell by cell", "Deep networks", "yolo_loss",
           "YoloLossPanel", "YOLO object detection loss grid cell bounding box IoU responsible "
           "predictor confidence objectness lambda coord noobj class probabilities"),
+    Entry("multitask", "Multi-task: hard and soft sharing", "Deep networks", "multitask",
+          "MultitaskPanel", "multi-task learning MTL hard parameter sharing soft parameter "
+          "sharing trunk heads towers L2 penalty lambda auxiliary tasks"),
 ]
 # The sidebar's order; unknown topics go last.
 TOPICS = ("Unsupervised learning", "Supervised learning", "Neural network basics",

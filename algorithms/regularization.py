@@ -274,7 +274,8 @@ def picture(problem: Problem, penalty: str, lam: float, size: int = PICTURE_GRID
     floor = float(np.mean((yc - F @ ls) ** 2))
     touch = float(np.mean((yc - F @ w) ** 2))
     rise = touch - floor
-    if rise <= 1e-12 * max(touch, 1e-300):     # λ = 0: the solution is the centre itself
+    centred = rise <= 1e-12 * max(touch, 1e-300)   # λ = 0: the solution is the centre itself
+    if centred:   # (then no contour touches: rounding alone would draw a dot of one)
         rise = (float(loss.max()) - floor) / 16
         levels = floor + rise * np.arange(1, 9) ** 2 / 4
     else:
@@ -285,7 +286,7 @@ def picture(problem: Problem, penalty: str, lam: float, size: int = PICTURE_GRID
                    solution=frozen(w), budget=budget, boundary=frozen(boundary),
                    trail=frozen(trail),
                    level_lines=frozen(ellipses(ls, G, floor, levels, box)),
-                   touch_line=frozen(ellipses(ls, G, floor, [touch], box)))
+                   touch_line=frozen(ellipses(ls, G, floor, [] if centred else [touch], box)))
 
 
 def _lasso_trail_2d(G, c, lam: float) -> list[tuple[float, float]]:

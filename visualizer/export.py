@@ -45,13 +45,24 @@ def render(widget: QtWidgets.QWidget, size: str | None = None) -> QtGui.QImage:
     old_min, old_max = widget.minimumSize(), widget.maximumSize()
     logical = SLIDE / 1.5  # laid out at 1280 × 720, painted 1.5× sharper
     widget.setFixedSize(logical)
-    QtWidgets.QApplication.processEvents()
+    _settle(widget)
     try:
         return _painted(widget, SLIDE)
     finally:
         widget.setMinimumSize(old_min)
         widget.setMaximumSize(old_max)
         QtWidgets.QApplication.processEvents()
+
+
+def _settle(widget) -> None:
+    """Let a new size take effect and what it starts arrive before the picture is painted:
+    the legends' reflow, then the regions shaded again for the new view (on a busy machine
+    they came after the paint, and the slide showed part of the plot unshaded)."""
+    QtWidgets.QApplication.processEvents()
+    QtWidgets.QApplication.processEvents()   # what the resize queued for the next pass
+    work = getattr(widget, "work", None)
+    if work is not None:
+        work.wait()
 
 
 def _painted(widget, target: QtCore.QSize) -> QtGui.QImage:

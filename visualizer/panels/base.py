@@ -50,6 +50,7 @@ class Canvas(pg.GraphicsLayoutWidget):
     when Qt deletes it (deleteLater), after the code that closed it has returned."""
 
     resized = QtCore.Signal()
+    work = None   # the panel's Background: an export waits for what a resize started
 
     def resizeEvent(self, event):
         super().resizeEvent(event)
@@ -118,6 +119,7 @@ class AlgorithmPanel(QtCore.QObject):
     def build(self) -> None:
         """Second phase: the canvas and its items, then the first data."""
         self.canvas = Canvas()
+        self.canvas.work = self.background
         self.canvas.setBackground(BACKGROUND)
         self.setParent(self.canvas)  # owned by its canvas: they go together
         self.setup(self.canvas)

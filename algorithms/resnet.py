@@ -63,6 +63,7 @@ from algorithms.optimizers import OPTIMIZERS, Trail
 ACTIVATIONS = ("tanh", "ReLU")
 SHORTCUTS = ("projection", "zero-padded")
 INIT_FOR = {"tanh": INITS[0], "ReLU": INITS[1]}   # Glorot uniform / He normal
+FORWARD = {"tanh": np.tanh, "ReLU": lambda z: np.maximum(z, 0)}   # dtype-keeping f
 
 
 @dataclass(frozen=True)
@@ -142,14 +143,14 @@ def shortcut(x: np.ndarray, width: int, projection: np.ndarray | None) -> np.nda
 
 
 def block(x, w1, b1, w2, b2, activation: str, projection=None) -> np.ndarray:
-    """One residual block y = s(x) + f(x·W₁ + b₁)·W₂ + b₂."""
-    f = activations.get(activation)
+    """One residual block y = s(x) + f(x·W₁ + b₁)·W₂ + b₂ (in the dtype of x)."""
+    f = FORWARD[activation]
     return shortcut(x, w2.shape[1], projection) + rows_times(f(rows_times(x, w1) + b1), w2) + b2
 
 
 def residual_logits(net: Residual, x) -> np.ndarray:
     """The output layer's z for inputs x (n, d₀)."""
-    h = np.asarray(x, float)
+    h = np.asarray(x)
     for b, (w1, b1, w2, b2) in enumerate(net.blocks):
         h = block(h, w1, b1, w2, b2, net.activation, net.projection if b == 0 else None)
     return rows_times(h, net.out[0]) + net.out[1]
@@ -214,6 +215,14 @@ class ResidualModel:
 
     def predict(self, X) -> np.ndarray:
         return self.classes[self.predict_proba(X).argmax(1)]
+
+    def regions(self, X, dtype=np.float64) -> tuple[np.ndarray, tuple]:
+        """predict_proba (and no per-unit maps), as ``layers.Model.regions`` gives them:
+        ``dtype=np.float32`` is for pictures, several times faster and about 1e-6 off."""
+        x = ((np.asarray(X, float) - self.shift) / self.scale).astype(dtype)
+        net = self.net.with_flat(self.net.flat().astype(dtype))
+        with np.errstate(all="ignore"):
+            return activations.softmax(residual_logits(net, x)), ()
 
 
 # --- both networks from the same draws -------------------------------------------------------

@@ -335,3 +335,12 @@ def test_extreme_offsets_work():
         b = list(resnet.run(moved, y, resnet.Params(depth=6, updates=3),
                             np.random.default_rng(0)))
         assert np.allclose(a[-1].residual_losses, b[-1].residual_losses, rtol=1e-4)
+
+
+def test_region_probabilities_in_float32_match(moons_run):
+    X, y, _, steps = moons_run
+    model = steps[-1].residual_model
+    proba, maps = model.regions(X, np.float32)
+    assert maps == () and proba.dtype == np.float32
+    assert np.allclose(proba, model.predict_proba(X), atol=1e-4)
+    assert np.allclose(model.regions(X)[0], model.predict_proba(X))

@@ -129,3 +129,28 @@ def test_bad_input_says_why_and_keeps_the_data(qtbot, window, tmp_path):
     panel.apply_params(dataclasses.replace(panel.params, depth=7))
     window.session.player.step_now()
     assert "even" in window.banner.text.text()
+
+
+def test_coarse_regions_equal_the_model_at_block_centres():
+    from algorithms import datasets, resnet
+    from visualizer.panels import network_base as nb
+    from visualizer.panels.resnet import COARSE, coarse_regions
+
+    X, y = datasets.make("moons", 60, 2, 0.1, 0)
+    model = next(resnet.run(X, y, resnet.Params(depth=4, updates=1),
+                            np.random.default_rng(0))).residual_model
+    gx, gy = np.linspace(-2, 2, 7), np.linspace(-1, 3, 5)      # odd sizes: a ragged edge
+    grid = np.stack(np.meshgrid(gx, gy, indexing="ij"), -1).reshape(-1, 2)
+    labels, sure = coarse_regions(model, grid)
+    assert labels.shape == sure.shape == (35,)
+    i, j = np.meshgrid(np.arange(7), np.arange(5), indexing="ij")
+    # each cell takes the value at the centre of its COARSE × COARSE block
+    half = (COARSE - 1) / 2
+    centres = np.column_stack([gx[i.ravel() // COARSE * COARSE] + half * (gx[1] - gx[0]),
+                               gy[j.ravel() // COARSE * COARSE] + half * (gy[1] - gy[0])])
+    want_labels, want_sure = nb.regions(model, centres)
+    np.testing.assert_array_equal(labels, want_labels)
+    np.testing.assert_allclose(sure, want_sure, atol=1e-6)
+    scattered = np.random.default_rng(1).standard_normal((9, 2))   # not a grid: point by point
+    np.testing.assert_array_equal(coarse_regions(model, scattered)[0],
+                                  nb.regions(model, scattered)[0])

@@ -185,14 +185,10 @@ def residual_gradient(net: Residual, x, targets):
         signal += [rms_rows(g), rms_rows(du)]
         dz1 = du * f.derivative(z1)
         per_block.append([h_in.T @ dz1 / n, dz1.mean(0), u.T @ g / n, g.mean(0)])
-        through_f = rows_times(dz1, w1.T)
-        if b > 0 or h_in.shape[1] == width and net.projection is None:
-            g = g + through_f                            # ∂y/∂x = I + ∂F/∂x
-        elif net.projection is not None:
+        if b > 0:                                        # the block below gets ∂ℓ/∂x:
+            g = g + rows_times(dz1, w1.T)                # ∂y/∂x = I + ∂F/∂x
+        elif net.projection is not None:                 # (the inputs' own ∂ℓ/∂x is unused)
             d_projection = h_in.T @ g / n
-            g = rows_times(g, net.projection.T) + through_f
-        else:
-            g = g[:, :h_in.shape[1]] + through_f         # the padded zeros take nothing back
     grads = [a for block_grads in reversed(per_block) for a in block_grads]
     if d_projection is not None:
         grads.append(d_projection)

@@ -207,7 +207,7 @@ def test_a_shallow_plain_stack_does_not_vanish():
 
 # --- run() --------------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
+@pytest.fixture      # per test: mutmut 3 ties a module-scoped fixture to its first test only
 def moons_run():
     X, y = datasets.make("moons", 120, 2, 0.1, 0)
     params = resnet.Params(depth=20, updates=30)
@@ -223,6 +223,10 @@ def test_run_shapes_and_training(moons_run):
     assert len(last.plain_losses) == len(last.residual_losses) == 31
     assert last.blocks == 10 and last.width == 16 and last.depth == 20
     assert last.residual_losses[-1] < 0.7 * last.residual_losses[0]
+    assert np.array_equal(steps[0].residual_init_norms, steps[0].residual_norms)
+    assert steps[0].residual_init_norms.shape == (20,)
+    assert np.array_equal(steps[0].plain_init_signal, steps[0].plain_signal)
+    assert not np.array_equal(steps[0].plain_init_signal, steps[0].residual_init_signal)
     for s in steps:
         assert s.plain_init_norms is steps[0].plain_init_norms
         assert np.array_equal(s.plain_losses, last.plain_losses[:s.update + 1])
@@ -294,17 +298,33 @@ def test_captions_are_clean_and_carry_the_numbers(moons_run):
     assert f"training loss {resnet.num(s.plain_losses[-1])}" in s.caption
     assert f"{resnet.num(100 * s.residual_accuracy, 3)} %" in s.caption
     assert "120 points" in steps[0].caption and "10 residual blocks" in steps[0].caption
+    assert "20 hidden layers of 16 tanh units" in steps[0].caption
+    for name, norms, acc in (("plain", s.plain_norms, s.plain_accuracy),
+                             ("residual", s.residual_norms, s.residual_accuracy)):
+        assert (f"{name}: training loss {resnet.num(getattr(s, name + '_losses')[-1])}, "
+                f"accuracy {resnet.num(100 * acc, 3)} %, first layer's gradient norm "
+                f"{resnet.num(norms[0], 3)}") in s.caption
+    at_init = steps[0].residual_init_norms[0] / steps[0].plain_init_norms[0]
+    now = s.residual_norms[0] / s.plain_norms[0]
+    assert (f"the residual gradient is {resnet.num(now, 3)} times the plain one "
+            f"(at initialisation {resnet.num(at_init, 3)} times)") in s.caption
+    assert at_init > 100
 
 
 def test_divergence_stops_a_network_with_finite_numbers():
     X, y = datasets.make("moons", 60, 2, 0.1, 0)
-    params = resnet.Params(depth=4, activation="ReLU", init_scale=2.0, lr=10.0, updates=60)
+    params = resnet.Params(depth=4, activation="ReLU", init_scale=2.0, lr=10.0, updates=100)
     steps = list(resnet.run(X, y, params, np.random.default_rng(0)))
     last = steps[-1]
+    assert last.diverged == ("residual",) and last.phase == "done" and len(steps) == 101
+    assert steps[0].diverged == ()
     assert np.isfinite(last.plain_losses).all() and np.isfinite(last.residual_losses).all()
-    if last.diverged:
-        assert "diverged" in last.caption
-        assert "nan" not in last.caption.lower()
+    stopped = next(s for s in steps if s.diverged)
+    # the stopped network keeps its last finite weights and loss from then on
+    later = steps[-1]
+    name = stopped.diverged[0]
+    assert getattr(later, name + "_losses")[-1] == getattr(stopped, name + "_losses")[-1]
+    assert "diverged, stopped" in last.caption and "nan" not in last.caption.lower()
 
 
 @pytest.mark.parametrize("X, y, message", [
@@ -326,6 +346,52 @@ def test_bad_params_are_refused():
     with pytest.raises(ValueError, match="width"):
         resnet.initial_weights(resnet.Params(width=1, shortcut="zero-padded"), 2, 2,
                                np.random.default_rng(0))
+
+
+def test_four_points_are_enough():
+    X = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    steps = list(resnet.run(X, np.array([0, 1, 1, 0]), resnet.Params(depth=4, updates=2),
+                            np.random.default_rng(0)))
+    assert len(steps) == 3
+
+
+def test_initial_scales():
+    def draw(**kw):
+        p = resnet.Params(**{"depth": 6, "width": 8, **kw})
+        return resnet.initial_weights(p, 2, 2, np.random.default_rng(7))
+
+    (theta1, net1), (theta2, net2) = draw(init_scale=1.0), draw(init_scale=0.5)
+    layout = Layout(resnet.plain_spec(resnet.Params(depth=6, width=8), 2, 2).sizes)
+    ws1, _ = layout.unflatten(theta1)
+    ws2, _ = layout.unflatten(theta2)
+    for w1, w2 in zip(ws1[:-1], ws2[:-1], strict=True):
+        assert np.allclose(w2, 0.5 * w1)               # every hidden layer scaled …
+    assert np.array_equal(ws1[-1], ws2[-1])            # … the output layer left alone
+    assert np.array_equal(net1.out[0], net2.out[0])
+    bound = math.sqrt(6 / (2 + 8))                     # Glorot uniform for the projection
+    p = net1.projection
+    assert np.abs(p).max() <= bound and np.abs(p).max() > 0.6 * bound
+    assert (p > 0).any() and (p < 0).any()
+    # zero padding is fine while the width is at least the number of inputs
+    padded = draw(width=2, shortcut="zero-padded")[1]
+    assert padded.projection is None and padded.width == 2
+
+
+def test_nesterov_takes_its_gradient_at_the_look_ahead_point():
+    X, y = datasets.make("moons", 40, 2, 0.1, 0)
+    params = resnet.Params(depth=4, width=4, rule="Nesterov", lr=0.1, updates=3)
+    steps = list(resnet.run(X, y, params, np.random.default_rng(0)))
+    data = resnet.prepare(X, y, 0.0, True, np.random.default_rng(0))
+    spec = steps[0].plain_model.spec
+    layout = Layout(spec.sizes)
+    theta = layout.flatten(steps[0].plain_model.weights, steps[0].plain_model.biases)
+    opt = resnet.OPTIMIZERS["Nesterov"](lr=0.1)
+    state = opt.init(theta)
+    for _ in range(3):
+        state, _ = opt.step(state, lambda t: resnet.plain_gradient(spec, t, data.x,
+                                                                   data.targets)[2])
+    last = steps[-1].plain_model
+    assert np.allclose(layout.flatten(last.weights, last.biases), state.x)
 
 
 def test_extreme_offsets_work():

@@ -112,6 +112,9 @@ PANELS = [
     Entry("recurrent", "RNN vs LSTM: remembering", "Deep networks", "recurrent",
           "RecurrentPanel", "RNN LSTM recurrent sequence memory gates forget input output "
           "cell state BPTT backpropagation through time vanishing gradient tanh"),
+    Entry("resnet", "ResNet: shortcuts keep the gradient", "Deep networks", "resnet",
+          "ResNetPanel", "residual network skip connection identity shortcut projection "
+          "vanishing gradient deep plain stack"),
     Entry("yolo_loss", "YOLO's loss, cell by cell", "Deep networks", "yolo_loss",
           "YoloLossPanel", "YOLO object detection loss grid cell bounding box IoU responsible "
           "predictor confidence objectness lambda coord noobj class probabilities"),

@@ -6,7 +6,7 @@ from pathlib import Path
 # Offscreen Qt, on a 1280 × 800 screen (a classroom projector) rather than the platform's
 # 800 × 800: full screen and presentation mode are then tested at a size a class sees.
 if os.environ.get("QT_QPA_PLATFORM", "offscreen") == "offscreen":
-    SCREEN = Path(__file__).with_name("screen.json")
+    SCREEN = Path(__file__).resolve().parents[1] / "resources" / "offscreen_screen.json"
     os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={SCREEN}"
 
 import pytest  # noqa: E402

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 EXIT_USAGE = 2
 
@@ -13,6 +14,8 @@ class Parser(argparse.ArgumentParser):
     def error(self, message):  # one clear line, not a usage dump
         raise SystemExit(fail(message))
 
+
+OFFSCREEN_SCREEN = Path(__file__).resolve().parents[1] / "resources" / "offscreen_screen.json"
 
 def fail(message: str) -> int:
     print(f"stepwise: error: {message}", file=sys.stderr)
@@ -96,6 +99,10 @@ def main(argv=None) -> int:
             return fail(err.args[0])
     batch = bool(args.screenshot or args.export)
 
+    if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+        # Headless (screenshots, exports): a 1280 × 800 screen like a classroom projector,
+        # not Qt's 800 × 800, which is narrower than the window and squeezed its plots.
+        os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={OFFSCREEN_SCREEN}"
     import pyqtgraph as pg
     from PySide6 import QtCore
 

@@ -565,10 +565,16 @@ class MainWindow(QtWidgets.QMainWindow):
         chars = QtGui.QFontMetrics(QtWidgets.QApplication.font()).averageCharWidth() / STYLE.scale
         for dock, wanted, share in ((self.params_dock, 32, 0.22), (self.sidebar_dock, 16, 0.15)):
             dock.setMinimumWidth(int(min(wanted * chars, share * self.width())))
-        docks = sum(d.minimumSizeHint().width() + 8 for d in (self.sidebar_dock,
-                    self.params_dock, self.explain_dock)
-                    if not d.isHidden() and not d.isFloating()
-                    and self.dockWidgetArea(d) != QtCore.Qt.NoDockWidgetArea)
+        # Docks in one area are stacked (parameters over explanation): the area is as wide
+        # as its widest dock, not the sum (counted twice, the canvas was offered ~200 px too
+        # little and the plots' titles wrapped word by word).
+        areas: dict = {}
+        for dock in (self.sidebar_dock, self.params_dock, self.explain_dock):
+            area = self.dockWidgetArea(dock)
+            if not dock.isHidden() and not dock.isFloating() and \
+                    area != QtCore.Qt.NoDockWidgetArea:
+                areas[area] = max(areas.get(area, 0), dock.minimumSizeHint().width() + 8)
+        docks = sum(areas.values())
         screen = self.screen().availableGeometry().width() if self.screen() else 1280
         room = min(self.width(), screen) - docks - 24
         # Buttons with words while they fit beside the timeline; icons only otherwise.

@@ -79,7 +79,6 @@ def guarded(method):
     return wrapper
 
 
-
 def wrap_words(text_item, alignment=None) -> None:
     """A wrapped title breaks between words only: a word wider than its room sticks out
     rather than being cut in two ("AdaBoo / st")."""
@@ -88,6 +87,7 @@ def wrap_words(text_item, alignment=None) -> None:
     if alignment is not None:
         option.setAlignment(alignment)
     text_item.document().setDefaultTextOption(option)
+
 
 class AlgorithmPanel(QtCore.QObject):
     id: ClassVar[str] = ""

@@ -41,3 +41,16 @@ def _garbage_collected_on_the_ui_thread(qapp):
     from visualizer.background import collect_garbage_on_ui_thread
 
     collect_garbage_on_ui_thread()
+
+
+@pytest.fixture
+def asked(monkeypatch):
+    """Answer the column dialog as a user taking the defaults would: the first two numeric
+    columns, and the first text column as the label (a test file may answer otherwise)."""
+    import visualizer.main_window as mw
+
+    def answer(table, parent):
+        label = table.text_columns[0] if table.text_columns else None
+        return table.numeric_columns[0], table.numeric_columns[1], label
+
+    monkeypatch.setattr(mw, "ask_columns", answer)

@@ -8,6 +8,7 @@ import pytest
 from PySide6 import QtCore, QtWidgets
 
 from algorithms import activations
+from tests.visualizer.helpers import load
 from visualizer.panels import activation_views as views
 from visualizer.pixels import count_near, pale, settle, view_pixels
 from visualizer.style import colour
@@ -123,12 +124,6 @@ def test_dead_relu_never_moves(qtbot, window):
     assert "dead: unit 1, 2, 3" in panel.fit_status.item.textItem.toPlainText()
     xs, _ = panel.functions.inputs.getData()
     assert len(xs) and (xs < 0).all(), "every unit's input sits in the dead zone"
-
-
-def load(qtbot, window, path) -> bool:
-    with qtbot.waitSignal(window.data_loaded, timeout=10_000) as done:
-        window.open_data(str(path))
-    return done.args[0]
 
 
 def test_a_csv_fits_and_a_constant_x_is_refused(qtbot, window, tmp_path):

@@ -9,6 +9,7 @@ import pytest
 from PySide6 import QtCore
 
 from algorithms import labelled, logistic, svm
+from tests.visualizer.helpers import load
 from visualizer.panels import compare_run
 from visualizer.panels.scene import PALE, STRONG
 from visualizer.pixels import count_near, pale, view_pixels
@@ -42,12 +43,6 @@ def click(qtbot, panel, plot, x, y, button=QtCore.Qt.LeftButton):
     scene = plot.vb.mapViewToScene(QtCore.QPointF(x, y))
     where = panel.canvas.mapFromScene(scene)
     qtbot.mouseClick(panel.canvas.viewport(), button, pos=where)
-
-
-def load(qtbot, window, path) -> bool:
-    with qtbot.waitSignal(window.data_loaded, timeout=10_000) as done:
-        window.open_data(str(path))
-    return done.args[0]
 
 
 def region_pixels(pixels, c) -> int:

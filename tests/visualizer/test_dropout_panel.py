@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PySide6 import QtCore
 
+from tests.visualizer.helpers import load
 from visualizer import export
 from visualizer.panels import network_diagram as nd
 from visualizer.panels.dropout import LANE_COLOURS
@@ -14,25 +15,8 @@ from visualizer.pixels import count_near, rgb, settle, view_pixels
 
 
 @pytest.fixture
-def asked(monkeypatch):
-    import visualizer.main_window as mw
-
-    def answer(table, parent):
-        label = table.text_columns[0] if table.text_columns else None
-        return table.numeric_columns[0], table.numeric_columns[1], label
-
-    monkeypatch.setattr(mw, "ask_columns", answer)
-
-
-@pytest.fixture
 def window(make_window, asked):
     return make_window("dropout", seed=1)
-
-
-def load(qtbot, window, path) -> bool:
-    with qtbot.waitSignal(window.data_loaded, timeout=10_000) as done:
-        window.open_data(str(path))
-    return done.args[0]
 
 
 class Picture:

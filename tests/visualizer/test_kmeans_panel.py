@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PySide6 import QtCore
 
+from tests.visualizer.helpers import load
 from visualizer import sources
 from visualizer.panels.scene import STRONG
 from visualizer.pixels import count_near, pale, view_pixels
@@ -35,13 +36,6 @@ def asked(monkeypatch):
 @pytest.fixture
 def window(make_window, asked):
     return make_window("kmeans", seed=3)
-
-
-def load(qtbot, window, path) -> bool:
-    """Open a file as File ▸ Open data… does, and wait for the background read."""
-    with qtbot.waitSignal(window.data_loaded, timeout=10_000) as done:
-        window.open_data(str(path))
-    return done.args[0]
 
 
 def click(qtbot, panel, x, y, button=QtCore.Qt.LeftButton):

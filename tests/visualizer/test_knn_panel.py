@@ -6,32 +6,15 @@ import numpy as np
 import pytest
 from PySide6 import QtCore
 
+from tests.visualizer.helpers import load
 from visualizer.panels.scene import STRONG
 from visualizer.pixels import count_near, pale, view_pixels
 from visualizer.style import PALETTE
 
 
 @pytest.fixture
-def asked(monkeypatch):
-    """Answer the column dialog as a user would: the first two numbers, the text label."""
-    import visualizer.main_window as mw
-
-    def answer(table, parent):
-        label = table.text_columns[0] if table.text_columns else None
-        return table.numeric_columns[0], table.numeric_columns[1], label
-
-    monkeypatch.setattr(mw, "ask_columns", answer)
-
-
-@pytest.fixture
 def window(make_window, asked):
     return make_window("knn", seed=1)
-
-
-def load(qtbot, window, path) -> bool:
-    with qtbot.waitSignal(window.data_loaded, timeout=10_000) as done:
-        window.open_data(str(path))
-    return done.args[0]
 
 
 def click(qtbot, panel, x, y, button=QtCore.Qt.LeftButton):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from algorithms import regression
+from tests.visualizer.helpers import load
 from visualizer.main_window import MainWindow
 from visualizer.panels import minibatch_views as views
 from visualizer.style import STYLE
@@ -40,13 +41,6 @@ def exam_csv(tmp_path):
     path = tmp_path / "exam.csv"
     path.write_text("hours,score,passed,result\n" + "\n".join(rows) + "\n")
     return path, hours, score, passed
-
-
-def load(qtbot, window, path) -> bool:
-    """Open a file as File ▸ Open data… does, and wait for the background read."""
-    with qtbot.waitSignal(window.data_loaded, timeout=10_000) as done:
-        window.open_data(str(path))
-    return done.args[0]
 
 
 def set_param(window, name, value, group=0):

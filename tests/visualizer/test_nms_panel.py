@@ -9,6 +9,7 @@ import pytest
 from PySide6 import QtCore
 
 from algorithms import nms
+from tests.visualizer.helpers import load
 from visualizer.panels.nms import CURRENT, KEPT
 from visualizer.pixels import count_near, view_pixels
 from visualizer.sources.frames import SAMPLE_CLIP, StreamSpec
@@ -21,12 +22,6 @@ def window(make_window):
 
 def control(window, group, name):
     return window.binders[group].group.child(name)
-
-
-def load(qtbot, window, path) -> bool:
-    with qtbot.waitSignal(window.data_loaded, timeout=10_000) as done:
-        window.open_data(str(path))
-    return done.args[0]
 
 
 def run_to_the_end(window):

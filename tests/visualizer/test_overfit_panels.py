@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PySide6 import QtCore
 
+from tests.visualizer.helpers import load
 from visualizer.panels.overfit_common import FIT, TRAIN, VAL
 from visualizer.pixels import count_near, view_pixels
 
@@ -19,12 +20,6 @@ def asked(monkeypatch):
     import visualizer.main_window as mw
 
     monkeypatch.setattr(mw, "ask_columns", lambda table, parent: (None, None, None))
-
-
-def load(qtbot, window, path) -> bool:
-    with qtbot.waitSignal(window.data_loaded, timeout=10_000) as done:
-        window.open_data(str(path))
-    return done.args[0]
 
 
 def click(qtbot, panel, x, y, button=QtCore.Qt.LeftButton):

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from algorithms import pca
+from tests.visualizer.helpers import load
 from visualizer.pixels import count_near, view_pixels
 from visualizer.style import PALETTE, colour
 
@@ -23,12 +24,6 @@ def advance_to(window, phase):
     while session.player.current is None or session.player.current.phase != phase:
         assert session.advance(1) == 1, f"no {phase} step"
     return session.player.current
-
-
-def load(qtbot, window, path) -> bool:
-    with qtbot.waitSignal(window.data_loaded, timeout=10_000) as done:
-        window.open_data(str(path))
-    return done.args[0]
 
 
 def test_the_turning_line_stops_at_the_first_component(qtbot, window):

@@ -14,17 +14,6 @@ from visualizer.pixels import count_near, settle, view_pixels
 
 
 @pytest.fixture
-def asked(monkeypatch):
-    import visualizer.main_window as mw
-
-    def answer(table, parent):
-        label = table.text_columns[0] if table.text_columns else None
-        return table.numeric_columns[0], table.numeric_columns[1], label
-
-    monkeypatch.setattr(mw, "ask_columns", answer)
-
-
-@pytest.fixture
 def window(make_window, asked):
     window = make_window("pruning", seed=1)
     panel = window.session.panel

@@ -14,17 +14,6 @@ from visualizer.style import colour
 
 
 @pytest.fixture
-def asked(monkeypatch):
-    import visualizer.main_window as mw
-
-    def answer(table, parent):
-        label = table.text_columns[0] if table.text_columns else None
-        return table.numeric_columns[0], table.numeric_columns[1], label
-
-    monkeypatch.setattr(mw, "ask_columns", answer)
-
-
-@pytest.fixture
 def window(make_window, asked):
     w = make_window("resnet", seed=0)
     panel = w.session.panel

@@ -82,6 +82,7 @@ def _painted(widget, target: QtCore.QSize) -> QtGui.QImage:
 def save_picture(canvas, path, size: str | None = None) -> None:
     """PNG at the chosen size, or SVG (see save_svg)."""
     path = Path(path)
+    _settle(canvas)   # what the last step or resize started is in the picture
     if path.suffix.lower() == ".svg":
         save_svg(canvas, path)
         return

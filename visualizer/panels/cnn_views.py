@@ -1,0 +1,217 @@
+"""Pictures of the CNN panel, made off the UI thread: every feature map of one probe digit
+in one mosaic image, the filter banks as diverging tiles, and the probabilities; plus the
+drawing pad's ink and the row of buttons that sits on the canvas.
+
+`picture_of(model, probe)` is pure numpy (it runs in the panel's Background); the panel
+only hands its arrays to the items made in setup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+
+from algorithms import digits
+from algorithms.base import num
+from visualizer.style import PALETTE, STYLE
+
+SIDE = digits.SIZE          # the network reads SIDE × SIDE digits
+PAD = 4 * SIDE              # the drawing pad's pixels per side
+PEN = 11                    # stroke width on the pad, in pad pixels (~2.7 digit pixels)
+GAP = 2                     # between tiles, in mosaic units (one unit = a digit pixel)
+LABEL = 9                   # room above a row of tiles for its name and shape
+FRAME = np.array([205, 205, 205], np.uint8)   # the thin frame round every tile
+# (stage name, shown side in units): pooled maps keep their tile size with pixels twice
+# as large, so a row of pooled maps sits under the maps it came from and looks coarser.
+ROWS = (("input", SIDE), ("ReLU 1", SIDE), ("pool 1", SIDE), ("ReLU 2", SIDE // 2),
+        ("pool 2", SIDE // 2))
+WIDTH = 16 * (SIDE // 2 + 2 + GAP) - GAP   # a line holds sixteen small or eight large maps
+FILTER_SCALE = {1: 4, 2: 3}  # mosaic units per filter weight, per layer
+
+
+def _ramp(stops, n: int = 256) -> np.ndarray:
+    return pg.ColorMap(np.linspace(0, 1, len(stops)), list(stops)).getLookupTable(
+        nPts=n, alpha=False).astype(np.uint8)[:, :3]
+
+
+DIVERGING = _ramp((PALETTE[0], "#ffffff", PALETTE[5]))   # blue − · white 0 · vermilion +
+ACTIVE = _ramp(("#ffffff", PALETTE[5], "#5a1f00"))       # 0 white, strong dark vermilion
+
+
+def diverging(values: np.ndarray, top: float) -> np.ndarray:
+    """Values in [−top, top] as RGB: blue negative, white zero, vermilion positive."""
+    i = np.clip(np.round((np.asarray(values, float) / (top or 1.0) + 1) * 127.5), 0, 255)
+    return DIVERGING[i.astype(np.uint8)]
+
+
+def active(values: np.ndarray, top: float) -> np.ndarray:
+    """Activations ≥ 0 as RGB: white at zero, darker as they grow to `top`."""
+    i = np.clip(np.round(np.asarray(values, float) / (top or 1.0) * 255), 0, 255)
+    return ACTIVE[i.astype(np.uint8)]
+
+
+def grey(values: np.ndarray) -> np.ndarray:
+    """Ink in [0, 1] as RGB: black ink on white paper."""
+    v = np.clip(np.round(255 * (1 - np.asarray(values, float))), 0, 255).astype(np.uint8)
+    return np.repeat(v[..., None], 3, axis=-1)
+
+
+def framed(tile: np.ndarray, side: int) -> np.ndarray:
+    """An (h, w, 3) tile blown up (nearest) to side × side with a one-unit frame."""
+    h = tile.shape[0]
+    big = tile.repeat(max(1, side // h), 0).repeat(max(1, side // h), 1)
+    out = np.empty((side + 2, side + 2, 3), np.uint8)
+    out[...] = FRAME
+    out[1:-1, 1:-1] = big[:side, :side]
+    return out
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """Tiles laid out in labelled rows: one RGB image and where each label goes."""
+
+    image: np.ndarray                         # (H, W, 3) uint8, row-major
+    labels: tuple[tuple[str, float], ...]     # (text, y of the row's top edge)
+
+
+def _place(rows, width: int, label: float):
+    """Where each tile goes, where each label goes, and the size of the whole."""
+    placed, labels, y, wide = [], [], 0.0, width
+    for text, lines, gap in rows:
+        y += label
+        labels.append((text, y))
+        for line in lines:
+            x = 0
+            for tile in line:
+                if x and x + tile.shape[1] > width:
+                    x, y = 0, y + tile.shape[0] + gap
+                placed.append((x, int(round(y)), tile))
+                x += tile.shape[1] + gap
+                wide = max(wide, x - gap)
+            y += (line[0].shape[0] if line else 0) + gap
+    return placed, labels, int(round(y)), wide
+
+
+def sheet(rows, width: int, room=None) -> Sheet:
+    """Rows of (label, lines of tiles, gap), each under room for its label: a line wraps
+    onto another when it passes `width` units. `room` = (view width, view height, text
+    height) in pixels sizes the label room so that the text fits between the rows at the
+    scale the view will show the sheet."""
+    label = float(LABEL)
+    if room is not None:
+        view_w, view_h, text = room
+        _, _, h0, w0 = _place(rows, width, 0.0)
+        scale = min(view_w / max(w0, 1), (view_h - len(rows) * text) / max(h0, 1))
+        label = float(np.clip(text / max(scale, 0.2), 4.0, 60.0))
+    placed, labels, height, wide = _place(rows, width, label)
+    image = np.full((max(height, 1), wide, 3), 255, np.uint8)
+    for x, top, tile in placed:
+        image[top:top + tile.shape[0], x:x + tile.shape[1]] = tile
+    return Sheet(image, tuple(labels))
+
+
+@dataclass(frozen=True)
+class Probed:
+    """What the panel draws for one model and one probe digit."""
+
+    maps: Sheet
+    filters: Sheet
+    probabilities: np.ndarray        # (10,)
+    tops: tuple[float, float]        # the largest |weight| of conv 1 and of conv 2
+    input: np.ndarray                # (SIDE, SIDE) what the network read
+
+
+def shape_text(values: np.ndarray) -> str:
+    c, h, w = values.shape
+    return f"{c} map{'s' if c != 1 else ''} {h}×{w}"
+
+
+def picture_of(model, probe: np.ndarray, second: bool = True, rooms=(None, None)
+               ) -> Probed:
+    """Every readable stage of `probe` through `model`, and its filters, as pictures."""
+    stages = {s.name: s.values for s in model.stages(probe)}
+    rows = []
+    for name, side in ROWS:
+        values = stages[name]
+        if name == "input":
+            tiles = [framed(grey(values[0]), side)]
+            label = f"input · {SIDE}×{SIDE}"
+        else:
+            top = float(values.max()) or 1.0   # one scale per stage: maps compare
+            tiles = [framed(active(m, top), side) for m in values]
+            label = f"{name} · {shape_text(values)}"
+        gap = (WIDTH - 8 * (side + 2)) // 7 if side == SIDE and len(tiles) <= 8 else GAP
+        rows.append((label, [tiles], gap))
+    w1, w2 = model.filters(1), model.filters(2)
+    top1, top2 = float(np.abs(w1).max()) or 1.0, float(np.abs(w2).max()) or 1.0
+    s1, s2 = FILTER_SCALE[1], FILTER_SCALE[2]
+    k1, k2 = w1.shape[-1], w2.shape[-1]
+    frows = [(f"conv 1 · {len(w1)} × {k1}×{k1} · ±{num(top1, 2)}",
+              [[framed(diverging(f[0], top1), s1 * k1) for f in w1]], GAP)]
+    width = len(w1) * (s1 * k1 + 2 + GAP) - GAP
+    if second:   # one line per input map (from conv 1), one column per conv 2 filter
+        lines = [[framed(diverging(w2[f, c], top2), s2 * k2) for f in range(len(w2))]
+                 for c in range(w2.shape[1])]
+        width = max(width, len(w2) * (s2 * k2 + 2 + 1) - 1)
+        frows.append((f"conv 2 · {len(w2)} × {w2.shape[1]} × {k2}×{k2} · ±{num(top2, 2)}",
+                      lines, 1))
+    return Probed(sheet(rows, WIDTH, rooms[0]), sheet(frows, width, rooms[1]),
+                  np.asarray(stages["probabilities"], float), (top1, top2),
+                  np.asarray(stages["input"][0], float))
+
+
+# --- the drawing pad -----------------------------------------------------------------------
+
+def stroke_on(ink: np.ndarray, points, erase: bool = False) -> np.ndarray:
+    """A copy of the pad's ink (PAD × PAD uint8) with a stroke through `points` (pad
+    pixels, (x, y)); erasing draws paper, twice as wide."""
+    out = ink.copy()
+    pts = [(int(round(x)), int(round(y))) for x, y in points]
+    width = PEN * (2 if erase else 1)
+    value = 0 if erase else 255
+    if len(pts) == 1:
+        cv2.circle(out, pts[0], width // 2, value, -1, cv2.LINE_AA)
+    for a, b in zip(pts, pts[1:], strict=False):
+        cv2.line(out, a, b, value, width, cv2.LINE_AA)
+    return out
+
+
+def pad_from_digit(image: np.ndarray) -> np.ndarray:
+    """A SIDE × SIDE digit (ink 1) as the pad's PAD × PAD uint8 ink."""
+    big = cv2.resize(np.asarray(image, np.float32), (PAD, PAD), interpolation=cv2.INTER_LINEAR)
+    return np.clip(np.round(big * 255), 0, 255).astype(np.uint8)
+
+
+# --- buttons on the canvas -----------------------------------------------------------------
+
+class Buttons(QtWidgets.QGraphicsProxyWidget):
+    """A grid of push buttons living in the canvas layout (the parameter tree has no
+    action buttons a panel can add: see the report)."""
+
+    def __init__(self, names: dict[str, str], columns: int = 2):
+        super().__init__()
+        self.box = QtWidgets.QWidget()
+        self.box.setAttribute(QtCore.Qt.WA_TranslucentBackground)
+        grid = QtWidgets.QGridLayout(self.box)
+        grid.setContentsMargins(4, 4, 4, 4)
+        grid.setSpacing(4)
+        self.buttons: dict[str, QtWidgets.QPushButton] = {}
+        for i, (key, text) in enumerate(names.items()):
+            button = QtWidgets.QPushButton(text)
+            button.setFocusPolicy(QtCore.Qt.NoFocus)   # the arrow keys stay with the transport
+            button.setSizePolicy(QtWidgets.QSizePolicy.Expanding,
+                                 QtWidgets.QSizePolicy.Preferred)
+            grid.addWidget(button, i // columns, i % columns)
+            self.buttons[key] = button
+        self.setWidget(self.box)
+
+    def restyle(self) -> None:
+        self.box.setFont(STYLE.font(STYLE.tick_px))
+        for button in self.buttons.values():
+            button.setFont(STYLE.font(STYLE.tick_px))
+        self.box.adjustSize()
+        self.updateGeometry()

@@ -25,7 +25,7 @@ from PySide6 import QtCore, QtWidgets
 from algorithms import cnn, digits
 from algorithms.base import num, param
 from visualizer.panels import cnn_views as cv
-from visualizer.panels.base import AlgorithmPanel, guarded
+from visualizer.panels.base import AlgorithmPanel, guarded, wrap_words
 from visualizer.panels.network_base import percent
 from visualizer.panels.network_extras import curve, say
 from visualizer.panels.overlays import Legend, StatusBox, line_sample
@@ -95,16 +95,16 @@ class CNNPanel(AlgorithmPanel):
         self.pad_plot, self.pad = image_plot(canvas, 0, 0, "Draw a digit")
         self.pad_plot.vb.mouseDragEvent = self._drag
         self.probe_box = StatusBox(self.pad_plot, "bottom-left", bold=False, opacity=180)
-        self.strip_plot, self.strip = image_plot(canvas, 1, 0, "Test digits: click one")
+        self.strip_plot, self.strip = image_plot(canvas, 1, 0, "Test digits")
         self.click_plot = self.strip_plot
         self.buttons = cv.Buttons(BUTTONS)
         canvas.ci.addItem(self.buttons, row=2, col=0)
         for key, button in self.buttons.buttons.items():
             button.clicked.connect(getattr(self, f"_button_{key}"))
-        self.maps_plot, self.maps = image_plot(canvas, 0, 1, "The probe, layer by layer",
-                                               rowspan=2, colspan=2)
+        self.maps_plot, self.maps = image_plot(canvas, 0, 1, "Layer by layer",
+                                               rowspan=2)
         self.map_labels = self._labels(self.maps_plot, len(cv.ROWS))
-        self.prob_plot = canvas.addPlot(row=0, col=3, title="Class probabilities")
+        self.prob_plot = canvas.addPlot(row=0, col=2, title="Probabilities")
         self.prob_plot.invertY(True)
         self.prob_plot.setMouseEnabled(False, False)
         self.prob_plot.setMenuEnabled(False)
@@ -118,29 +118,31 @@ class CNNPanel(AlgorithmPanel):
             item.setPos(0.02, d)
             self.prob_plot.addItem(item)
         self.filter_plot, self.filters = image_plot(
-            canvas, 1, 3, "Filters: blue −, red +", rowspan=2)
+            canvas, 1, 2, "Filters", rowspan=2)
         self.filter_labels = self._labels(self.filter_plot, 2)
+        self.key = StatusBox(self.filter_plot, "bottom-left", bold=False)
         for plot in (self.maps_plot, self.filter_plot):   # label room follows the view size
             plot.vb.sigResized.connect(self._resized)
-        self.loss_plot = canvas.addPlot(row=2, col=1, title="Loss")
+        curves = canvas.ci.addLayout(row=2, col=1)   # the two training curves side by side
+        self.loss_plot = curves.addPlot(row=0, col=0, title="Loss")
         self.loss_plot.setLabel("bottom", "updates")
         self.loss_plot.disableAutoRange()
         self.batch_curve, self.test_loss = curve(self.loss_plot), self.loss_plot.plot()
         self.loss_epochs = curve(self.loss_plot)
         self.loss_legend = Legend(self.loss_plot.addLegend(offset=(-10, 5)))
-        self.acc_plot = canvas.addPlot(row=2, col=2, title="Test accuracy (%)")
+        self.acc_plot = curves.addPlot(row=0, col=1, title="Test accuracy %")
         self.acc_plot.setLabel("bottom", "updates")
         self.acc_plot.disableAutoRange()
         self.acc_curve, self.acc_epochs = self.acc_plot.plot(), curve(self.acc_plot)
-        self.status = StatusBox(self.acc_plot, "bottom-right", bold=False)
+        self.status = StatusBox(self.maps_plot, "bottom-left", bold=False)
         layout = canvas.ci.layout
         for plot in self.plots():   # the stretch factors share the room, not the hints
             plot.setPreferredSize(40, 40)
         self.buttons.setPreferredWidth(40)
-        for col, stretch in enumerate((3, 3, 3, 4)):
+        for col, stretch in enumerate((3, 6, 4)):
             layout.setColumnStretchFactor(col, stretch)
         canvas.resized.connect(self._share_width)
-        for row, stretch in enumerate((4, 3, 3)):
+        for row, stretch in enumerate((4, 3, 4)):
             layout.setRowStretchFactor(row, stretch)
         canvas.scene().sigMouseClicked.connect(self._pad_click)
 
@@ -152,7 +154,30 @@ class CNNPanel(AlgorithmPanel):
         layout = self.canvas.ci.layout
         least = self.buttons.effectiveSizeHint(QtCore.Qt.MinimumSize).width()
         layout.setColumnMaximumWidth(0, max(least, 0.25 * width))
-        layout.setColumnMaximumWidth(3, max(180.0, 0.3 * width))
+        layout.setColumnMaximumWidth(2, max(180.0, 0.3 * width))
+        self._fit_titles()
+
+    def keep_room(self, width=None):
+        super().keep_room(width)
+        self._fit_titles()
+
+    def _fit_titles(self):
+        """A title wraps only when it is wider than its own plot. The shared rule judges
+        every title against an equal share of the room the window offers, which wrapped
+        the short titles of this panel's wide columns word by word."""
+        for plot in self.plots():
+            title = plot.titleLabel
+            room = plot.geometry().width() - 12
+            if not title.text or room < 40:
+                continue
+            title.item.setTextWidth(-1)
+            if title.itemRect().width() > room:
+                title.item.setTextWidth(max(60.0, room))
+                wrap_words(title.item, QtCore.Qt.AlignHCenter)
+            title.updateMin()
+
+    def plots(self):
+        return [*super().plots(), self.loss_plot, self.acc_plot]   # nested beside the maps
 
     def _labels(self, plot, n):
         items = []
@@ -168,6 +193,10 @@ class CNNPanel(AlgorithmPanel):
         for item in (*self.map_labels, *self.filter_labels, *self.prob_text):
             item.setFont(small)
         self.probe_box.restyle(STYLE.tick_px)
+        self.key.restyle(STYLE.tick_px)
+        self.key.set_html(f'<span style="color:{cv.PALETTE[0]}">■</span> negative, '
+                          f'white 0, <span style="color:{cv.PALETTE[5]}">■</span> positive '
+                          "(one scale per layer)")
         self.status.restyle(STYLE.tick_px)
         self.buttons.restyle()
         width = STYLE.line_width
@@ -446,8 +475,8 @@ class CNNPanel(AlgorithmPanel):
                 item.setData([], [])
             self.loss_plot.setRange(xRange=(0, self.total), yRange=(0, self.loss_top),
                                     padding=0.02)
-            say(self.status, "not trained yet" if not self.start_name
-                else f"{self.start_name}, not yet tested")
+            say(self.status, "training: not started" if not self.start_name
+                else f"training: from {self.start_name}, not started")
             self._ask()
             return
         self.shown_model = step.model
@@ -471,7 +500,8 @@ class CNNPanel(AlgorithmPanel):
                      f"{step.per_epoch}")
         tail = " · done ✓" if step.phase == "done" else ""
         tail = " · diverged" if step.phase == "diverged" else tail
-        say(self.status, f"{where}\ntest accuracy {percent(step.test_accuracy)}{tail}")
+        say(self.status, f"training: {where} · test accuracy "
+                         f"{percent(step.test_accuracy)}{tail}")
         self._ask()
 
     def _ask(self):
@@ -485,10 +515,16 @@ class CNNPanel(AlgorithmPanel):
             return
         self._asked = (model, probe, second)
         text = STYLE.tick_px * 1.6
-        rooms = tuple((plot.vb.width(), plot.vb.height(), text) if plot.vb.width() > 20
-                      else None for plot in (self.maps_plot, self.filter_plot))
+        rooms = tuple((plot.vb.width(), plot.vb.height() - self._below(plot), text)
+                      if plot.vb.width() > 20 else None
+                      for plot in (self.maps_plot, self.filter_plot))
         self.background.submit(
             "probe", lambda: cv.picture_of(model, probe.image, second, rooms), self._arrived)
+
+    def _below(self, plot) -> float:
+        """Pixels kept free under a sheet for the status box of its plot."""
+        box = self.status if plot is self.maps_plot else self.key
+        return box.item.boundingRect().height() + 8
 
     def _resized(self, *_):
         self._asked = None
@@ -508,9 +544,12 @@ class CNNPanel(AlgorithmPanel):
         winner = int(p.argmax())
         self.bars.setOpts(width=p, brushes=[self.brushes[d == winner] for d in range(10)],
                           pens=[pg.mkPen(None)] * 10)
+        # every bar's number when a line of text fits beside each bar, else the winner's
+        each = self.prob_plot.vb.height() / 10.2 >= STYLE.tick_px * 1.15
         for d, item in enumerate(self.prob_text):
             item.setText(percent(float(p[d])))
             item.setPos(float(p[d]) + 0.02, d)
+            item.setVisible(each or d == winner)
         label = self.probe.label
         mark = "" if label is None else " ✓" if label == winner else f" ✗ (it is a {label})"
         say(self.probe_box, f"{self.probe.name}\nreads {winner}{mark} · "
@@ -520,7 +559,14 @@ class CNNPanel(AlgorithmPanel):
         h, w = sheet.image.shape[:2]
         item.setImage(sheet.image, autoLevels=False, levels=(0, 255),
                       rect=QtCore.QRectF(0, 0, w, h))
-        plot.setRange(xRange=(0, w), yRange=(0, h), padding=0.02)
+        vb = plot.vb
+        if vb.width() > 1 and vb.height() > 1:   # top-aligned: free room stays at the bottom
+            scale = min(vb.width() / (w * 1.02), (vb.height() - self._below(plot)) / (h * 1.02))
+            scale = max(scale, 1e-3)
+            plot.setRange(xRange=(-0.01 * w, vb.width() / scale - 0.01 * w),
+                          yRange=(-0.01 * h, vb.height() / scale - 0.01 * h), padding=0)
+        else:
+            plot.setRange(xRange=(0, w), yRange=(0, h), padding=0.02)
         for i, label in enumerate(labels):
             shown = i < len(sheet.labels)
             label.setVisible(shown)

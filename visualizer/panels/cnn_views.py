@@ -22,14 +22,13 @@ from visualizer.style import PALETTE, STYLE
 SIDE = digits.SIZE          # the network reads SIDE × SIDE digits
 PAD = 4 * SIDE              # the drawing pad's pixels per side
 PEN = 11                    # stroke width on the pad, in pad pixels (~2.7 digit pixels)
-GAP = 2                     # between tiles, in mosaic units (one unit = a digit pixel)
+GAP = 4                     # between tiles, in mosaic units (one unit = a digit pixel)
 LABEL = 9                   # room above a row of tiles for its name and shape
 FRAME = np.array([205, 205, 205], np.uint8)   # the thin frame round every tile
-# (stage name, shown side in units): pooled maps keep their tile size with pixels twice
-# as large, so a row of pooled maps sits under the maps it came from and looks coarser.
-ROWS = (("input", SIDE), ("ReLU 1", SIDE), ("pool 1", SIDE), ("ReLU 2", SIDE // 2),
-        ("pool 2", SIDE // 2))
-WIDTH = 16 * (SIDE // 2 + 2 + GAP) - GAP   # a line holds sixteen small or eight large maps
+# The stages drawn. Every map is drawn as large as the input: smaller maps have larger
+# pixels, so each pooling shows as a coarser picture under the maps it came from.
+ROWS = ("input", "ReLU 1", "pool 1", "ReLU 2", "pool 2")
+WIDTH = 8 * (SIDE + 2 + GAP) - GAP   # a line holds eight maps
 FILTER_SCALE = {1: 4, 2: 3}  # mosaic units per filter weight, per layer
 
 
@@ -135,17 +134,16 @@ def picture_of(model, probe: np.ndarray, second: bool = True, rooms=(None, None)
     """Every readable stage of `probe` through `model`, and its filters, as pictures."""
     stages = {s.name: s.values for s in model.stages(probe)}
     rows = []
-    for name, side in ROWS:
+    for name in ROWS:
         values = stages[name]
         if name == "input":
-            tiles = [framed(grey(values[0]), side)]
+            tiles = [framed(grey(values[0]), SIDE)]
             label = f"input · {SIDE}×{SIDE}"
         else:
             top = float(values.max()) or 1.0   # one scale per stage: maps compare
-            tiles = [framed(active(m, top), side) for m in values]
+            tiles = [framed(active(m, top), SIDE) for m in values]
             label = f"{name} · {shape_text(values)}"
-        gap = (WIDTH - 8 * (side + 2)) // 7 if side == SIDE and len(tiles) <= 8 else GAP
-        rows.append((label, [tiles], gap))
+        rows.append((label, [tiles], GAP))
     w1, w2 = model.filters(1), model.filters(2)
     top1, top2 = float(np.abs(w1).max()) or 1.0, float(np.abs(w2).max()) or 1.0
     s1, s2 = FILTER_SCALE[1], FILTER_SCALE[2]

@@ -68,7 +68,7 @@ class Session(QtCore.QObject):
 
     def caption(self) -> str:
         step = self.player.current
-        text = self.panel.intro() if step is None else step.caption
+        text = self.panel.intro() if step is None else self.panel.caption(step)
         if self.player.first > 0:  # said on the first line, which is always shown
             first, newline, rest = text.partition("\n")
             text = (f"{first} ({plural(self.player.first, 'earlier step')} dropped to keep "

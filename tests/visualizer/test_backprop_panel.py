@@ -105,8 +105,15 @@ def test_a_clicked_weight_is_highlighted_and_its_chain_rule_written(qtbot, windo
     text = panel.readout.item.toPlainText()
     g = step.trace.dw[1][1, 0]
     assert text.startswith(f"Chain rule for {wname(2, 1, 0)}") and text.endswith(num(g))
+    # the caption was written for the step's own weight: the first line says so
+    first = window.caption.text().partition("\n")[0]
+    own = step.highlight
+    assert own != (2, 1, 0), "this seed's step follows another weight (the largest gradient)"
+    assert first.endswith(f"(These words follow {wname(*own)}; the box over the diagram "
+                          f"follows {wname(2, 1, 0)}, the weight you clicked.)")
     window.undo_stack.undo()
     assert panel.watch is None
+    assert window.caption.text().partition("\n")[0] == step.caption.partition("\n")[0]
 
 
 def test_the_update_writes_the_rule_with_the_weights_numbers(qtbot, window):

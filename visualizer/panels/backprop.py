@@ -92,6 +92,16 @@ class BackpropPanel(nb.NetworkPanel):
         mark = self.followed(step)
         return "" if mark is None else chain_text(step, mark)
 
+    def caption(self, step) -> str:
+        """The step's words were written for the weight it followed when it was computed; a
+        weight clicked since is said on the first line, which is always shown."""
+        mark, own = self.followed(step), step.highlight
+        if mark is None or own is None or mark == own:
+            return step.caption
+        first, newline, rest = step.caption.partition("\n")
+        return (f"{first} (These words follow {wname(*own)}; the box over the diagram "
+                f"follows {wname(*mark)}, the weight you clicked.){newline}{rest}")
+
     def followed(self, step):
         """The weight the picture follows: the clicked one, else the step's own."""
         if self.watch and self._fits(self.watch):

@@ -144,6 +144,11 @@ class AlgorithmPanel(QtCore.QObject):
         """The caption before the first step."""
         return "Press Step (→) or Play (Space) to begin."
 
+    def caption(self, step) -> str:
+        """The words under the canvas for a step: its own caption, unless the panel shows
+        something the step was not computed for (a weight clicked after it was)."""
+        return step.caption
+
     def on_click(self, x: float, y: float, button: QtCore.Qt.MouseButton) -> None:
         """A click at data coordinates (x, y) on `click_plot`; default: ignored."""
 

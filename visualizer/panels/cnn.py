@@ -86,6 +86,7 @@ class CNNPanel(AlgorithmPanel):
         self.preview: cnn.Model | None = None        # the run's first model (shown at None)
         self.shown_model: cnn.Model | None = None
         self.probed: cv.Probed | None = None         # the pictures on screen
+        self.probed_probe: Probe | None = None       # the digit they show
         self.total, self.loss_top = 1, 3.0
         self._asked = None                           # the (model, probe) last sent off
         self.stroke: list = []
@@ -217,7 +218,7 @@ class CNNPanel(AlgorithmPanel):
                                (line_sample(TEST_COLOUR, style=QtCore.Qt.DashLine,
                                             symbol="o"), "test")], key="loss")
         if self.probed is not None:
-            self._show_probed(self.probed)
+            self._show_probed(self.probed_probe, self.probed)
 
     # --- data: the digits, and the probe ------------------------------------------------
     def start(self):
@@ -295,6 +296,8 @@ class CNNPanel(AlgorithmPanel):
         self.stroke.append(self._pad_pixel(ev.scenePos()))
         ink = cv.stroke_on(self._before, self.stroke, erase)
         self._show_ink(ink)
+        if not ev.isFinish() and ink.max() > 0:   # the net reads the drawing as it grows
+            self._ask(Probe(ink, digits.to_input(ink), "your drawing"))
         if ev.isFinish():
             self.stroke = []
             self.drawing_done(self._before, ink)
@@ -504,9 +507,10 @@ class CNNPanel(AlgorithmPanel):
                          f"{percent(step.test_accuracy)}{tail}")
         self._ask()
 
-    def _ask(self):
-        """Send the shown model and the probe off to be pictured (in the background)."""
-        model, probe = self.shown_model or self.preview, self.probe
+    def _ask(self, probe: Probe | None = None):
+        """Send the shown model and the probe (or a drawing in progress) off to be
+        pictured in the background; the newest question supersedes older ones."""
+        model, probe = self.shown_model or self.preview, probe or self.probe
         if model is None or probe is None:
             return
         second = self.params.second
@@ -519,7 +523,14 @@ class CNNPanel(AlgorithmPanel):
                       if plot.vb.width() > 20 else None
                       for plot in (self.maps_plot, self.filter_plot))
         self.background.submit(
-            "probe", lambda: cv.picture_of(model, probe.image, second, rooms), self._arrived)
+            "probe", lambda: (probe, cv.picture_of(model, probe.image, second, rooms)),
+            self._arrived)
+
+    def _arrived(self, result):
+        if isinstance(result, Exception):
+            self.failed.emit(result)
+            return
+        self._show_probed(*result)
 
     def _below(self, plot) -> float:
         """Pixels kept free under a sheet for the status box of its plot."""
@@ -530,14 +541,8 @@ class CNNPanel(AlgorithmPanel):
         self._asked = None
         self._ask()
 
-    def _arrived(self, result):
-        if isinstance(result, Exception):
-            self.failed.emit(result)
-            return
-        self._show_probed(result)
-
-    def _show_probed(self, probed: cv.Probed):
-        self.probed = probed
+    def _show_probed(self, probe: Probe, probed: cv.Probed):
+        self.probed, self.probed_probe = probed, probe
         self._sheet(self.maps_plot, self.maps, self.map_labels, probed.maps)
         self._sheet(self.filter_plot, self.filters, self.filter_labels, probed.filters)
         p = probed.probabilities
@@ -550,9 +555,9 @@ class CNNPanel(AlgorithmPanel):
             item.setText(percent(float(p[d])))
             item.setPos(float(p[d]) + 0.02, d)
             item.setVisible(each or d == winner)
-        label = self.probe.label
+        label = probe.label
         mark = "" if label is None else " ✓" if label == winner else f" ✗ (it is a {label})"
-        say(self.probe_box, f"{self.probe.name}\nreads {winner}{mark} · "
+        say(self.probe_box, f"{probe.name}\nreads {winner}{mark} · "
                             f"{percent(float(p[winner]))}")
 
     def _sheet(self, plot, item, labels, sheet: cv.Sheet):

@@ -59,6 +59,14 @@ class Probe:
     index: int = -1             # the test digit's row, if it is one
 
 
+def nice_ceiling(x: float) -> float:
+    """The smallest round number (1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 × a power of ten) ≥ x."""
+    if not x > 0.1:
+        return 0.1
+    decade = 10 ** math.floor(math.log10(x))
+    return next(m * decade for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if m * decade >= x)
+
+
 def image_plot(canvas, row, col, title, **span):
     plot = canvas.addPlot(row=row, col=col, title=title, **span)
     plot.setAspectLocked(True)
@@ -87,7 +95,8 @@ class CNNPanel(AlgorithmPanel):
         self.shown_model: cnn.Model | None = None
         self.probed: cv.Probed | None = None         # the pictures on screen
         self.probed_probe: Probe | None = None       # the digit they show
-        self.total, self.loss_top = 1, 3.0
+        self.total = 1
+        self.loss_top: float | None = None           # the loss axis's top in this run
         self._asked = None                           # the (model, probe) last sent off
         self.stroke: list = []
 
@@ -110,7 +119,7 @@ class CNNPanel(AlgorithmPanel):
         self.prob_plot.setMouseEnabled(False, False)
         self.prob_plot.setMenuEnabled(False)
         self.prob_plot.getAxis("left").setTicks([[(d, str(d)) for d in range(10)]])
-        self.prob_plot.setRange(xRange=(0, 1.3), yRange=(-0.6, 9.6), padding=0)
+        self.prob_plot.setRange(xRange=(0, 1.06), yRange=(-0.6, 9.6), padding=0)
         self.prob_plot.getAxis("bottom").setTicks([[(v, f"{v:g}") for v in (0, 0.5, 1)]])
         self.bars = pg.BarGraphItem(x0=0, y=np.arange(10), height=0.72, width=np.zeros(10))
         self.prob_plot.addItem(self.bars)
@@ -444,7 +453,7 @@ class CNNPanel(AlgorithmPanel):
         self.preview = cnn.Model(spec, start if start is not None else spec.init(self.rng()))
         n = params.train_size
         self.total = params.epochs * math.ceil(n / min(params.batch_size, n))
-        self.loss_top = 3.0
+        self.loss_top = None
         rng = self.rng()
 
         def run():
@@ -459,7 +468,8 @@ class CNNPanel(AlgorithmPanel):
 
     def intro(self):
         start = f"from {self.start_name}" if self.start_name else "from random weights"
-        return (f"A {self.preview.spec.text} network, {start}. Press Step (→) to train it "
+        return (f"The network ({self.preview.spec.text}) starts {start}. Press Step (→) to "
+                f"train it "
                 f"one batch at a time. Draw a digit on the pad, click a test digit or open a "
                 "picture (File ▸ Open data…) to see it flow through the layers.")
 
@@ -476,7 +486,7 @@ class CNNPanel(AlgorithmPanel):
             self.shown_model = self.preview
             for item in (self.batch_curve, self.test_loss, self.acc_curve):
                 item.setData([], [])
-            self.loss_plot.setRange(xRange=(0, self.total), yRange=(0, self.loss_top),
+            self.loss_plot.setRange(xRange=(0, self.total), yRange=(0, self.loss_top or 3.0),
                                     padding=0.02)
             say(self.status, "training: not started" if not self.start_name
                 else f"training: from {self.start_name}, not started")
@@ -491,8 +501,8 @@ class CNNPanel(AlgorithmPanel):
         finite = np.concatenate([step.losses, ev[:, 2]])
         finite = finite[np.isfinite(finite)]
         top = float(finite.max()) if finite.size else 0.0
-        if top > self.loss_top:
-            self.loss_top = math.ceil(top * 2) / 2
+        if self.loss_top is None or top > self.loss_top:   # only grows within a run
+            self.loss_top = nice_ceiling(top * 1.05)
         self.loss_plot.setRange(xRange=(0, self.total), yRange=(0, self.loss_top),
                                 padding=0.02)
         if step.update == 0:
@@ -552,8 +562,11 @@ class CNNPanel(AlgorithmPanel):
         # every bar's number when a line of text fits beside each bar, else the winner's
         each = self.prob_plot.vb.height() / 10.2 >= STYLE.tick_px * 1.15
         for d, item in enumerate(self.prob_text):
+            inside = p[d] > 0.6              # a long bar carries its number in white
             item.setText(percent(float(p[d])))
-            item.setPos(float(p[d]) + 0.02, d)
+            item.setColor("#ffffff" if inside else INK)
+            item.setAnchor((1, 0.5) if inside else (0, 0.5))
+            item.setPos(float(p[d]) + (-0.02 if inside else 0.02), d)
             item.setVisible(each or d == winner)
         label = probe.label
         mark = "" if label is None else " ✓" if label == winner else f" ✗ (it is a {label})"

@@ -140,8 +140,9 @@ class CNNPanel(AlgorithmPanel):
         self.batch_curve, self.test_loss = curve(self.loss_plot), self.loss_plot.plot()
         self.loss_epochs = curve(self.loss_plot)
         self.loss_legend = Legend(self.loss_plot.addLegend(offset=(-10, 5)))
-        self.acc_plot = curves.addPlot(row=0, col=1, title="Test accuracy %")
+        self.acc_plot = curves.addPlot(row=0, col=1, title="Test accuracy")
         self.acc_plot.setLabel("bottom", "updates")
+        self.acc_plot.getAxis("left").setTicks([[(v, f"{v} %") for v in (0, 50, 100)]])
         self.acc_plot.disableAutoRange()
         self.acc_curve, self.acc_epochs = self.acc_plot.plot(), curve(self.acc_plot)
         self.status = StatusBox(self.maps_plot, "bottom-left", bold=False)
@@ -204,9 +205,8 @@ class CNNPanel(AlgorithmPanel):
             item.setFont(small)
         self.probe_box.restyle(STYLE.tick_px)
         self.key.restyle(STYLE.tick_px)
-        self.key.set_html(f'<span style="color:{cv.PALETTE[0]}">■</span> negative, '
-                          f'white 0, <span style="color:{cv.PALETTE[5]}">■</span> positive '
-                          "(one scale per layer)")
+        self.key.set_html(f'<span style="color:{cv.PALETTE[0]}">■</span> − &nbsp;□ 0 &nbsp;'
+                          f'<span style="color:{cv.PALETTE[5]}">■</span> +')
         self.status.restyle(STYLE.tick_px)
         self.buttons.restyle()
         width = STYLE.line_width
@@ -488,8 +488,8 @@ class CNNPanel(AlgorithmPanel):
                 item.setData([], [])
             self.loss_plot.setRange(xRange=(0, self.total), yRange=(0, self.loss_top or 3.0),
                                     padding=0.02)
-            say(self.status, "training: not started" if not self.start_name
-                else f"training: from {self.start_name}, not started")
+            say(self.status, "training not started" if not self.start_name
+                else f"from {self.start_name}, training not started")
             self._ask()
             return
         self.shown_model = step.model
@@ -513,7 +513,7 @@ class CNNPanel(AlgorithmPanel):
                      f"{step.per_epoch}")
         tail = " · done ✓" if step.phase == "done" else ""
         tail = " · diverged" if step.phase == "diverged" else tail
-        say(self.status, f"training: {where} · test accuracy "
+        say(self.status, f"{where} · test accuracy "
                          f"{percent(step.test_accuracy)}{tail}")
         self._ask()
 

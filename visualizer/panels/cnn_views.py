@@ -208,8 +208,10 @@ class Buttons(QtWidgets.QGraphicsProxyWidget):
         self.setWidget(self.box)
 
     def restyle(self) -> None:
-        self.box.setFont(STYLE.font(STYLE.tick_px))
+        # capped: at 2× text two columns of buttons took half a 1280-pixel canvas
+        font = STYLE.font(min(STYLE.tick_px, 18))
+        self.box.setFont(font)
         for button in self.buttons.values():
-            button.setFont(STYLE.font(STYLE.tick_px))
+            button.setFont(font)
         self.box.adjustSize()
         self.updateGeometry()

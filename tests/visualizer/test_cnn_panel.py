@@ -263,3 +263,31 @@ def test_a_picture_file_becomes_the_probe(qtbot, window, panel, tmp_path):
     assert not load(qtbot, window, blank)
     assert "no ink" in window.banner.text.text()
     assert panel.probe is probe
+
+
+def test_next_digit_the_second_layer_toggle_and_what_is_kept(window, panel):
+    click_strip(panel, 2)
+    first = panel.probe
+    press(panel, "next")
+    assert panel.probe.index == first.index + 1
+    np.testing.assert_array_equal(panel.probe.image, panel.data.test_x[first.index + 1])
+    assert panel.probe_box.item.toPlainText().startswith(f"test digit {first.index + 2} (a ")
+    both = panel.probed.filters.image.shape[0]
+    assert [label.isVisible() for label in panel.filter_labels] == [True, True]
+    position = window.session.player.position
+    window.controls.algorithm.group.child("second").setValue(False)   # as the tree does it
+    panel.background.wait()
+    assert window.session.player.position == position, "a live change: no restart"
+    assert panel.probed.filters.image.shape[0] < both / 2
+    assert [label.isVisible() for label in panel.filter_labels] == [True, False]
+    window.controls.algorithm.group.child("second").setValue(True)
+    # what the user made comes back when the panel is opened again
+    state = panel.hand_made()
+    assert state["test digit"] == first.index + 1
+    panel.restore_hand_made({"test digit": 5})
+    assert panel.probe.index == 5
+    drawn = np.zeros((cv.SIDE, cv.SIDE), np.float32)
+    drawn[6:22, 13:16] = 1.0
+    panel.restore_hand_made({"drawing": drawn.tolist()})
+    assert panel.probe.name == "your drawing"
+    np.testing.assert_array_equal(panel.probe.image, drawn)

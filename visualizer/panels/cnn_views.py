@@ -148,14 +148,14 @@ def picture_of(model, probe: np.ndarray, second: bool = True, rooms=(None, None)
     top1, top2 = float(np.abs(w1).max()) or 1.0, float(np.abs(w2).max()) or 1.0
     s1, s2 = FILTER_SCALE[1], FILTER_SCALE[2]
     k1, k2 = w1.shape[-1], w2.shape[-1]
-    frows = [(f"conv 1 · {len(w1)} × {k1}×{k1} · ±{num(top1, 2)}",
+    frows = [(f"conv 1 · {len(w1)} of {k1}×{k1} · ±{num(top1, 2)}",
               [[framed(diverging(f[0], top1), s1 * k1) for f in w1]], GAP)]
     width = len(w1) * (s1 * k1 + 2 + GAP) - GAP
     if second:   # one line per input map (from conv 1), one column per conv 2 filter
         lines = [[framed(diverging(w2[f, c], top2), s2 * k2) for f in range(len(w2))]
                  for c in range(w2.shape[1])]
         width = max(width, len(w2) * (s2 * k2 + 2 + 1) - 1)
-        frows.append((f"conv 2 · {len(w2)} × {w2.shape[1]} × {k2}×{k2} · ±{num(top2, 2)}",
+        frows.append((f"conv 2 · {len(w2)}×{w2.shape[1]} of {k2}×{k2} · ±{num(top2, 2)}",
                       lines, 1))
     return Probed(sheet(rows, WIDTH, rooms[0]), sheet(frows, width, rooms[1]),
                   np.asarray(stages["probabilities"], float), (top1, top2),

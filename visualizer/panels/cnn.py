@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from algorithms import cnn, digits
 from algorithms.base import num, param
@@ -48,7 +48,7 @@ class Params(cnn.Params):
                          tip="draw the second layer's filters too (one line per input map)")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Probe:
     """The digit followed through the network, and the pad's ink that goes with it."""
 
@@ -529,7 +529,12 @@ class CNNPanel(AlgorithmPanel):
             return
         self._asked = (model, probe, second)
         text = STYLE.tick_px * 1.6
-        rooms = tuple((plot.vb.width(), plot.vb.height() - self._below(plot), text)
+        metrics = QtGui.QFontMetrics(STYLE.font(STYLE.tick_px))
+        p = self.params
+        wide = max(metrics.horizontalAdvance(t) for t in (
+            f"{max(p.filters1, p.filters2)} maps 14×14",
+            f"{p.filters2}×{p.filters1} of 3×3 · ±0.00"))   # the labels' longest lines
+        rooms = tuple((plot.vb.width(), plot.vb.height() - self._below(plot), text, wide)
                       if plot.vb.width() > 20 else None
                       for plot in (self.maps_plot, self.filter_plot))
         self.background.submit(
@@ -591,7 +596,8 @@ class CNNPanel(AlgorithmPanel):
             if shown:
                 text, y = sheet.labels[i]
                 label.setText(text)
-                label.setPos(0, y - 0.5)
+                label.setAnchor((0, 0) if sheet.side else (0, 1))
+                label.setPos(0, y if sheet.side else y - 0.5)
 
     def status_text(self, step) -> str:
         return self.status.item.toPlainText()

@@ -75,42 +75,66 @@ class Sheet:
 
     image: np.ndarray                         # (H, W, 3) uint8, row-major
     labels: tuple[tuple[str, float], ...]     # (text, y of the row's top edge)
+    side: bool = False                        # labels beside the rows, not above them
 
 
-def _place(rows, width: int, label: float):
-    """Where each tile goes, where each label goes, and the size of the whole."""
+def _place(rows, width: int, label: float, left: float = 0.0, least: float = 0.0):
+    """Where each tile goes, where each label goes, and the size of the whole: `label`
+    units above each row for its label, or (`left` > 0) a column of `left` units beside
+    the rows, each row then at least `least` units tall."""
     placed, labels, y, wide = [], [], 0.0, width
+    x0 = int(round(left))
     for text, lines, gap in rows:
         y += label
         labels.append((text, y))
+        top = y
         for line in lines:
             x = 0
             for tile in line:
                 if x and x + tile.shape[1] > width:
                     x, y = 0, y + tile.shape[0] + gap
-                placed.append((x, int(round(y)), tile))
+                placed.append((x0 + x, int(round(y)), tile))
                 x += tile.shape[1] + gap
                 wide = max(wide, x - gap)
             y += (line[0].shape[0] if line else 0) + gap
-    return placed, labels, int(round(y)), wide
+        y = max(y, top + least)
+    return placed, labels, int(round(y)), wide + x0
 
 
 def sheet(rows, width: int, room=None) -> Sheet:
-    """Rows of (label, lines of tiles, gap), each under room for its label: a line wraps
-    onto another when it passes `width` units. `room` = (view width, view height, text
-    height) in pixels sizes the label room so that the text fits between the rows at the
-    scale the view will show the sheet."""
-    label = float(LABEL)
+    """Rows of (label, lines of tiles, gap): a line wraps onto another when it passes
+    `width` units. `room` = (view width, view height, text height, label width) in pixels
+    decides where the labels go, as the view will show the sheet: above each row, or, when
+    that leaves the tiles much smaller (a short view, large text), in a column beside the
+    rows on two lines (name, then shape)."""
+    label, left, least, side = float(LABEL), 0.0, 0.0, False
     if room is not None:
-        view_w, view_h, text = room
-        _, _, h0, w0 = _place(rows, width, 0.0)
-        scale = min(view_w / max(w0, 1), (view_h - len(rows) * text) / max(h0, 1))
-        label = float(np.clip(text / max(scale, 0.2), 4.0, 60.0))
-    placed, labels, height, wide = _place(rows, width, label)
+        view_w, view_h, text, text_w = room
+
+        def fit(placement):
+            return min(view_w / max(placement[3], 1), view_h / max(placement[2], 1))
+
+        bare = _place(rows, width, 0.0)
+        est = min(view_w / max(bare[3], 1), (view_h - len(rows) * text) / max(bare[2], 1))
+        label = float(np.clip(text / max(est, 0.2), 4.0, 60.0))
+        above = fit(_place(rows, width, label))
+        beside = min((view_w - text_w - 8) / max(bare[3], 1), view_h / max(bare[2], 1))
+        for _ in range(3):   # the scale the side layout settles at, rows 2 lines tall
+            if beside <= 0:
+                break
+            trial = (text_w + 8) / beside, 2.1 * text / beside
+            got = fit(_place(rows, width, 0.0, *trial))
+            if got >= 0.97 * beside and got > 1.15 * above:
+                side, label, (left, least) = True, 0.0, trial
+                break
+            beside = got
+    placed, labels, height, wide = _place(rows, width, label, left, least)
     image = np.full((max(height, 1), wide, 3), 255, np.uint8)
     for x, top, tile in placed:
         image[top:top + tile.shape[0], x:x + tile.shape[1]] = tile
-    return Sheet(image, tuple(labels))
+    if side:
+        labels = [(text.replace(" · ", "\n", 1), y) for text, y in labels]
+    return Sheet(image, tuple(labels), side)
 
 
 @dataclass(frozen=True)

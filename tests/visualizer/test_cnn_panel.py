@@ -291,3 +291,20 @@ def test_next_digit_the_second_layer_toggle_and_what_is_kept(window, panel):
     panel.restore_hand_made({"drawing": drawn.tolist()})
     assert panel.probe.name == "your drawing"
     np.testing.assert_array_equal(panel.probe.image, drawn)
+
+
+def test_sheet_labels_go_above_or_beside_as_the_view_allows():
+    tile = np.zeros((30, 30, 3), np.uint8)
+    rows = [(f"row {i} · 8 maps 28×28", [[tile] * 8], 4) for i in range(5)]
+    tall = cv.sheet(rows, cv.WIDTH, (400, 500, 19, 110))
+    wide = cv.sheet(rows, cv.WIDTH, (1200, 260, 19, 110))
+    assert not tall.side and tall.labels[0] == ("row 0 · 8 maps 28×28", tall.labels[0][1])
+    assert wide.side and wide.labels[0][0] == "row 0\n8 maps 28×28"
+    for sheet in (tall, wide):
+        black = (sheet.image == 0).all(-1)
+        assert black.sum() == 40 * 30 * 30, "every tile drawn once, none cut"
+        for (_, y), (_, below) in zip(sheet.labels, sheet.labels[1:], strict=False):
+            assert below - y >= 30, "rows do not overlap"
+    # beside: the tiles start right of the label column, which stays white
+    left = int(np.flatnonzero(black.any(0))[0])
+    assert left > 0 and (wide.image[:, :left] == 255).all()

@@ -155,7 +155,6 @@ class CNNPanel(AlgorithmPanel):
         canvas.resized.connect(self._share_width)
         for row, stretch in enumerate((4, 3, 4)):
             layout.setRowStretchFactor(row, stretch)
-        canvas.scene().sigMouseClicked.connect(self._pad_click)
 
     def _share_width(self):
         """Qt's grid gives each column its preferred width first and then shares the rest
@@ -310,13 +309,6 @@ class CNNPanel(AlgorithmPanel):
         if ev.isFinish():
             self.stroke = []
             self.drawing_done(self._before, ink)
-
-    @guarded
-    def _pad_click(self, event):
-        if (event.button() == QtCore.Qt.LeftButton
-                and self.pad_plot.vb.sceneBoundingRect().contains(event.scenePos())):
-            ink = cv.stroke_on(self.probe.ink, [self._pad_pixel(event.scenePos())])
-            self.drawing_done(self.probe.ink, ink)
 
     def on_click(self, x, y, button):
         if button != QtCore.Qt.LeftButton:

@@ -459,11 +459,13 @@ class CNNPanel(AlgorithmPanel):
         return run()
 
     def intro(self):
-        start = f"from {self.start_name}" if self.start_name else "from random weights"
-        return (f"The network ({self.preview.spec.text}) starts {start}. Press Step (→) to "
-                f"train it "
-                f"one batch at a time. Draw a digit on the pad, click a test digit or open a "
-                "picture (File ▸ Open data…) to see it flow through the layers.")
+        first = (f"Starting from {self.start_name}: press Step (→) to see their test "
+                 "accuracy and train on" if self.start_name else
+                 "Random weights, untrained: press Step (→) to train one batch at a time")
+        return (f"{first}, or draw a digit on the pad.\n"
+                f"The network: {self.preview.spec.text}. Draw a digit on the pad (left drag "
+                "draws, right drag erases), click a test digit or open a picture (File ▸ "
+                "Open data…) to see it flow through the layers.")
 
     # --- drawing ------------------------------------------------------------------------
     def draw(self, step):

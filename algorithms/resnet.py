@@ -396,13 +396,13 @@ def _snapshot(k, phase, lanes, init_norms, params, data, net0, head) -> Step:
     for lane, a, g in zip(lanes, acc, first, strict=True):
         stop = " — diverged, stopped at the last finite weights" if lane.diverged else ""
         lines.append(f"{lane.name}: training loss {num(lane.loss)}, accuracy "
-                     f"{num(100 * a, 3)} %, first layer's gradient norm {num(g, 3)}{stop}")
+                     f"{num(100 * a, 3)} %, ‖∂L/∂W₁‖ {num(g, 3)}{stop}")
     times = "∞" if math.isinf(ratio) else num(ratio, 3)
-    lines.append(f"At the first layer the residual gradient is {times} times the plain one "
+    lines.append(f"‖∂L/∂W₁‖ of the residual stack is {times} times the plain one's "
                  f"(at initialisation {num(_ratio(init_norms), 3)} times).")
     metrics = {"plain loss": plain.loss, "residual loss": residual.loss,
                "plain accuracy": acc[0], "residual accuracy": acc[1],
-               "plain first-layer gradient": first[0], "residual first-layer gradient": first[1]}
+               "plain ‖∂L/∂W₁‖": first[0], "residual ‖∂L/∂W₁‖": first[1]}
     return Step(index=k, phase=phase, caption="\n".join(lines), metrics=metrics, update=k,
                 depth=params.depth, width=params.width, blocks=params.depth // 2,
                 plain_norms=norms[0], residual_norms=norms[1],

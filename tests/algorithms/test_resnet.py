@@ -242,7 +242,7 @@ def test_losses_and_accuracy_equal_the_models_on_the_data(moons_run):
         assert losses[-1] == pytest.approx(float(-np.log((p * targets).sum(1)).mean()))
         assert acc == pytest.approx(float((model.predict(X) == y).mean()))
     assert s.metrics["plain loss"] == s.plain_losses[-1]
-    assert s.metrics["residual first-layer gradient"] == s.residual_norms[0]
+    assert s.metrics["residual ‖∂L/∂W₁‖"] == s.residual_norms[0]
 
 
 def test_one_update_is_gradient_descent_on_both(moons_run):
@@ -302,11 +302,11 @@ def test_captions_are_clean_and_carry_the_numbers(moons_run):
     for name, norms, acc in (("plain", s.plain_norms, s.plain_accuracy),
                              ("residual", s.residual_norms, s.residual_accuracy)):
         assert (f"{name}: training loss {resnet.num(getattr(s, name + '_losses')[-1])}, "
-                f"accuracy {resnet.num(100 * acc, 3)} %, first layer's gradient norm "
+                f"accuracy {resnet.num(100 * acc, 3)} %, ‖∂L/∂W₁‖ "
                 f"{resnet.num(norms[0], 3)}") in s.caption
     at_init = steps[0].residual_init_norms[0] / steps[0].plain_init_norms[0]
     now = s.residual_norms[0] / s.plain_norms[0]
-    assert (f"the residual gradient is {resnet.num(now, 3)} times the plain one "
+    assert (f"‖∂L/∂W₁‖ of the residual stack is {resnet.num(now, 3)} times the plain one's "
             f"(at initialisation {resnet.num(at_init, 3)} times)") in s.caption
     assert at_init > 100
 

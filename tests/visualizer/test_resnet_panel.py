@@ -77,7 +77,7 @@ def test_profiles_losses_and_regions_are_drawn_as_computed(qtbot, window):
     text = panel.accuracy["residual"].item.toPlainText()
     assert text.startswith("Residual") and "accuracy" in text
     first = step.caption.splitlines()[0]
-    assert first.startswith("Update 5: loss plain") and "gradient at layer 1" in first
+    assert first.startswith("Update 5: loss plain") and "gradient reaching layer 1" in first
     assert "nan" not in step.caption.lower() and "-0" not in step.caption
 
 

@@ -93,7 +93,7 @@ def summary(step) -> str:
     """The caption's first line: both losses and the gradient reaching layer 1."""
     what = "Start" if step.update == 0 else f"Update {step.update}"
     return (f"{what}: loss plain {num(step.plain_losses[-1], 3)}, residual "
-            f"{num(step.residual_losses[-1], 3)}; gradient at layer 1: plain "
+            f"{num(step.residual_losses[-1], 3)}; gradient reaching layer 1: plain "
             f"{num(step.plain_signal[0], 2)}, residual {num(step.residual_signal[0], 2)} "
             f"({times(step)}).")
 

@@ -15,7 +15,8 @@ from PySide6.QtTest import QTest
 from algorithms import cnn, digits
 from tests.visualizer.helpers import load
 from visualizer.panels import cnn_views as cv
-from visualizer.panels.cnn import BUNDLED, WINNER
+from visualizer.panels.cnn import WINNER
+from visualizer.panels.cnn_inputs import BUNDLED
 from visualizer.pixels import at_data, rgb, settle, view_pixels
 
 

@@ -16,27 +16,25 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtCore, QtGui
 
-from algorithms import cnn, digits
-from algorithms.base import num, param
+from algorithms import cnn
+from algorithms.base import param
 from visualizer.panels import cnn_views as cv
-from visualizer.panels.base import AlgorithmPanel, guarded, wrap_words
+from visualizer.panels.base import AlgorithmPanel
+from visualizer.panels.cnn_inputs import Probe, ProbeInputs, WeightFiles
 from visualizer.panels.network_base import percent
 from visualizer.panels.network_extras import curve, say
 from visualizer.panels.overlays import Legend, StatusBox, line_sample
 from visualizer.sources import IMAGE
-from visualizer.sources.frames import Picture
 from visualizer.style import INK, STYLE, UNASSIGNED, colour
 
 WINNER = colour(0)          # the bar of the class the network picks
 TEST_COLOUR = colour(2)     # test loss and test accuracy
 STRIP = 10                  # test digits in the strip: the first of each class
-BUNDLED = "the bundled trained weights"
 BUTTONS = {"clear": "Clear the pad", "next": "Next test digit",
            "bundled": "Trained weights", "random": "Random weights",
            "save": "Save weights…", "load": "Load weights…"}
@@ -48,39 +46,7 @@ class Params(cnn.Params):
                          tip="draw the second layer's filters too (one line per input map)")
 
 
-@dataclass(frozen=True, eq=False)
-class Probe:
-    """The digit followed through the network, and the pad's ink that goes with it."""
-
-    ink: np.ndarray             # (PAD, PAD) uint8: what the pad shows
-    image: np.ndarray           # (28, 28) float32: what the network reads
-    name: str                   # "your drawing", "test digit 12 (a 7)", a file name
-    label: int | None = None    # the true class, when known
-    index: int = -1             # the test digit's row, if it is one
-
-
-def nice_ceiling(x: float) -> float:
-    """The smallest round number (1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 × a power of ten) ≥ x."""
-    if not x > 0.1:
-        return 0.1
-    decade = 10 ** math.floor(math.log10(x))
-    return next(m * decade for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if m * decade >= x)
-
-
-def image_plot(canvas, row, col, title, **span):
-    plot = canvas.addPlot(row=row, col=col, title=title, **span)
-    plot.setAspectLocked(True)
-    plot.invertY(True)
-    plot.hideAxis("left")
-    plot.hideAxis("bottom")
-    plot.setMenuEnabled(False)
-    plot.setMouseEnabled(False, False)
-    item = pg.ImageItem(axisOrder="row-major")
-    plot.addItem(item)
-    return plot, item
-
-
-class CNNPanel(AlgorithmPanel):
+class CNNPanel(ProbeInputs, WeightFiles, AlgorithmPanel):
     id, title, topic = "cnn", "A CNN reads your digits", "Deep networks"
     Params = Params
     accepts = (IMAGE,)
@@ -102,16 +68,16 @@ class CNNPanel(AlgorithmPanel):
 
     # --- building -----------------------------------------------------------------------
     def setup(self, canvas):
-        self.pad_plot, self.pad = image_plot(canvas, 0, 0, "Draw a digit")
+        self.pad_plot, self.pad = cv.image_plot(canvas, 0, 0, "Draw a digit")
         self.pad_plot.vb.mouseDragEvent = self._drag
         self.probe_box = StatusBox(self.pad_plot, "bottom-left", bold=False, opacity=180)
-        self.strip_plot, self.strip = image_plot(canvas, 1, 0, "Test digits")
+        self.strip_plot, self.strip = cv.image_plot(canvas, 1, 0, "Test digits")
         self.click_plot = self.strip_plot
         self.buttons = cv.Buttons(BUTTONS)
         canvas.ci.addItem(self.buttons, row=2, col=0)
         for key, button in self.buttons.buttons.items():
             button.clicked.connect(getattr(self, f"_button_{key}"))
-        self.maps_plot, self.maps = image_plot(canvas, 0, 1, "Layer by layer",
+        self.maps_plot, self.maps = cv.image_plot(canvas, 0, 1, "Layer by layer",
                                                rowspan=2)
         self.map_labels = self._labels(self.maps_plot, len(cv.ROWS))
         self.prob_plot = canvas.addPlot(row=0, col=2, title="Probabilities")
@@ -127,7 +93,7 @@ class CNNPanel(AlgorithmPanel):
         for d, item in enumerate(self.prob_text):
             item.setPos(0.02, d)
             self.prob_plot.addItem(item)
-        self.filter_plot, self.filters = image_plot(
+        self.filter_plot, self.filters = cv.image_plot(
             canvas, 1, 2, "Filters", rowspan=2)
         self.filter_labels = self._labels(self.filter_plot, 2)
         self.key = StatusBox(self.filter_plot, "bottom-left", bold=False)
@@ -172,19 +138,7 @@ class CNNPanel(AlgorithmPanel):
         self._fit_titles()
 
     def _fit_titles(self):
-        """A title wraps only when it is wider than its own plot. The shared rule judges
-        every title against an equal share of the room the window offers, which wrapped
-        the short titles of this panel's wide columns word by word."""
-        for plot in self.plots():
-            title = plot.titleLabel
-            room = plot.geometry().width() - 12
-            if not title.text or room < 40:
-                continue
-            title.item.setTextWidth(-1)
-            if title.itemRect().width() > room:
-                title.item.setTextWidth(max(60.0, room))
-                wrap_words(title.item, QtCore.Qt.AlignHCenter)
-            title.updateMin()
+        cv.fit_titles(self.plots())
 
     def plots(self):
         return [*super().plots(), self.loss_plot, self.acc_plot]   # nested beside the maps
@@ -242,201 +196,6 @@ class CNNPanel(AlgorithmPanel):
         self.strip_plot.setRange(xRange=(0, w), yRange=(0, h), padding=0.02)
         self.pad_plot.setRange(xRange=(0, cv.SIDE), yRange=(0, cv.SIDE), padding=0.02)
         self._set_probe(self.test_probe(firsts[7]))
-
-    def test_probe(self, row: int) -> Probe:
-        row = int(row) % len(self.data.test_x)
-        image = np.asarray(self.data.test_x[row], np.float32)
-        label = int(self.data.test_y[row])
-        return Probe(cv.pad_from_digit(image), image, f"test digit {row + 1} (a {label})",
-                     label, row)
-
-    def prepare(self, source):
-        if isinstance(source, Picture):
-            image = digits.to_input(source.image)     # ValueError: no ink
-            return Probe(cv.pad_from_digit(image), image, source.name), source.note
-        return super().prepare(source)
-
-    def load(self, source):
-        """A picture becomes the probe; the training run goes on untouched."""
-        probe, message = self.prepare(source)
-        self._change_probe(f"read {probe.name}", probe)
-        return message or f"{probe.name} is the probe now: its maps are in the middle."
-
-    def _change_probe(self, text, new: Probe):
-        old = self.probe
-        self.edit(text, lambda: self._set_probe(new), lambda: self._set_probe(old))
-
-    def _set_probe(self, probe: Probe):
-        self.probe = probe
-        self._show_ink(probe.ink)
-        self._ask()
-
-    def _show_ink(self, ink):
-        self.pad.setImage(255 - ink, autoLevels=False, levels=(0, 255),
-                          rect=QtCore.QRectF(0, 0, cv.SIDE, cv.SIDE))
-
-    def drawing_done(self, before: np.ndarray, ink: np.ndarray):
-        """A stroke ended: the drawing becomes the probe, or a blank pad says so."""
-        try:
-            image = digits.to_input(ink)
-        except ValueError as err:
-            self._show_ink(ink)
-            self.probe = dataclasses.replace(self.probe, ink=ink)
-            self.message.emit("error", f"{err} — the probe shown before is kept.")
-            return
-        self._change_probe("draw a stroke", Probe(ink, image, "your drawing"))
-
-    # --- the pad and the buttons ---------------------------------------------------------
-    def _pad_pixel(self, scene_pos):
-        p = self.pad_plot.vb.mapSceneToView(scene_pos)
-        return p.x() * cv.PAD / cv.SIDE, p.y() * cv.PAD / cv.SIDE
-
-    @guarded
-    def _drag(self, ev, axis=None):
-        erase = ev.button() == QtCore.Qt.RightButton
-        if ev.button() not in (QtCore.Qt.LeftButton, QtCore.Qt.RightButton):
-            ev.ignore()
-            return
-        ev.accept()
-        if ev.isStart():
-            self.stroke = [self._pad_pixel(ev.buttonDownScenePos())]
-            self._before = self.probe.ink
-        self.stroke.append(self._pad_pixel(ev.scenePos()))
-        ink = cv.stroke_on(self._before, self.stroke, erase)
-        self._show_ink(ink)
-        if not ev.isFinish() and ink.max() > 0:   # the net reads the drawing as it grows
-            self._ask(Probe(ink, digits.to_input(ink), "your drawing"))
-        if ev.isFinish():
-            self.stroke = []
-            self.drawing_done(self._before, ink)
-
-    def on_click(self, x, y, button):
-        if button != QtCore.Qt.LeftButton:
-            return
-        tile = cv.SIDE + 2
-        col, row = int(x // tile), int(y // tile)
-        if 0 <= col < 5 and 0 <= row < 2:
-            probe = self.test_probe(self.strip_rows[row * 5 + col])
-            self._change_probe(f"pick {probe.name}", probe)
-
-    @guarded
-    def _button_clear(self, *_):
-        old = self.probe
-        blank = dataclasses.replace(old, ink=np.zeros_like(old.ink))
-        self.edit("clear the pad", lambda: self._clear(blank), lambda: self._set_probe(old))
-
-    def _clear(self, blank: Probe):
-        self.probe = blank
-        self._show_ink(blank.ink)
-        self.message.emit("info", f"The pad is clear: draw a digit with the mouse (left drag "
-                                  f"draws, right drag erases). The maps show {blank.name} "
-                                  "until you do.")
-
-    @guarded
-    def _button_next(self, *_):
-        probe = self.test_probe(self.probe.index + 1 if self.probe.index >= 0 else 0)
-        self._change_probe(f"pick {probe.name}", probe)
-
-    @guarded
-    def _button_bundled(self, *_):
-        self.load_weights(cnn.BUNDLED_WEIGHTS, BUNDLED)
-
-    @guarded
-    def _button_random(self, *_):
-        self.start_theta, self.start_name = None, ""
-        self.message.emit("info", "The run starts again from random weights.")
-        self.restart.emit()
-
-    @guarded
-    def _button_save(self, *_):
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(
-            self.canvas, "Save the weights", "cnn_weights.npz", "Weights (*.npz)")
-        if path:
-            self.save_weights(path)
-
-    @guarded
-    def _button_load(self, *_):
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(
-            self.canvas, "Load weights", "", "Weights (*.npz);;All files (*)")
-        if path:
-            self.load_weights(path)
-
-    # --- weights --------------------------------------------------------------------------
-    def save_weights(self, path) -> None:
-        model = self.shown_model or self.preview
-        try:
-            cnn.save(path, model)
-        except OSError as err:
-            self.message.emit("error", f"could not save the weights to {Path(path).name}: "
-                                       f"{err.strerror or err}")
-            return
-        size = Path(path).stat().st_size if Path(path).exists() else 0
-        self.message.emit("info", f"Saved the weights shown ({model.spec.text}) to "
-                                  f"{Path(path).name} ({num(size / 1024, 2)} kB).")
-
-    def load_weights(self, path, name: str | None = None) -> bool:
-        """Start the run from the weights in `path`; a file that does not fit says why
-        and changes nothing."""
-        name = name or Path(path).name
-        try:
-            model = cnn.load(path)
-            spec = model.spec
-            if (spec.size1, spec.size2, spec.classes, spec.side) != (5, 3, 10, cv.SIDE):
-                raise ValueError(
-                    f"{Path(path).name} holds a {spec.text} network on {spec.side}×"
-                    f"{spec.side} pictures; this panel trains 5×5 then 3×3 filters, 10 "
-                    f"classes, {cv.SIDE}×{cv.SIDE} pictures")
-            for field, value in (("filters1", spec.filters1), ("filters2", spec.filters2)):
-                low, high = self.Params.__dataclass_fields__[field].metadata["limits"]
-                if not low <= value <= high:
-                    raise ValueError(f"{Path(path).name} has {value} {field[:-1]} "
-                                     f"filters; this panel takes {low} to {high}")
-        except ValueError as err:
-            self.message.emit("error", f"{err} — the weights in use are kept.")
-            return False
-        note = ""
-        p = self.params
-        if (spec.filters1, spec.filters2) != (p.filters1, p.filters2):
-            note = (f" Its layers have {spec.filters1} and {spec.filters2} filters: the "
-                    "parameters now say so.")
-            self.replace_params(dataclasses.replace(p, filters1=spec.filters1,
-                                                    filters2=spec.filters2))
-        self.start_theta, self.start_name = np.array(model.theta), name
-        self.message.emit("info", f"Loaded {name}: the run starts from them; press Step to "
-                                  f"see their test accuracy.{note}")
-        self.restart.emit()
-        return True
-
-    def set_params(self, params, live=False):
-        if (self.start_theta is not None and not live
-                and (params.filters1, params.filters2) != (self.params.filters1,
-                                                           self.params.filters2)):
-            self.message.emit("info", f"{self.start_name} fit {self.params.filters1} and "
-                                      f"{self.params.filters2} filters: the run now starts "
-                                      "from random weights.")
-            self.start_theta, self.start_name = None, ""
-        super().set_params(params, live)
-
-    def hand_made(self):
-        state = {}
-        if self.start_name == BUNDLED:
-            state["weights"] = "bundled"
-        p = self.probe
-        if p is not None and p.name == "your drawing":
-            state["drawing"] = np.round(p.image, 3).tolist()
-        elif p is not None and p.index >= 0:
-            state["test digit"] = p.index
-        return state
-
-    def restore_hand_made(self, state):
-        if state.get("weights") == "bundled":
-            self.load_weights(cnn.BUNDLED_WEIGHTS, BUNDLED)
-        if "test digit" in state:
-            self._set_probe(self.test_probe(state["test digit"]))
-        elif state.get("drawing") is not None:
-            image = np.clip(np.asarray(state["drawing"], np.float32), 0, 1)
-            if image.shape == (cv.SIDE, cv.SIDE) and image.max() > 0:
-                self._set_probe(Probe(cv.pad_from_digit(image), image, "your drawing"))
 
     # --- running ------------------------------------------------------------------------
     def steps(self):
@@ -496,7 +255,7 @@ class CNNPanel(AlgorithmPanel):
         finite = finite[np.isfinite(finite)]
         top = float(finite.max()) if finite.size else 0.0
         if self.loss_top is None or top > self.loss_top:   # only grows within a run
-            self.loss_top = nice_ceiling(top * 1.05)
+            self.loss_top = cv.nice_ceiling(top * 1.05)
         self.loss_plot.setRange(xRange=(0, self.total), yRange=(0, self.loss_top),
                                 padding=0.02)
         if step.update == 0:
@@ -552,8 +311,10 @@ class CNNPanel(AlgorithmPanel):
 
     def _show_probed(self, probe: Probe, probed: cv.Probed):
         self.probed, self.probed_probe = probed, probe
-        self._sheet(self.maps_plot, self.maps, self.map_labels, probed.maps)
-        self._sheet(self.filter_plot, self.filters, self.filter_labels, probed.filters)
+        cv.show_sheet(self.maps_plot, self.maps, self.map_labels, probed.maps,
+                      self._below(self.maps_plot))
+        cv.show_sheet(self.filter_plot, self.filters, self.filter_labels, probed.filters,
+                      self._below(self.filter_plot))
         p = probed.probabilities
         winner = int(p.argmax())
         self.bars.setOpts(width=p, brushes=[self.brushes[d == winner] for d in range(10)],
@@ -571,27 +332,6 @@ class CNNPanel(AlgorithmPanel):
         mark = "" if label is None else " ✓" if label == winner else f" ✗ (it is a {label})"
         say(self.probe_box, f"{probe.name}\nreads {winner}{mark} · "
                             f"{percent(float(p[winner]))}")
-
-    def _sheet(self, plot, item, labels, sheet: cv.Sheet):
-        h, w = sheet.image.shape[:2]
-        item.setImage(sheet.image, autoLevels=False, levels=(0, 255),
-                      rect=QtCore.QRectF(0, 0, w, h))
-        vb = plot.vb
-        if vb.width() > 1 and vb.height() > 1:   # top-aligned: free room stays at the bottom
-            scale = min(vb.width() / (w * 1.02), (vb.height() - self._below(plot)) / (h * 1.02))
-            scale = max(scale, 1e-3)
-            plot.setRange(xRange=(-0.01 * w, vb.width() / scale - 0.01 * w),
-                          yRange=(-0.01 * h, vb.height() / scale - 0.01 * h), padding=0)
-        else:
-            plot.setRange(xRange=(0, w), yRange=(0, h), padding=0.02)
-        for i, label in enumerate(labels):
-            shown = i < len(sheet.labels)
-            label.setVisible(shown)
-            if shown:
-                text, y = sheet.labels[i]
-                label.setText(text)
-                label.setAnchor((0, 0) if sheet.side else (0, 1))
-                label.setPos(0, y if sheet.side else y - 0.5)
 
     def status_text(self, step) -> str:
         return self.status.item.toPlainText()

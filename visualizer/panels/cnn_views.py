@@ -1,6 +1,7 @@
 """Pictures of the CNN panel, made off the UI thread: every feature map of one probe digit
 in one mosaic image, the filter banks as diverging tiles, and the probabilities; plus the
-drawing pad's ink and the row of buttons that sits on the canvas.
+drawing pad's ink, the row of buttons that sits on the canvas, and the plot helpers
+(pictures shown top-aligned with their labels, titles wrapped only when too wide).
 
 `picture_of(model, probe)` is pure numpy (it runs in the panel's Background); the panel
 only hands its arrays to the items made in setup.
@@ -8,6 +9,7 @@ only hands its arrays to the items made in setup.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import cv2
@@ -17,6 +19,7 @@ from PySide6 import QtCore, QtWidgets
 
 from algorithms import digits
 from algorithms.base import num
+from visualizer.panels.base import wrap_words
 from visualizer.style import PALETTE, STYLE
 
 SIDE = digits.SIZE          # the network reads SIDE × SIDE digits
@@ -184,6 +187,70 @@ def picture_of(model, probe: np.ndarray, second: bool = True, rooms=(None, None)
     return Probed(sheet(rows, WIDTH, rooms[0]), sheet(frows, width, rooms[1]),
                   np.asarray(stages["probabilities"], float), (top1, top2),
                   np.asarray(stages["input"][0], float))
+
+
+# --- plots ----------------------------------------------------------------------------
+
+def nice_ceiling(x: float) -> float:
+    """The smallest round number (1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 × a power of ten) ≥ x."""
+    if not x > 0.1:
+        return 0.1
+    decade = 10 ** math.floor(math.log10(x))
+    return next(m * decade for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if m * decade >= x)
+
+
+def image_plot(canvas, row, col, title, **span):
+    """A plot showing one picture: square pixels, rows downwards, no axes, menu or zoom."""
+    plot = canvas.addPlot(row=row, col=col, title=title, **span)
+    plot.setAspectLocked(True)
+    plot.invertY(True)
+    plot.hideAxis("left")
+    plot.hideAxis("bottom")
+    plot.setMenuEnabled(False)
+    plot.setMouseEnabled(False, False)
+    item = pg.ImageItem(axisOrder="row-major")
+    plot.addItem(item)
+    return plot, item
+
+
+def show_sheet(plot, item, labels, sheet: Sheet, below: float) -> None:
+    """Show a sheet top-aligned in its plot, `below` pixels kept free under it, and its
+    labels above or beside its rows."""
+    h, w = sheet.image.shape[:2]
+    item.setImage(sheet.image, autoLevels=False, levels=(0, 255),
+                  rect=QtCore.QRectF(0, 0, w, h))
+    vb = plot.vb
+    if vb.width() > 1 and vb.height() > 1:   # top-aligned: free room stays at the bottom
+        scale = min(vb.width() / (w * 1.02), (vb.height() - below) / (h * 1.02))
+        scale = max(scale, 1e-3)
+        plot.setRange(xRange=(-0.01 * w, vb.width() / scale - 0.01 * w),
+                      yRange=(-0.01 * h, vb.height() / scale - 0.01 * h), padding=0)
+    else:
+        plot.setRange(xRange=(0, w), yRange=(0, h), padding=0.02)
+    for i, label in enumerate(labels):
+        shown = i < len(sheet.labels)
+        label.setVisible(shown)
+        if shown:
+            text, y = sheet.labels[i]
+            label.setText(text)
+            label.setAnchor((0, 0) if sheet.side else (0, 1))
+            label.setPos(0, y if sheet.side else y - 0.5)
+
+
+def fit_titles(plots) -> None:
+    """A title wraps only when it is wider than its own plot. The shared rule judges
+    every title against an equal share of the room the window offers, which wrapped
+    the short titles of this panel's wide columns word by word."""
+    for plot in plots:
+        title = plot.titleLabel
+        room = plot.geometry().width() - 12
+        if not title.text or room < 40:
+            continue
+        title.item.setTextWidth(-1)
+        if title.itemRect().width() > room:
+            title.item.setTextWidth(max(60.0, room))
+            wrap_words(title.item, QtCore.Qt.AlignHCenter)
+        title.updateMin()
 
 
 # --- the drawing pad -----------------------------------------------------------------------

@@ -30,6 +30,7 @@ from algorithms import digits as digit_set
 from algorithms.activations import softmax
 from algorithms.base import Snapshot, frozen, num, param, plural, validate
 from algorithms.losses import categorical_cross_entropy_logits
+from algorithms.network.captions import pct
 from algorithms.optimizers import OPTIMIZERS, Trail
 
 POOL = 2
@@ -338,9 +339,11 @@ class Digits:
 
 @lru_cache(maxsize=4)
 def digits_data(train: int = 3000, test: int = 1000, seed: int = 0) -> Digits:
-    """Generated digits split into a training and a test set (the same for a seed)."""
-    x, y = digit_set.make_digits(train + test, seed)
-    return Digits(frozen(x[:train]), frozen(y[:train]), frozen(x[train:]), frozen(y[train:]))
+    """Generated training and test digits. Each set has its own random stream, so the test
+    set of a seed stays the same whatever the training size."""
+    x, y = digit_set.make_digits(train, (seed, 0))
+    x_test, y_test = digit_set.make_digits(test, (seed, 1))
+    return Digits(frozen(x), frozen(y), frozen(x_test), frozen(y_test))
 
 
 @dataclass(frozen=True)
@@ -383,10 +386,6 @@ class CNNStep(Snapshot):
         return Model(self.spec, self.theta)
 
 
-def _percent(x: float) -> str:
-    return f"{num(100 * x, 3)} %"
-
-
 def run(data: Digits, params: Params, rng: np.random.Generator,
         start: np.ndarray | None = None) -> Iterator[CNNStep]:
     """Train from random (or ``start``) weights; one snapshot per ``params.per_step``."""
@@ -418,10 +417,10 @@ def run(data: Digits, params: Params, rng: np.random.Generator,
                        losses=losses.view()[1:], evaluations=ev)
 
     index = 0
-    yield snapshot("start", f"A {spec.text} network ({spec.parameter_count:,} weights) "
+    yield snapshot("start", f"The network ({spec.text}; {spec.parameter_count:,} weights) "
                    f"{'starts from the given weights' if start is not None else 'starts random'}"
-                   f": test loss {num(test_loss, 3)}, test accuracy {_percent(accuracy)} "
-                   f"(chance is {_percent(1 / spec.classes)}).", 0, math.nan)
+                   f": test loss {num(test_loss, 3)}, test accuracy {pct(accuracy)} "
+                   f"(chance is {pct(1 / spec.classes)}).", 0, math.nan)
     group = {"batch": 1, "10 batches": 10, "epoch": per_epoch}[params.per_step]
     for epoch in range(1, params.epochs + 1):
         order = rng.permutation(n)
@@ -464,7 +463,7 @@ def _caption(update, epoch, b, per_epoch, group, losses, evaluations, done) -> s
         head = (f"Updates {first}–{update} (epoch {epoch}, batch {b + 1} of {per_epoch}): "
                 f"mean batch loss {num(float(recent.mean()), 3)}.")
     when = "now" if int(ev[0]) == update else f"at update {int(ev[0])}"
-    tail = f" Test accuracy {_percent(ev[3])} ({when}), test loss {num(ev[2], 3)}."
+    tail = f" Test accuracy {pct(ev[3])} ({when}), test loss {num(ev[2], 3)}."
     if done:
         tail += f" Training done after {plural(epoch, 'epoch')}."
     elif b == per_epoch - 1:

@@ -100,10 +100,11 @@ def _write(digit: int, rng: np.random.Generator) -> np.ndarray:
     return cv2.warpAffine(canvas, matrix, (CANVAS, CANVAS), flags=cv2.INTER_LINEAR)
 
 
-def make_digits(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def make_digits(n: int, seed=0) -> tuple[np.ndarray, np.ndarray]:
     """n digit pictures (n, SIZE, SIZE) float32 and their labels (n,) int64 0 … 9.
 
-    The classes are as balanced as n allows and the rows shuffled; the same seed gives the
+    The classes are as balanced as n allows and the rows shuffled; the same seed (anything
+    numpy's default_rng takes: an int, or a tuple of ints for separate streams) gives the
     same pictures.
     """
     if isinstance(n, bool) or int(n) != n or n < 1:

@@ -235,6 +235,18 @@ def test_load_refuses_other_files_in_one_sentence(tmp_path):
             cnn.load(path)
 
 
+def test_digits_data_keeps_its_test_set_whatever_the_training_size():
+    small, large = cnn.digits_data(50, 30, seed=2), cnn.digits_data(80, 30, seed=2)
+    np.testing.assert_array_equal(small.test_x, large.test_x)
+    np.testing.assert_array_equal(small.train_x, cnn.digits_data(50, 40, seed=2).train_x)
+    assert (small.train_x.shape, small.test_x.shape) == ((50, 28, 28), (30, 28, 28))
+    other = cnn.digits_data(50, 30, seed=3)
+    assert not np.array_equal(other.test_x, small.test_x)
+    # the training and test digits come from different streams: no picture is in both
+    both = np.concatenate([small.train_x, small.test_x]).reshape(80, -1)
+    assert len(np.unique(both, axis=0)) == 80
+
+
 def test_bundled_weights_read_new_digits():
     model = cnn.load(cnn.BUNDLED_WEIGHTS)
     assert model.spec == cnn.Spec()
@@ -293,8 +305,8 @@ def test_run_groups_updates_into_steps_and_says_so():
 
 def test_run_captions_say_what_happened_in_numbers():
     _, _, steps = small_run()
-    assert steps[0].caption.startswith("A 8 filters 5×5 → pool → 16 filters 3×3 → pool → 10 "
-                                       "network (9,226 weights) starts random: test loss ")
+    assert steps[0].caption.startswith("The network (8 filters 5×5 → pool → 16 filters 3×3 → "
+                                       "pool → 10; 9,226 weights) starts random: test loss ")
     first = steps[1]
     assert first.caption.startswith(f"Update 1 (epoch 1, batch 1 of 4): batch loss "
                                     f"{cnn.num(first.batch_loss, 3)}")

@@ -21,7 +21,7 @@ MODULES = ("benchmarks.kmeans_bench", "benchmarks.optimizers_bench", "benchmarks
            "benchmarks.network_panel_bench", "benchmarks.dropout_panel_bench",
            "benchmarks.overfit_classes_bench", "benchmarks.recurrent_bench",
            "benchmarks.yolo_loss_bench", "benchmarks.multitask_bench",
-           "benchmarks.resnet_bench",
+           "benchmarks.resnet_bench", "benchmarks.cnn_bench",
            "benchmarks.soak_bench")
 
 

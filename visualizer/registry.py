@@ -109,6 +109,9 @@ PANELS = [
     Entry("overfit_classes", "Overfitting in 2-D", "Overfitting", "overfit_classes",
           "OverfitClassesPanel", "decision tree depth classification regions validation "
           "accuracy test split underfit overfit complexity"),
+    Entry("cnn", "A CNN reads your digits", "Deep networks", "cnn", "CNNPanel",
+          "convolutional neural network CNN conv layer filters feature maps pooling ReLU "
+          "softmax digits MNIST handwriting draw weights"),
     Entry("recurrent", "RNN vs LSTM: remembering", "Deep networks", "recurrent",
           "RecurrentPanel", "RNN LSTM recurrent sequence memory gates forget input output "
           "cell state BPTT backpropagation through time vanishing gradient tanh"),

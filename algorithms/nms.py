@@ -300,7 +300,7 @@ def nms(boxes, scores, iou_threshold: float = 0.5, score_threshold: float = 0.0)
     threshold = _check_threshold("iou_threshold", iou_threshold)
     order = ranking(scores, float(score_threshold))
     greedy = _greedy_small if order.size <= SMALL else _greedy_blocks
-    return order[greedy(boxes[order], threshold)]
+    return order.take(greedy(boxes[order], threshold))
 
 
 def _greedy_blocks(boxes: np.ndarray, threshold: float) -> np.ndarray:

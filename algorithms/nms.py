@@ -30,9 +30,10 @@ Conventions (the same as ``cv2.dnn.NMSBoxes``, so results can be checked against
   1e-160 × 1e-160 box beside a coordinate of 1) counts as empty, as does a box whose width
   or height is lost in rounding against its own corner (x + w == x).
 
-``nms`` is the vectorized version (one numpy pass per kept box over the boxes still in
-play, which shrink as boxes are suppressed); ``nms_literal`` is the same algorithm as a
-plain double loop, kept for the contrast. ``run`` shows the work one kept box at a time.
+``nms`` is the vectorized version: up to SMALL boxes it tests every pair at once in a few
+whole-array numpy calls; above, it works block by block, and the boxes in play shrink as
+boxes are suppressed. ``nms_literal`` is the same algorithm as a plain double loop, kept
+for the contrast. ``run`` shows the work one kept box at a time.
 """
 
 from __future__ import annotations
@@ -381,10 +382,11 @@ def _greedy_small(boxes: np.ndarray, threshold: float) -> list[int]:
     union *= threshold
     hit = np.zeros((2 * n - 1, half), bool)    # rows n… stay empty (read below, unused)
     np.greater(inter, union, out=hit[:n])      # hit[i, d − 1]: boxes i and (i + d) mod n
-    # Row i of `near` gets bit i + d for each pair; the other copy of each pair lands in
-    # row i of the second view: entry [i, c] reads hit[i + n − half + c, half − 1 − c],
-    # the pair of box k = i + n − half + c with box (k + half − c) − n = i, written at
-    # column k. Entries read from rows ≥ n belong to columns ≥ n, which the loop ignores.
+    # First view: row i of `near` gets hit[i, d − 1] at column i + d. Second view: entry
+    # [i, c] of it reads hit[k, half − 1 − c] with k = i + n − half + c, the pair of box k
+    # with box k + (half − c) − n = i (a pair that wrapped), and writes it at column k of
+    # row i. Columns ≥ n (wrapped pairs in the first view, rows ≥ n of `hit` in the
+    # second) are never read: the loop's bit mask stops at n.
     width = 2 * n
     near = np.zeros((n, width), bool)
     np.ndarray((n, half), bool, near, 1, (width + 1, 1))[...] = hit[:n]

@@ -353,14 +353,43 @@ def _greedy_small(boxes: np.ndarray, threshold: float) -> list[int]:
     * One decision per pair, with `_exceeds`'s float64 operations in its order, so the
       same rounding: min(−x1ᵢ, −x1ⱼ) is −max(x1ᵢ, x1ⱼ) exactly, so one `np.minimum` gives
       both ends of the overlap along x and y.
-    * Each decision is written into row i of a bit matrix at column i + d (then row i holds
-      its later rivals up to n//2 places on) and, for a pair that wrapped (box j < i met
-      box i as i + d − n), at column j + n in row j. A loop on Python integers then runs
+    * Each decision goes into a bit matrix at row i, column i + d and, for a pair that
+      wrapped (box i met box j = i + d − n < i), at row j, column i: row j then holds
+      every box after j that j's overlap would suppress. A loop on Python integers runs
       the greedy pass, one step per kept box.
     """
     n = len(boxes)
     if n < 2:
         return list(range(n))
+    half = n // 2
+    hit = _pair_hits(boxes, threshold)
+    # First view: row i of `near` gets hit[i, d − 1] at column i + d. Second view: entry
+    # [i, c] of it reads hit[k, half − 1 − c] with k = i + n − half + c, the pair of box
+    # k with box k + (half − c) − n = i (a pair that wrapped), and writes it at column k
+    # of row i. Columns ≥ n (wrapped pairs in the first view, the empty rows of `hit` in
+    # the second) are never read: the loop's bit mask stops at n.
+    width = 2 * n
+    near = np.zeros((n, width), bool)
+    np.ndarray((n, half), bool, near, 1, (width + 1, 1))[...] = hit[:n]
+    np.ndarray((n, half), bool, near, n - half, (width + 1, 1))[...] = np.ndarray(
+        (n, half), bool, hit, (n - half + 1) * half - 1, (half, half - 1))
+    bits = np.packbits(near, axis=1, bitorder="little")
+    bits = np.invert(bits, out=bits).tobytes()  # row i: the boxes i does NOT suppress
+    step = len(bits) // n
+    alive, kept = (1 << n) - 1, []
+    while alive:   # the best box still alive is kept; its rivals leave
+        lowest = alive & -alive
+        i = lowest.bit_length() - 1
+        kept.append(i)
+        alive ^= lowest
+        alive &= int.from_bytes(bits[i * step:(i + 1) * step], "little")
+    return kept
+
+
+def _pair_hits(boxes: np.ndarray, threshold: float) -> np.ndarray:
+    """(2n − 1, n // 2) bool for n ≥ 2 boxes: [i, d − 1] is `_exceeds` for boxes i and
+    (i + d) mod n; rows n… are False (padding that `_greedy_small` reads past the end)."""
+    n = len(boxes)
     half = n // 2
     wrapped = np.ldexp(np.concatenate((boxes, boxes[:half])), _scale(boxes))
     ends = np.empty((2, 2, n + half))          # [[−x1, −y1], [x2, y2]] as in `corners`
@@ -380,29 +409,9 @@ def _greedy_small(boxes: np.ndarray, threshold: float) -> list[int]:
                    np.ndarray((n, half), float, area, 0, (8, 0)))
     union -= inter
     union *= threshold
-    hit = np.zeros((2 * n - 1, half), bool)    # rows n… stay empty (read below, unused)
+    hit = np.zeros((2 * n - 1, half), bool)    # rows n… stay empty
     np.greater(inter, union, out=hit[:n])      # hit[i, d − 1]: boxes i and (i + d) mod n
-    # First view: row i of `near` gets hit[i, d − 1] at column i + d. Second view: entry
-    # [i, c] of it reads hit[k, half − 1 − c] with k = i + n − half + c, the pair of box k
-    # with box k + (half − c) − n = i (a pair that wrapped), and writes it at column k of
-    # row i. Columns ≥ n (wrapped pairs in the first view, rows ≥ n of `hit` in the
-    # second) are never read: the loop's bit mask stops at n.
-    width = 2 * n
-    near = np.zeros((n, width), bool)
-    np.ndarray((n, half), bool, near, 1, (width + 1, 1))[...] = hit[:n]
-    np.ndarray((n, half), bool, near, n - half, (width + 1, 1))[...] = np.ndarray(
-        (n, half), bool, hit, (n - half + 1) * half - 1, (half, half - 1))
-    bits = np.packbits(near, axis=1, bitorder="little")
-    bits = np.invert(bits, out=bits).tobytes()  # row i: the boxes i does NOT suppress
-    step = len(bits) // n
-    alive, kept = (1 << n) - 1, []
-    while alive:   # the best box still alive is kept; its rivals leave
-        lowest = alive & -alive
-        i = lowest.bit_length() - 1
-        kept.append(i)
-        alive ^= lowest
-        alive &= int.from_bytes(bits[i * step:(i + 1) * step], "little")
-    return kept
+    return hit
 
 
 def nms_literal(boxes, scores, iou_threshold: float = 0.5,

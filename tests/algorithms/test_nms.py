@@ -856,3 +856,20 @@ def test_small_path_hand_worked():
 def test_ranking_sorts_then_cuts_as_the_plain_way_picks_then_sorts(scores, floor):
     scores = np.array(scores, float)
     np.testing.assert_array_equal(nms.ranking(scores, floor), reference_ranking(scores, floor))
+
+
+@pytest.mark.parametrize("n", [2, 3, 8, 31, 64])
+def test_pair_hits_decide_every_pair_by_offset_as_exceeds_does(n):
+    boxes, _ = nms.sample_boxes(n, np.random.default_rng(n))
+    boxes[n // 3] = boxes[0]                   # an exact copy: IoU 1
+    boxes[n // 2, 2] = 0.0                     # an empty box
+    for threshold in (0.0, 0.5, 1.0):
+        hit = nms._pair_hits(boxes, threshold)
+        assert hit.shape == (2 * n - 1, n // 2) and not hit[n:].any()
+        rows = nms.corners(boxes, nms._scale(boxes)).T.tolist()
+        for i in range(n):                     # pair by pair, in plain Python floats
+            for d in range(1, n // 2 + 1):
+                j = (i + d) % n
+                assert hit[i, d - 1] == nms._exceeds_pair(rows[i], rows[j], threshold)
+        if n >= 8:                             # box 0 and its copy, n // 3 places on
+            assert hit[0, n // 3 - 1] == (threshold < 1.0)

@@ -347,7 +347,7 @@ def _greedy_small(boxes: np.ndarray, threshold: float) -> list[int]:
     every pair in ~30 calls on whole arrays:
 
     * Pairs by offset: box i meets box (i + d) mod n for d = 1 … n // 2, which covers every
-      pair (those at d = n/2 twice when n is even). In an n × n//2 array, entry [i, d − 1]
+      pair (those at d = n/2 twice when n is even). In an n//2 × n array, entry [d − 1, i]
       reads box i + d from a view of the corners shifted by d: no copies, no index arrays
       (the corner array repeats its first n//2 boxes at the end for the wrap).
     * One decision per pair, with `_exceeds`'s float64 operations in its order, so the
@@ -363,16 +363,16 @@ def _greedy_small(boxes: np.ndarray, threshold: float) -> list[int]:
         return list(range(n))
     half = n // 2
     hit = _pair_hits(boxes, threshold)
-    # First view: row i of `near` gets hit[i, d − 1] at column i + d. Second view: entry
-    # [i, c] of it reads hit[k, half − 1 − c] with k = i + n − half + c, the pair of box
-    # k with box k + (half − c) − n = i (a pair that wrapped), and writes it at column k
-    # of row i. Columns ≥ n (wrapped pairs in the first view, the empty rows of `hit` in
-    # the second) are never read: the loop's bit mask stops at n.
+    # First view: row i of `near` gets hit[d − 1, i] at column i + d. Second view: entry
+    # [i, d − 1] of it reads hit[d − 1, k] with k = i + n − d, the pair of box k with box
+    # k + d − n = i (a pair that wrapped), and writes it at column k of row i. Columns ≥ n
+    # (wrapped pairs in the first view, the empty columns of `hit` in the second) are
+    # never read: the loop's bit mask stops at n.
     width = 2 * n
     near = np.zeros((n, width), bool)
-    np.ndarray((n, half), bool, near, 1, (width + 1, 1))[...] = hit[:n]
-    np.ndarray((n, half), bool, near, n - half, (width + 1, 1))[...] = np.ndarray(
-        (n, half), bool, hit, (n - half + 1) * half - 1, (half, half - 1))
+    np.ndarray((n, half), bool, near, 1, (width + 1, 1))[...] = hit[:, :n].T
+    np.ndarray((n, half), bool, near, n - half, (width + 1, 1))[:, ::-1] = np.ndarray(
+        (n, half), bool, hit, n - 1, (1, 2 * n - 2))
     bits = np.packbits(near, axis=1, bitorder="little")
     bits = np.invert(bits, out=bits).tobytes()  # row i: the boxes i does NOT suppress
     step = len(bits) // n
@@ -387,8 +387,11 @@ def _greedy_small(boxes: np.ndarray, threshold: float) -> list[int]:
 
 
 def _pair_hits(boxes: np.ndarray, threshold: float) -> np.ndarray:
-    """(2n − 1, n // 2) bool for n ≥ 2 boxes: [i, d − 1] is `_exceeds` for boxes i and
-    (i + d) mod n; rows n… are False (padding that `_greedy_small` reads past the end)."""
+    """(n // 2, 2n − 1) bool for n ≥ 2 boxes: [d − 1, i] is `_exceeds` for boxes i and
+    (i + d) mod n; columns n… are False (padding that `_greedy_small` reads past the end).
+
+    Rows are offsets and columns boxes, so each numpy pass runs along rows of n values
+    (faster than rows of n // 2: numpy walks a 2-D view row by row)."""
     n = len(boxes)
     half = n // 2
     wrapped = np.ldexp(np.concatenate((boxes, boxes[:half])), _scale(boxes))
@@ -398,19 +401,19 @@ def _pair_hits(boxes: np.ndarray, threshold: float) -> np.ndarray:
     area = ends[1] + ends[0]
     area = area[0] * area[1]
     plane, axis = ends.strides[:2]
-    shape = (2, 2, n, half)                    # [end, x or y, i, d − 1]
+    shape = (2, 2, half, n)                    # [end, x or y, d − 1, i]
     overlap = np.minimum(np.ndarray(shape, float, ends, 8, (plane, axis, 8, 8)),  # box i + d
-                         np.ndarray(shape, float, ends, 0, (plane, axis, 8, 0)))  # box i
+                         np.ndarray(shape, float, ends, 0, (plane, axis, 0, 8)))  # box i
     side = overlap[1]
     side += overlap[0]                         # min(x2) − max(x1), and the same along y
     np.maximum(side[1], 0.0, out=side[1])
     inter = side[0] * side[1]
-    union = np.add(np.ndarray((n, half), float, area, 8, (8, 8)),
-                   np.ndarray((n, half), float, area, 0, (8, 0)))
+    union = np.add(np.ndarray((half, n), float, area, 8, (8, 8)),
+                   np.ndarray((half, n), float, area, 0, (0, 8)))
     union -= inter
     union *= threshold
-    hit = np.zeros((2 * n - 1, half), bool)    # rows n… stay empty
-    np.greater(inter, union, out=hit[:n])      # hit[i, d − 1]: boxes i and (i + d) mod n
+    hit = np.zeros((half, 2 * n - 1), bool)    # columns n… stay empty
+    np.greater(inter, union, out=hit[:, :n])   # hit[d − 1, i]: boxes i and (i + d) mod n
     return hit
 
 

@@ -865,11 +865,11 @@ def test_pair_hits_decide_every_pair_by_offset_as_exceeds_does(n):
     boxes[n // 2, 2] = 0.0                     # an empty box
     for threshold in (0.0, 0.5, 1.0):
         hit = nms._pair_hits(boxes, threshold)
-        assert hit.shape == (2 * n - 1, n // 2) and not hit[n:].any()
+        assert hit.shape == (n // 2, 2 * n - 1) and not hit[:, n:].any()
         rows = nms.corners(boxes, nms._scale(boxes)).T.tolist()
         for i in range(n):                     # pair by pair, in plain Python floats
             for d in range(1, n // 2 + 1):
                 j = (i + d) % n
-                assert hit[i, d - 1] == nms._exceeds_pair(rows[i], rows[j], threshold)
+                assert hit[d - 1, i] == nms._exceeds_pair(rows[i], rows[j], threshold)
         if n >= 8:                             # box 0 and its copy, n // 3 places on
-            assert hit[0, n // 3 - 1] == (threshold < 1.0)
+            assert hit[n // 3 - 1, 0] == (threshold < 1.0)

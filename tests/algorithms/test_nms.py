@@ -873,3 +873,30 @@ def test_pair_hits_decide_every_pair_by_offset_as_exceeds_does(n):
                 assert hit[d - 1, i] == nms._exceeds_pair(rows[i], rows[j], threshold)
         if n >= 8:                             # box 0 and its copy, n // 3 places on
             assert hit[n // 3 - 1, 0] == (threshold < 1.0)
+
+
+@pytest.mark.parametrize("threshold", [0.3, 0.5, 0.7])
+def test_an_iou_a_hair_above_the_threshold_is_suppressed_on_both_paths(threshold):
+    # Box B is box A cut to a height h = threshold + 2⁻⁴⁰: IoU(A, B) = h / 1 = h, which is
+    # above the threshold (exact arithmetic; float32, as in OpenCV, would round it away).
+    # A box far away keeps the sets from being trivial.
+    h = threshold + 2.0**-40
+    boxes = np.array([[0, 0, 1, 1], [0, 0, 1, h], [5, 5, 1, 1]], float)
+    for path in (nms._greedy_small, nms._greedy_blocks):
+        np.testing.assert_array_equal(path(boxes, threshold), [0, 2])
+        np.testing.assert_array_equal(path(boxes, threshold + 2.0**-39), [0, 1, 2])
+    np.testing.assert_array_equal(nms.nms_literal(boxes, [0.9, 0.8, 0.7], threshold), [0, 2])
+
+
+def test_nms_takes_the_small_path_up_to_small_boxes_in_play(monkeypatch):
+    # Which path runs is a speed choice (both keep the same boxes), so only a spy sees it.
+    taken = []
+    for name in ("_greedy_small", "_greedy_blocks"):
+        path = getattr(nms, name)
+        monkeypatch.setattr(nms, name, lambda b, t, path=path, name=name:
+                            taken.append(name) or path(b, t))
+    for n, floor in ((nms.SMALL, 0.0), (nms.SMALL + 1, 0.0), (nms.SMALL + 1, 0.5)):
+        boxes, scores = nms.sample_boxes(n, np.random.default_rng(n))
+        nms.nms(boxes, scores, 0.5, floor)
+    # the last set has fewer than SMALL boxes above the score threshold: small path again
+    assert taken == ["_greedy_small", "_greedy_blocks", "_greedy_small"]

@@ -367,13 +367,13 @@ def _greedy_small(boxes: np.ndarray, threshold: float) -> list[int]:
     # [i, d − 1] of it reads hit[d − 1, k] with k = i + n − d, the pair of box k with box
     # k + d − n = i (a pair that wrapped), and writes it at column k of row i. Columns ≥ n
     # (wrapped pairs in the first view, the empty columns of `hit` in the second) are
-    # never read: the loop's bit mask stops at n.
+    # scratch space: only the first n columns are packed into bits.
     width = 2 * n
     near = np.zeros((n, width), bool)
     np.ndarray((n, half), bool, near, 1, (width + 1, 1))[...] = hit[:, :n].T
     np.ndarray((n, half), bool, near, n - half, (width + 1, 1))[:, ::-1] = np.ndarray(
         (n, half), bool, hit, n - 1, (1, 2 * n - 2))
-    bits = np.packbits(near, axis=1, bitorder="little")
+    bits = np.packbits(near[:, :n], axis=1, bitorder="little")
     bits = np.invert(bits, out=bits).tobytes()  # row i: the boxes i does NOT suppress
     step = len(bits) // n
     alive, kept = (1 << n) - 1, []

@@ -30,13 +30,15 @@ Conventions (the same as ``cv2.dnn.NMSBoxes``, so results can be checked against
   1e-160 × 1e-160 box beside a coordinate of 1) counts as empty, as does a box whose width
   or height is lost in rounding against its own corner (x + w == x).
 
-``nms`` is the vectorized version (one numpy pass per kept box over the boxes still in
-play, which shrink as boxes are suppressed); ``nms_literal`` is the same algorithm as a
-plain double loop, kept for the contrast. ``run`` shows the work one kept box at a time.
+``nms`` is the vectorized version: up to SMALL boxes it tests every pair at once in a few
+whole-array numpy calls; above, it works block by block, and the boxes in play shrink as
+boxes are suppressed. ``nms_literal`` is the same algorithm as a plain double loop, kept
+for the contrast. ``run`` shows the work one kept box at a time.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -52,6 +54,7 @@ STATUS = ("pending", "kept", "suppressed", "below score threshold")
 
 SHOWN_IOUS = 5   # how many IoU values a caption lists before "…"
 BLOCK = 64       # boxes resolved together in one round of `nms` (one 64-bit mask each)
+SMALL = 150      # up to this many boxes in play, `nms` tests all pairs at once
 ROUGH_ABOVE = 8192  # pairs: fewer are tested in float64 at once, more get a float32 pass first
 MARGIN = 0.01    # IoU margin of the float32 first pass in `nms` (its error is < 0.003)
 
@@ -100,7 +103,7 @@ def check_boxes(boxes, scores=None) -> tuple[np.ndarray, np.ndarray | None]:
         raise ValueError(f"boxes must be rows of x, y, width, height; got shape {b.shape}")
     if not np.isfinite(b).all():
         raise ValueError("boxes contain NaN or infinite values")
-    if (b[:, 2:] < 0).any():
+    if b.size and b[:, 2:].min() < 0:
         raise ValueError("box widths and heights must not be negative")
     if scores is None:
         return b, None
@@ -118,6 +121,7 @@ def check_boxes(boxes, scores=None) -> tuple[np.ndarray, np.ndarray | None]:
     return b, s
 
 
+
 def _check_threshold(name: str, value: float, low: float = 0.0, high: float = 1.0) -> float:
     value = float(value)
     if not low <= value <= high:  # also refuses NaN
@@ -130,7 +134,7 @@ def _scale(*groups: np.ndarray) -> int:
     areas and unions stay below 2¹⁰⁰³ (float64 overflows at 2¹⁰²⁴), and small boxes are
     lifted far above the subnormal range, where precision is lost."""
     largest = max((float(np.abs(g).max()) for g in groups if g.size), default=0.0)
-    return 500 - int(np.frexp(largest)[1])
+    return 500 - math.frexp(largest)[1]
 
 
 def corners(boxes: np.ndarray, shift: int) -> np.ndarray:
@@ -220,9 +224,14 @@ def iou_matrix(a, b=None) -> np.ndarray:
 
 # --- greedy NMS ---------------------------------------------------------------------------
 def ranking(scores: np.ndarray, score_threshold: float) -> np.ndarray:
-    """Indices of the boxes scoring above the threshold, best first, ties by index."""
-    candidates = np.flatnonzero(scores > score_threshold)
-    return candidates[np.argsort(-scores[candidates], kind="stable")]
+    """Indices of the boxes scoring above the threshold, best first, ties by index.
+
+    Sorting every score and cutting the list is cheaper than picking the candidates first
+    (fewer numpy calls), and gives the same list: the stable sort keeps equal scores in
+    index order, and every score above the threshold comes before every other."""
+    order = np.argsort(-scores, kind="stable")
+    above = int(np.count_nonzero(scores > score_threshold))
+    return order[:above] if above < order.size else order
 
 
 class _Live:
@@ -284,6 +293,20 @@ class _Live:
 def nms(boxes, scores, iou_threshold: float = 0.5, score_threshold: float = 0.0) -> np.ndarray:
     """Greedy NMS, vectorized. Returns the kept indices, highest score first.
 
+    Up to SMALL boxes in play, every pair is tested in one go (`_greedy_small`); with more,
+    the boxes go BLOCK at a time (`_greedy_blocks`). Both decide each pair exactly as
+    `_exceeds` does, so they keep the same boxes.
+    """
+    boxes, scores = check_boxes(boxes, scores)
+    threshold = _check_threshold("iou_threshold", iou_threshold)
+    order = ranking(scores, float(score_threshold))
+    greedy = _greedy_small if order.size <= SMALL else _greedy_blocks
+    return order.take(greedy(boxes[order], threshold))
+
+
+def _greedy_blocks(boxes: np.ndarray, threshold: float) -> np.ndarray:
+    """Greedy NMS on boxes in score order (best first): the positions kept, in order.
+
     The boxes in play are taken BLOCK at a time, best first. Inside a block, every pair is
     tested at once and greedy NMS is resolved with one bit mask per box (a box survives
     unless a kept box before it in the block overlaps it too much); then the block's kept
@@ -291,10 +314,8 @@ def nms(boxes, scores, iou_threshold: float = 0.5, score_threshold: float = 0.0)
     play, so there are at most n / BLOCK rounds of numpy work, and the cost is about
     (kept boxes) × (boxes in play) pair tests, never an n × n matrix.
     """
-    boxes, scores = check_boxes(boxes, scores)
-    threshold = _check_threshold("iou_threshold", iou_threshold)
-    order = ranking(scores, float(score_threshold))
-    live = _Live(boxes[order], threshold)
+    order = np.arange(len(boxes))
+    live = _Live(boxes, threshold)
     kept = []
     while order.size:
         size = min(BLOCK, order.size)
@@ -316,6 +337,84 @@ def nms(boxes, scores, iou_threshold: float = 0.5, score_threshold: float = 0.0)
         else:
             order = order[size:]
     return np.array(kept, dtype=np.intp)
+
+
+def _greedy_small(boxes: np.ndarray, threshold: float) -> list[int]:
+    """Greedy NMS on a few boxes in score order (best first): the positions kept, in order.
+
+    For ~100 boxes numpy's cost per call, not the arithmetic, decides the time
+    (`_greedy_blocks` makes ~60 calls, many on small 2-D broadcasts), so this path tests
+    every pair in ~30 calls on whole arrays:
+
+    * Pairs by offset: box i meets box (i + d) mod n for d = 1 … n // 2, which covers every
+      pair (those at d = n/2 twice when n is even). In an n//2 × n array, entry [d − 1, i]
+      reads box i + d from a view of the corners shifted by d: no copies, no index arrays
+      (the corner array repeats its first n//2 boxes at the end for the wrap).
+    * One decision per pair, with `_exceeds`'s float64 operations in its order, so the
+      same rounding: min(−x1ᵢ, −x1ⱼ) is −max(x1ᵢ, x1ⱼ) exactly, so one `np.minimum` gives
+      both ends of the overlap along x and y.
+    * Each decision goes into a bit matrix at row i, column i + d and, for a pair that
+      wrapped (box i met box j = i + d − n < i), at row j, column i: row j then holds
+      every box after j that j's overlap would suppress. A loop on Python integers runs
+      the greedy pass, one step per kept box.
+    """
+    n = len(boxes)
+    if n < 2:
+        return list(range(n))
+    half = n // 2
+    hit = _pair_hits(boxes, threshold)
+    # First view: row i of `near` gets hit[d − 1, i] at column i + d. Second view: entry
+    # [i, d − 1] of it reads hit[d − 1, k] with k = i + n − d, the pair of box k with box
+    # k + d − n = i (a pair that wrapped), and writes it at column k of row i. Columns ≥ n
+    # (wrapped pairs in the first view, the empty columns of `hit` in the second) are
+    # scratch space: only the first n columns are packed into bits.
+    width = 2 * n
+    near = np.zeros((n, width), bool)
+    np.ndarray((n, half), bool, near, 1, (width + 1, 1))[...] = hit[:, :n].T
+    np.ndarray((n, half), bool, near, n - half, (width + 1, 1))[:, ::-1] = np.ndarray(
+        (n, half), bool, hit, n - 1, (1, 2 * n - 2))
+    bits = np.packbits(near[:, :n], axis=1, bitorder="little")
+    bits = np.invert(bits, out=bits).tobytes()  # row i: the boxes i does NOT suppress
+    step = len(bits) // n
+    alive, kept = (1 << n) - 1, []
+    while alive:   # the best box still alive is kept; its rivals leave
+        lowest = alive & -alive
+        i = lowest.bit_length() - 1
+        kept.append(i)
+        alive ^= lowest
+        alive &= int.from_bytes(bits[i * step:(i + 1) * step], "little")
+    return kept
+
+
+def _pair_hits(boxes: np.ndarray, threshold: float) -> np.ndarray:
+    """(n // 2, 2n − 1) bool for n ≥ 2 boxes: [d − 1, i] is `_exceeds` for boxes i and
+    (i + d) mod n; columns n… are False (padding that `_greedy_small` reads past the end).
+
+    Rows are offsets and columns boxes, so each numpy pass runs along rows of n values
+    (faster than rows of n // 2: numpy walks a 2-D view row by row)."""
+    n = len(boxes)
+    half = n // 2
+    wrapped = np.ldexp(np.concatenate((boxes, boxes[:half])), _scale(boxes))
+    ends = np.empty((2, 2, n + half))          # [[−x1, −y1], [x2, y2]] as in `corners`
+    np.negative(wrapped[:, :2].T, out=ends[0])
+    np.add(wrapped[:, :2].T, wrapped[:, 2:].T, out=ends[1])
+    area = ends[1] + ends[0]
+    area = area[0] * area[1]
+    plane, axis = ends.strides[:2]
+    shape = (2, 2, half, n)                    # [end, x or y, d − 1, i]
+    overlap = np.minimum(np.ndarray(shape, float, ends, 8, (plane, axis, 8, 8)),  # box i + d
+                         np.ndarray(shape, float, ends, 0, (plane, axis, 0, 8)))  # box i
+    side = overlap[1]
+    side += overlap[0]                         # min(x2) − max(x1), and the same along y
+    np.maximum(side[1], 0.0, out=side[1])
+    inter = side[0] * side[1]
+    union = np.add(np.ndarray((half, n), float, area, 8, (8, 8)),
+                   np.ndarray((half, n), float, area, 0, (0, 8)))
+    union -= inter
+    union *= threshold
+    hit = np.zeros((half, 2 * n - 1), bool)    # columns n… stay empty
+    np.greater(inter, union, out=hit[:, :n])   # hit[d − 1, i]: boxes i and (i + d) mod n
+    return hit
 
 
 def nms_literal(boxes, scores, iou_threshold: float = 0.5,

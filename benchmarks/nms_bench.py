@@ -4,7 +4,9 @@
    about 25 jittered boxes per object, IoU threshold 0.5): the vectorized `nms.nms` and the
    literal double loop `nms.nms_literal`, each beside `cv2.dnn.NMSBoxes` given the same
    numpy arrays. Ours and OpenCV's are timed in alternation, so a burst of load from
-   elsewhere on the machine falls on both alike; each figure is a median.
+   elsewhere on the machine falls on both alike; each figure is a median. At 100 boxes, two
+   parts of `nms` alone beside OpenCV (input checks with ranking; the pair test) show the
+   floor a numpy version cannot go below.
 2. The Haar face detector on 640×480 frames of the bundled clip at the default working
    width (320), median milliseconds per frame, beside the same cascade run on the full
    frame. Plus the cat-face cascade, and NMS on the real detections of a frame.
@@ -73,6 +75,23 @@ def nms_results() -> Iterator[Result]:
                               repeat=LITERAL_REPEAT[n])
         yield Result(f"NMS literal loop, {n:,} boxes", literal * 1e3, "ms",
                      baseline=ours * 1e3, baseline_name="vectorized")
+        if n <= nms.SMALL:
+            yield from floor_results(boxes, scores, opencv, REPEAT[n])
+
+
+def floor_results(boxes, scores, opencv, repeat) -> Iterator[Result]:
+    """Two parts no numpy `nms` can skip, each timed beside OpenCV's whole call: checking the
+    input and ranking the scores, and one decision for every pair of boxes (the small
+    path's pair test, `nms._pair_hits`). Their sum is a floor for the small path."""
+    n = len(boxes)
+    ranked = boxes[nms.ranking(scores, 0.0)]
+    parts = {"checks + ranking": lambda: (nms.check_boxes(boxes, scores),
+                                          nms.ranking(scores, 0.0)),
+             "every pair tested once": lambda: nms._pair_hits(ranked, IOU)}
+    for name, part in parts.items():
+        ours, theirs = paired_medians(part, opencv, repeat)
+        yield Result(f"NMS floor: {name}, {n:,} boxes", ours * 1e3, "ms",
+                     baseline=theirs * 1e3, baseline_name="cv2.dnn.NMSBoxes")
 
 
 def clip_frames() -> list[np.ndarray]:

@@ -757,3 +757,146 @@ def test_soft_captions_word_by_word():
                                                              score_threshold=0.1234)))
     assert alone[-1].caption == ("Done: kept 1 of 1 box; 0 dropped when their scores fell "
                                  "below 0.123, 0 below the score threshold.")
+
+
+# --- the two vectorized paths of `nms` -------------------------------------------------
+# `nms` tests every pair at once up to nms.SMALL boxes in play (`_greedy_small`) and goes
+# block by block above (`_greedy_blocks`). Both must decide each pair as `_exceeds` does.
+
+def both_paths(boxes, scores, threshold, floor=0.0):
+    """(small path, block path) kept indices on the same ranked boxes."""
+    boxes, scores = nms.check_boxes(boxes, scores)
+    order = nms.ranking(scores, floor)
+    ranked = boxes[order]
+    return (order.take(nms._greedy_small(ranked, threshold)),
+            order.take(nms._greedy_blocks(ranked, threshold)))
+
+
+def reference_ranking(scores, floor):
+    """The candidates first, then a stable sort of their scores: the plain way."""
+    candidates = np.flatnonzero(scores > floor)
+    return candidates[np.argsort(-scores[candidates], kind="stable")]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40), st.integers(0, 16),
+                          st.integers(0, 16)), max_size=90),
+       st.integers(0, 2**32 - 1), st.sampled_from(THRESHOLDS + (0.25, 0.75)),
+       st.sampled_from([0.0, 0.5]), st.booleans(), st.integers(0, 3))
+def test_small_path_equals_block_path_literal_loop_and_opencv(rows, seed, threshold, floor,
+                                                              ties, copies):
+    # Integer boxes in a small frame overlap a lot, with many IoUs exactly at thresholds
+    # like 0.5 or 0.25; some boxes are empty (a zero side); `copies` repeats the first few
+    # boxes exactly; tied scores (quarters) are broken by index.
+    boxes = np.array(rows + rows[:copies], float).reshape(-1, 4)
+    rng = np.random.default_rng(seed)
+    scores = rng.integers(0, 4, len(boxes)) / 4 if ties else np.round(rng.random(len(boxes)), 4)
+    small, blocks = both_paths(boxes, scores, threshold, floor)
+    np.testing.assert_array_equal(small, blocks)
+    np.testing.assert_array_equal(small, nms.nms_literal(boxes, scores, threshold, floor))
+    np.testing.assert_array_equal(small, nms.nms(boxes, scores, threshold, floor))
+    # OpenCV counts two empty boxes as identical (see the empty-box tests), so it is a
+    # reference only where at most one box is empty; it works in float32, so only the
+    # thresholds float32 holds exactly are compared with it.
+    empty = (boxes[:, 2] == 0) | (boxes[:, 3] == 0)
+    if empty.sum() <= 1 and threshold in (0.0, 0.25, 0.5, 0.75, 1.0):
+        np.testing.assert_array_equal(small, opencv_nms(boxes, scores, threshold, floor))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(2, 200), st.sampled_from(THRESHOLDS))
+def test_small_path_equals_block_path_on_clustered_boxes(seed, n, threshold):
+    # sizes on both sides of nms.SMALL, odd and even (the pairs by offset wrap differently)
+    boxes, scores = nms.sample_boxes(n, np.random.default_rng(seed))
+    small, blocks = both_paths(boxes, scores, threshold)
+    np.testing.assert_array_equal(small, blocks)
+    np.testing.assert_array_equal(small, nms.nms_literal(boxes, scores, threshold))
+
+
+@pytest.mark.parametrize("n", [nms.SMALL - 1, nms.SMALL, nms.SMALL + 1])
+def test_nms_agrees_with_opencv_either_side_of_the_small_path(n):
+    boxes, scores = nms.sample_boxes(n, np.random.default_rng(n))
+    scores = np.round(scores, 4)
+    for threshold in (0.3, 0.5, 0.7):
+        np.testing.assert_array_equal(nms.nms(boxes, scores, threshold),
+                                      opencv_nms(boxes, scores, threshold))
+
+
+@pytest.mark.parametrize("factor", [1e-300, 1e-160, 1e160, 1e300])
+def test_small_path_equals_block_path_at_extreme_scales(factor):
+    # Rescaled boxes: the power-of-two shift brings both paths back to the same numbers;
+    # at 1e-300 some areas are tiny enough to count as empty, the same way in both.
+    boxes, scores = nms.sample_boxes(60, np.random.default_rng(5))
+    boxes = np.vstack([boxes * factor, [[0.0, 0.0, 1e-320, 1e-320], [1.0, 1.0, 0.0, 3.0]]])
+    scores = np.concatenate([scores, [0.99, 0.98]])
+    for threshold in (0.0, 0.3, 0.5, 1.0):
+        small, blocks = both_paths(boxes, scores, threshold)
+        np.testing.assert_array_equal(small, blocks)
+        np.testing.assert_array_equal(small, nms.nms_literal(boxes, scores, threshold))
+
+
+def test_small_path_hand_worked():
+    # Five boxes in score order. IoU(A, B) = 50/150 = 1/3 (x overlap 5, height 10);
+    # C is a copy of A (IoU 1); IoU(B, D) = 80/100 = 0.8 (D lies inside B);
+    # IoU(A, D) = 30/150 = 0.2; E is empty and overlaps nothing.
+    # At 0.5: keep A (C goes), keep B (D goes), keep E.
+    # At 0.25: keep A (B and C go), keep D (0.2 with A), keep E.
+    a, b, c = [0, 0, 10, 10], [5, 0, 10, 10], [0, 0, 10, 10]
+    d, e = [7, 0, 8, 10], [3, 3, 0, 4]
+    boxes = np.array([a, b, c, d, e], float)
+    assert nms._greedy_small(boxes, 0.5) == [0, 1, 4]
+    assert nms._greedy_small(boxes, 0.25) == [0, 3, 4]
+    assert nms._greedy_small(boxes[:1], 0.5) == [0]
+    assert nms._greedy_small(boxes[:0], 0.5) == []
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from([0.0, -0.0, 0.1, 0.25, 0.5, 0.9, 1.0]), max_size=30),
+       st.sampled_from([0.0, 0.25, 0.5]))
+def test_ranking_sorts_then_cuts_as_the_plain_way_picks_then_sorts(scores, floor):
+    scores = np.array(scores, float)
+    np.testing.assert_array_equal(nms.ranking(scores, floor), reference_ranking(scores, floor))
+
+
+@pytest.mark.parametrize("n", [2, 3, 8, 31, 64])
+def test_pair_hits_decide_every_pair_by_offset_as_exceeds_does(n):
+    boxes, _ = nms.sample_boxes(n, np.random.default_rng(n))
+    boxes[n // 3] = boxes[0]                   # an exact copy: IoU 1
+    boxes[n // 2, 2] = 0.0                     # an empty box
+    for threshold in (0.0, 0.5, 1.0):
+        hit = nms._pair_hits(boxes, threshold)
+        assert hit.shape == (n // 2, 2 * n - 1) and not hit[:, n:].any()
+        rows = nms.corners(boxes, nms._scale(boxes)).T.tolist()
+        for i in range(n):                     # pair by pair, in plain Python floats
+            for d in range(1, n // 2 + 1):
+                j = (i + d) % n
+                assert hit[d - 1, i] == nms._exceeds_pair(rows[i], rows[j], threshold)
+        if n >= 8:                             # box 0 and its copy, n // 3 places on
+            assert hit[n // 3 - 1, 0] == (threshold < 1.0)
+
+
+@pytest.mark.parametrize("threshold", [0.3, 0.5, 0.7])
+def test_an_iou_a_hair_above_the_threshold_is_suppressed_on_both_paths(threshold):
+    # Box B is box A cut to a height h = threshold + 2⁻⁴⁰: IoU(A, B) = h / 1 = h, which is
+    # above the threshold (exact arithmetic; float32, as in OpenCV, would round it away).
+    # A box far away keeps the sets from being trivial.
+    h = threshold + 2.0**-40
+    boxes = np.array([[0, 0, 1, 1], [0, 0, 1, h], [5, 5, 1, 1]], float)
+    for path in (nms._greedy_small, nms._greedy_blocks):
+        np.testing.assert_array_equal(path(boxes, threshold), [0, 2])
+        np.testing.assert_array_equal(path(boxes, threshold + 2.0**-39), [0, 1, 2])
+    np.testing.assert_array_equal(nms.nms_literal(boxes, [0.9, 0.8, 0.7], threshold), [0, 2])
+
+
+def test_nms_takes_the_small_path_up_to_small_boxes_in_play(monkeypatch):
+    # Which path runs is a speed choice (both keep the same boxes), so only a spy sees it.
+    taken = []
+    for name in ("_greedy_small", "_greedy_blocks"):
+        path = getattr(nms, name)
+        monkeypatch.setattr(nms, name, lambda b, t, path=path, name=name:
+                            taken.append(name) or path(b, t))
+    for n, floor in ((nms.SMALL, 0.0), (nms.SMALL + 1, 0.0), (nms.SMALL + 1, 0.5)):
+        boxes, scores = nms.sample_boxes(n, np.random.default_rng(n))
+        nms.nms(boxes, scores, 0.5, floor)
+    # the last set has fewer than SMALL boxes above the score threshold: small path again
+    assert taken == ["_greedy_small", "_greedy_blocks", "_greedy_small"]

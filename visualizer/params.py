@@ -134,6 +134,14 @@ class PanelControls(QtCore.QObject):
         self.algorithm = ParamBinder(panel_cls.Params(), "Algorithm")
         self.data = ParamBinder(panel_cls.Data(), "Data") if panel_cls.Data else None
         self.binders = [b for b in (self.algorithm, self.data) if b is not None]
+        if panel_cls.actions:      # first: what a panel offers to do is seen at once
+            self.actions = Parameter.create(name="Actions", type="group", children=[
+                {"name": method, "title": text, "type": "action"}
+                for method, text in panel_cls.actions])
+            self.tree.addParameters(self.actions, showTop=True)
+            for method, _ in panel_cls.actions:
+                self.actions.child(method).sigActivated.connect(
+                    lambda _p, m=method: self._act(m))
         for binder in self.binders:
             self.tree.addParameters(binder.group, showTop=True)
             binder.invalid.connect(lambda text: self.said.emit("error", text))
@@ -248,6 +256,10 @@ class PanelControls(QtCore.QObject):
         if self.hand_made:
             panel.restore_hand_made(self.hand_made)
         return ""
+
+    def _act(self, method: str) -> None:
+        if self.panel is not None and shiboken6.isValid(self.panel):
+            getattr(self.panel, method)()
 
     def _algorithm_changed(self, params, live: bool) -> None:
         if self.panel is not None and shiboken6.isValid(self.panel):

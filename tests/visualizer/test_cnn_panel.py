@@ -1,6 +1,6 @@
 """The CNN panel: the maps, filters and probability bars are painted from the model of the
 step shown; a real drag on the pad draws a digit that goes through digits.to_input into the
-net; the buttons (real clicks) clear the pad and load the bundled weights, which read a
+net; the dock's action buttons (real clicks) clear the pad and load the bundled weights, which read a
 test 7 as a 7; saved weights load back to the same probabilities; a corrupt or mismatched
 weights file, a blank drawing and a blank picture say why and keep what was shown."""
 
@@ -75,14 +75,15 @@ def stroke(panel, path, button=QtCore.Qt.LeftButton):
     panel.background.wait()
 
 
-def press(panel, key):
-    """A real click on one of the canvas's buttons."""
+def press(window, method):
+    """A real click on one of the parameter dock's action buttons."""
+    panel = window.session.panel
     settle(panel)
-    button = panel.buttons.buttons[key]
-    centre = QtCore.QPointF(button.geometry().center())
-    scene = panel.buttons.mapToScene(centre)
-    QTest.mouseClick(panel.canvas.viewport(), QtCore.Qt.LeftButton, QtCore.Qt.NoModifier,
-                     viewport_point(panel, scene))
+    param = window.controls.actions.child(method)
+    button = next(iter(param.items)).button      # the tree's one item for the parameter
+    window.controls.tree.scrollToItem(next(iter(param.items)))
+    assert button.isVisible() and button.text() == dict(panel.actions)[method]
+    QTest.mouseClick(button, QtCore.Qt.LeftButton)
     QtWidgets.QApplication.processEvents()
     panel.background.wait()
 
@@ -145,7 +146,7 @@ def test_maps_filters_and_bars_follow_the_step_shown(window, panel):
 
 
 def test_a_drag_on_the_pad_draws_the_probe(window, panel):
-    press(panel, "clear")
+    press(window, "clear_pad")
     old_maps = panel.probed.maps.image.copy()
     stroke(panel, [(10, 5), (17, 5), (17, 9), (15, 15), (13, 23)])   # a 7, roughly
     probe = panel.probe
@@ -173,7 +174,7 @@ def test_a_cleared_pad_or_a_blank_drawing_keeps_the_old_probe(window, panel):
     click_strip(panel, 3)
     kept = panel.probe
     assert kept.label == 3
-    press(panel, "clear")
+    press(window, "clear_pad")
     assert panel.probe.ink.max() == 0
     np.testing.assert_array_equal(panel.probe.image, kept.image)
     assert "The pad is clear" in window.banner.text.text()
@@ -185,7 +186,7 @@ def test_a_cleared_pad_or_a_blank_drawing_keeps_the_old_probe(window, panel):
 
 
 def test_the_bundled_weights_read_a_test_seven(window, panel):
-    press(panel, "bundled")
+    press(window, "use_bundled")
     session = window.session
     assert panel.start_name == BUNDLED and session.player.position == -1
     np.testing.assert_allclose(panel.preview.theta, cnn.load(cnn.BUNDLED_WEIGHTS).theta)
@@ -211,7 +212,7 @@ def test_saved_weights_load_back_to_the_same_probabilities(window, panel, tmp_pa
     path = tmp_path / "mine.npz"
     panel.save_weights(path)
     assert path.exists() and "mine.npz" in window.banner.text.text()
-    press(panel, "random")
+    press(window, "use_random")
     assert panel.start_theta is None
     assert panel.load_weights(path)
     panel.background.wait()
@@ -269,19 +270,19 @@ def test_a_picture_file_becomes_the_probe(qtbot, window, panel, tmp_path):
 def test_next_digit_the_second_layer_toggle_and_what_is_kept(window, panel):
     click_strip(panel, 2)
     first = panel.probe
-    press(panel, "next")
+    press(window, "next_digit")
     assert panel.probe.index == first.index + 1
     np.testing.assert_array_equal(panel.probe.image, panel.data.test_x[first.index + 1])
     assert panel.probe_box.item.toPlainText().startswith(f"test digit {first.index + 2} (a ")
-    both = panel.probed.filters.image.shape[0]
-    assert [label.isVisible() for label in panel.filter_labels] == [True, True]
+    one = panel.probed.filters.image.shape[0]
+    assert [label.isVisible() for label in panel.filter_labels] == [True, False]
     position = window.session.player.position
-    window.controls.algorithm.group.child("second").setValue(False)   # as the tree does it
+    window.controls.algorithm.group.child("second").setValue(True)   # as the tree does it
     panel.background.wait()
     assert window.session.player.position == position, "a live change: no restart"
-    assert panel.probed.filters.image.shape[0] < both / 2
-    assert [label.isVisible() for label in panel.filter_labels] == [True, False]
-    window.controls.algorithm.group.child("second").setValue(True)
+    assert panel.probed.filters.image.shape[0] > one + 8 * 6, "eight more lines of tiles"
+    assert [label.isVisible() for label in panel.filter_labels] == [True, True]
+    window.controls.algorithm.group.child("second").setValue(False)
     # what the user made comes back when the panel is opened again
     state = panel.hand_made()
     assert state["test digit"] == first.index + 1

@@ -96,6 +96,9 @@ class AlgorithmPanel(QtCore.QObject):
     Params: ClassVar[type]                   # the algorithm's parameter dataclass
     Data: ClassVar[type | None] = None       # controls for generated data, if any
     accepts: ClassVar[tuple[str, ...]] = ()  # kinds of file a user may open (see sources)
+    # (method, button text) pairs: buttons in the parameter dock's "Actions" group, each
+    # calling that method of the open panel (guard it: it reacts to the user)
+    actions: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     restart = QtCore.Signal()                # data or parameters changed: run from step 0
     redraw = QtCore.Signal()                 # a live change: draw the current step again

@@ -2,13 +2,14 @@
 project's generated digits, and one probe digit followed through every layer.
 
 Left: a pad to draw a digit on (left drag draws, right drag erases), a strip of test digits
-(a click picks one) and the buttons (clear the pad, next test digit, the bundled trained
-weights, random weights, save and load weights). Middle: the probe's maps after each ReLU
-and each pooling, with their shapes. Right: its class probabilities (the winner coloured)
-and the filters of both conv layers (blue negative, vermilion positive, one symmetric
-scale per layer). Bottom: the batch loss per update and the test accuracy. The probe
-follows the model of the step shown, so scrubbing the timeline replays how the maps and the
-probabilities changed with training. File ▸ Open data… takes a picture of a digit.
+(a click picks one) and the batch loss per update. Middle, the whole height: the probe's
+maps after each ReLU and each pooling, with their shapes. Right: its class probabilities
+(the winner coloured), the filters of both conv layers (blue negative, vermilion positive,
+one symmetric scale per layer) and the test accuracy. The parameter dock's Actions clear
+the pad, pick the next test digit, start from the bundled trained weights or random ones,
+and save or load weights. The probe follows the model of the step shown, so scrubbing the
+timeline replays how the maps and the probabilities changed with training. File ▸ Open
+data… takes a picture of a digit.
 """
 
 from __future__ import annotations
@@ -35,14 +36,11 @@ from visualizer.style import INK, STYLE, UNASSIGNED, colour
 WINNER = colour(0)          # the bar of the class the network picks
 TEST_COLOUR = colour(2)     # test loss and test accuracy
 STRIP = 10                  # test digits in the strip: the first of each class
-BUTTONS = {"clear": "Clear the pad", "next": "Next test digit",
-           "bundled": "Trained weights", "random": "Random weights",
-           "save": "Save weights…", "load": "Load weights…"}
 
 
 @dataclass(frozen=True)
 class Params(cnn.Params):
-    second: bool = param(True, live=True, label="show conv 2 filters",
+    second: bool = param(False, live=True, label="show conv 2 filters",
                          tip="draw the second layer's filters too (one line per input map)")
 
 
@@ -50,6 +48,9 @@ class CNNPanel(ProbeInputs, WeightFiles, AlgorithmPanel):
     id, title, topic = "cnn", "A CNN reads your digits", "Deep networks"
     Params = Params
     accepts = (IMAGE,)
+    actions = (("clear_pad", "Clear the pad"), ("next_digit", "Next test digit"),
+               ("use_bundled", "Trained weights"), ("use_random", "Random weights"),
+               ("save_dialog", "Save weights…"), ("load_dialog", "Load weights…"))
 
     def __init__(self, seed: int = 0):
         super().__init__(seed)
@@ -73,12 +74,8 @@ class CNNPanel(ProbeInputs, WeightFiles, AlgorithmPanel):
         self.probe_box = StatusBox(self.pad_plot, "bottom-left", bold=False, opacity=180)
         self.strip_plot, self.strip = cv.image_plot(canvas, 1, 0, "Test digits")
         self.click_plot = self.strip_plot
-        self.buttons = cv.Buttons(BUTTONS)
-        canvas.ci.addItem(self.buttons, row=2, col=0)
-        for key, button in self.buttons.buttons.items():
-            button.clicked.connect(getattr(self, f"_button_{key}"))
         self.maps_plot, self.maps = cv.image_plot(canvas, 0, 1, "Layer by layer",
-                                               rowspan=2)
+                                               rowspan=3)      # the whole height: the maps
         self.map_labels = self._labels(self.maps_plot, len(cv.ROWS))
         self.prob_plot = canvas.addPlot(row=0, col=2, title="Probabilities")
         self.prob_plot.invertY(True)
@@ -93,20 +90,18 @@ class CNNPanel(ProbeInputs, WeightFiles, AlgorithmPanel):
         for d, item in enumerate(self.prob_text):
             item.setPos(0.02, d)
             self.prob_plot.addItem(item)
-        self.filter_plot, self.filters = cv.image_plot(
-            canvas, 1, 2, "Filters", rowspan=2)
+        self.filter_plot, self.filters = cv.image_plot(canvas, 1, 2, "Filters")
         self.filter_labels = self._labels(self.filter_plot, 2)
         self.key = StatusBox(self.filter_plot, "bottom-left", bold=False)
         for plot in (self.maps_plot, self.filter_plot):   # label room follows the view size
             plot.vb.sigResized.connect(self._resized)
-        curves = canvas.ci.addLayout(row=2, col=1)   # the two training curves side by side
-        self.loss_plot = curves.addPlot(row=0, col=0, title="Loss")
+        self.loss_plot = canvas.addPlot(row=2, col=0, title="Loss")
         self.loss_plot.setLabel("bottom", "updates")
         self.loss_plot.disableAutoRange()
         self.batch_curve, self.test_loss = curve(self.loss_plot), self.loss_plot.plot()
         self.loss_epochs = curve(self.loss_plot)
         self.loss_legend = Legend(self.loss_plot.addLegend(offset=(-10, 5)))
-        self.acc_plot = curves.addPlot(row=0, col=1, title="Test accuracy")
+        self.acc_plot = canvas.addPlot(row=2, col=2, title="Accuracy")   # on the test digits
         self.acc_plot.setLabel("bottom", "updates")
         self.acc_plot.getAxis("left").setTicks([[(v, f"{v} %") for v in (0, 50, 100)]])
         self.acc_plot.disableAutoRange()
@@ -115,11 +110,10 @@ class CNNPanel(ProbeInputs, WeightFiles, AlgorithmPanel):
         layout = canvas.ci.layout
         for plot in self.plots():   # the stretch factors share the room, not the hints
             plot.setPreferredSize(40, 40)
-        self.buttons.setPreferredWidth(40)
         for col, stretch in enumerate((3, 6, 4)):
             layout.setColumnStretchFactor(col, stretch)
         canvas.resized.connect(self._share_width)
-        for row, stretch in enumerate((4, 3, 4)):
+        for row, stretch in enumerate((4, 4, 3)):
             layout.setRowStretchFactor(row, stretch)
 
     def _share_width(self):
@@ -128,8 +122,7 @@ class CNNPanel(ProbeInputs, WeightFiles, AlgorithmPanel):
         at their share of the canvas instead, and the maps take what is left."""
         width = self.canvas.width()
         layout = self.canvas.ci.layout
-        least = self.buttons.effectiveSizeHint(QtCore.Qt.MinimumSize).width()
-        layout.setColumnMaximumWidth(0, max(least, 0.25 * width))
+        layout.setColumnMaximumWidth(0, max(180.0, 0.25 * width))
         layout.setColumnMaximumWidth(2, max(180.0, 0.3 * width))
         self._fit_titles()
 
@@ -140,8 +133,6 @@ class CNNPanel(ProbeInputs, WeightFiles, AlgorithmPanel):
     def _fit_titles(self):
         cv.fit_titles(self.plots())
 
-    def plots(self):
-        return [*super().plots(), self.loss_plot, self.acc_plot]   # nested beside the maps
 
     def _labels(self, plot, n):
         items = []
@@ -161,7 +152,6 @@ class CNNPanel(ProbeInputs, WeightFiles, AlgorithmPanel):
         self.key.set_html(f'<span style="color:{cv.PALETTE[0]}">■</span> − &nbsp;□ 0 &nbsp;'
                           f'<span style="color:{cv.PALETTE[5]}">■</span> +')
         self.status.restyle(STYLE.tick_px)
-        self.buttons.restyle()
         width = STYLE.line_width
         self.brushes = {True: pg.mkBrush(WINNER), False: pg.mkBrush(UNASSIGNED)}
         self.batch_curve.setPen(pg.mkPen(INK, width=max(1.0, width * 0.7)))
@@ -286,7 +276,7 @@ class CNNPanel(ProbeInputs, WeightFiles, AlgorithmPanel):
         p = self.params
         wide = max(metrics.horizontalAdvance(t) for t in (
             f"{max(p.filters1, p.filters2)} maps 14×14",
-            f"{p.filters2}×{p.filters1} of 3×3 · ±0.00"))   # the labels' longest lines
+            f"{p.filters2}×{p.filters1} · 3×3 ±0.00"))   # the labels' longest lines
         rooms = tuple((plot.vb.width(), plot.vb.height() - self._below(plot), text, wide)
                       if plot.vb.width() > 20 else None
                       for plot in (self.maps_plot, self.filter_plot))

@@ -1,7 +1,8 @@
 """What goes into the CNN panel besides the training digits: the probe digit (drawn on the
 pad, picked among the test digits, or read from a picture file) and the weights the run
 starts from (the bundled trained ones, random ones, or a saved .npz). Two mixins of
-CNNPanel; the panel makes the items they draw on (the pad, the strip, the buttons)."""
+CNNPanel; the panel makes the items they draw on (the pad and the strip). The methods its
+`actions` name (the parameter dock's buttons) are here."""
 
 from __future__ import annotations
 
@@ -113,7 +114,7 @@ class ProbeInputs:
             self._change_probe(f"pick {probe.name}", probe)
 
     @guarded
-    def _button_clear(self, *_):
+    def clear_pad(self, *_):
         old = self.probe
         blank = dataclasses.replace(old, ink=np.zeros_like(old.ink))
         self.edit("clear the pad", lambda: self._clear(blank), lambda: self._set_probe(old))
@@ -126,7 +127,7 @@ class ProbeInputs:
                                   "until you do.")
 
     @guarded
-    def _button_next(self, *_):
+    def next_digit(self, *_):
         probe = self.test_probe(self.probe.index + 1 if self.probe.index >= 0 else 0)
         self._change_probe(f"pick {probe.name}", probe)
 
@@ -136,24 +137,24 @@ class WeightFiles:
     does not fit says why and changes nothing; one with other filter counts sets them."""
 
     @guarded
-    def _button_bundled(self, *_):
+    def use_bundled(self, *_):
         self.load_weights(cnn.BUNDLED_WEIGHTS, BUNDLED)
 
     @guarded
-    def _button_random(self, *_):
+    def use_random(self, *_):
         self.start_theta, self.start_name = None, ""
         self.message.emit("info", "The run starts again from random weights.")
         self.restart.emit()
 
     @guarded
-    def _button_save(self, *_):
+    def save_dialog(self, *_):
         path, _ = QtWidgets.QFileDialog.getSaveFileName(
             self.canvas, "Save the weights", "cnn_weights.npz", "Weights (*.npz)")
         if path:
             self.save_weights(path)
 
     @guarded
-    def _button_load(self, *_):
+    def load_dialog(self, *_):
         path, _ = QtWidgets.QFileDialog.getOpenFileName(
             self.canvas, "Load weights", "", "Weights (*.npz);;All files (*)")
         if path:

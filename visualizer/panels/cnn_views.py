@@ -1,6 +1,6 @@
 """Pictures of the CNN panel, made off the UI thread: every feature map of one probe digit
 in one mosaic image, the filter banks as diverging tiles, and the probabilities; plus the
-drawing pad's ink, the row of buttons that sits on the canvas, and the plot helpers
+drawing pad's ink and the plot helpers
 (pictures shown top-aligned with their labels, titles wrapped only when too wide).
 
 `picture_of(model, probe)` is pure numpy (it runs in the panel's Background); the panel
@@ -15,12 +15,12 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore
 
 from algorithms import digits
 from algorithms.base import num
 from visualizer.panels.base import wrap_words
-from visualizer.style import PALETTE, STYLE
+from visualizer.style import PALETTE
 
 SIDE = digits.SIZE          # the network reads SIDE × SIDE digits
 PAD = 4 * SIDE              # the drawing pad's pixels per side
@@ -175,18 +175,29 @@ def picture_of(model, probe: np.ndarray, second: bool = True, rooms=(None, None)
     top1, top2 = float(np.abs(w1).max()) or 1.0, float(np.abs(w2).max()) or 1.0
     s1, s2 = FILTER_SCALE[1], FILTER_SCALE[2]
     k1, k2 = w1.shape[-1], w2.shape[-1]
-    frows = [(f"conv 1 · {len(w1)} of {k1}×{k1} · ±{num(top1, 2)}",
-              [[framed(diverging(f[0], top1), s1 * k1) for f in w1]], GAP)]
-    width = len(w1) * (s1 * k1 + 2 + GAP) - GAP
+    tiles1 = [framed(diverging(f[0], top1), s1 * k1) for f in w1]
+    cols = len(w1) if second else _columns(len(w1), rooms[1])
+    frows = [(f"conv 1 · {len(w1)} · {k1}×{k1} ±{num(top1, 2)}",
+              [tiles1[i:i + cols] for i in range(0, len(w1), cols)], GAP)]
+    width = cols * (s1 * k1 + 2 + GAP) - GAP
     if second:   # one line per input map (from conv 1), one column per conv 2 filter
         lines = [[framed(diverging(w2[f, c], top2), s2 * k2) for f in range(len(w2))]
                  for c in range(w2.shape[1])]
         width = max(width, len(w2) * (s2 * k2 + 2 + 1) - 1)
-        frows.append((f"conv 2 · {len(w2)}×{w2.shape[1]} of {k2}×{k2} · ±{num(top2, 2)}",
+        frows.append((f"conv 2 · {len(w2)}×{w2.shape[1]} · {k2}×{k2} ±{num(top2, 2)}",
                       lines, 1))
     return Probed(sheet(rows, WIDTH, rooms[0]), sheet(frows, width, rooms[1]),
                   np.asarray(stages["probabilities"], float), (top1, top2),
                   np.asarray(stages["input"][0], float))
+
+
+def _columns(n: int, room) -> int:
+    """How many of n square tiles per line make each largest in a (width, height, …) room:
+    conv 1's filters went in one line of 18-pixel tiles in a narrow column."""
+    if room is None:
+        return n
+    width, height = room[0], room[1]
+    return max(range(1, n + 1), key=lambda c: min(width / c, height / math.ceil(n / c)))
 
 
 # --- plots ----------------------------------------------------------------------------
@@ -273,36 +284,3 @@ def pad_from_digit(image: np.ndarray) -> np.ndarray:
     """A SIDE × SIDE digit (ink 1) as the pad's PAD × PAD uint8 ink."""
     big = cv2.resize(np.asarray(image, np.float32), (PAD, PAD), interpolation=cv2.INTER_LINEAR)
     return np.clip(np.round(big * 255), 0, 255).astype(np.uint8)
-
-
-# --- buttons on the canvas -----------------------------------------------------------------
-
-class Buttons(QtWidgets.QGraphicsProxyWidget):
-    """A grid of push buttons living in the canvas layout (the parameter tree has no
-    action buttons a panel can add: see the report)."""
-
-    def __init__(self, names: dict[str, str], columns: int = 2):
-        super().__init__()
-        self.box = QtWidgets.QWidget()
-        self.box.setAttribute(QtCore.Qt.WA_TranslucentBackground)
-        grid = QtWidgets.QGridLayout(self.box)
-        grid.setContentsMargins(4, 4, 4, 4)
-        grid.setSpacing(4)
-        self.buttons: dict[str, QtWidgets.QPushButton] = {}
-        for i, (key, text) in enumerate(names.items()):
-            button = QtWidgets.QPushButton(text)
-            button.setFocusPolicy(QtCore.Qt.NoFocus)   # the arrow keys stay with the transport
-            button.setSizePolicy(QtWidgets.QSizePolicy.Expanding,
-                                 QtWidgets.QSizePolicy.Preferred)
-            grid.addWidget(button, i // columns, i % columns)
-            self.buttons[key] = button
-        self.setWidget(self.box)
-
-    def restyle(self) -> None:
-        # capped: at 2× text two columns of buttons took half a 1280-pixel canvas
-        font = STYLE.font(min(STYLE.tick_px, 18))
-        self.box.setFont(font)
-        for button in self.buttons.values():
-            button.setFont(font)
-        self.box.adjustSize()
-        self.updateGeometry()

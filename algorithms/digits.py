@@ -62,10 +62,9 @@ def _place(ink: np.ndarray, box: float, shift=(0.0, 0.0)) -> np.ndarray:
     scale = box / max(h, w)
     nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
     small = cv2.resize(crop.astype(np.float32), (nw, nh), interpolation=cv2.INTER_AREA)
-    total = float(small.sum())
+    total = float(small.sum())          # > 0: the crop holds ink above INK
     ys, xs = np.indices(small.shape)
-    centre_y = float((ys * small).sum()) / total if total > 0 else nh / 2
-    centre_x = float((xs * small).sum()) / total if total > 0 else nw / 2
+    centre_y, centre_x = float((ys * small).sum()) / total, float((xs * small).sum()) / total
     # where the crop's corner goes so its centre of mass lands in the middle (plus shift)
     top = round(SIZE / 2 - centre_y + shift[0])
     left = round(SIZE / 2 - centre_x + shift[1])

@@ -4,6 +4,7 @@ run, accuracy on generated digits, and the weights file."""
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 
 import numpy as np
@@ -119,6 +120,26 @@ def test_whole_network_gradient_equals_central_differences():
     assert loss == pytest.approx(-logp[np.arange(5), labels].mean(), rel=1e-12)
 
 
+def test_gradient_with_larger_filters_and_relu_at_zero():
+    """5×5 filters in both layers (padding 2 keeps the sizes); and at θ = 0 every z is 0,
+    where ReLU's slope is taken as 0 (as PyTorch does): no gradient reaches the filters,
+    while the dense bias still gets mean(softmax − one-hot) = mean(1/k − y)."""
+    spec = cnn.Spec(filters1=2, size1=5, filters2=2, size2=5, classes=3, side=8)
+    g = rng(11)
+    theta = spec.init(g) + 0.1 * g.standard_normal(spec.parameter_count)
+    images, labels = g.random((3, 8, 8)), np.array([0, 2, 2])
+    _, grad = cnn.loss_and_gradient(spec, theta, images, labels)
+    expected = central_differences(
+        lambda t: cnn.loss_and_gradient(spec, t, images, labels)[0], theta)
+    np.testing.assert_allclose(grad, expected, rtol=1e-4, atol=1e-7)
+    zero = np.zeros(spec.parameter_count)
+    loss, grad = cnn.loss_and_gradient(spec, zero, images, labels)
+    assert loss == pytest.approx(np.log(3))
+    parts = spec.unflatten(grad)
+    assert not any(p.any() for p in parts[:5])
+    np.testing.assert_allclose(parts[5], [0, 1 / 3, -1 / 3], atol=1e-15)   # 1/3 − (1/3, 0, 2/3)
+
+
 def test_float32_pass_is_close_to_float64():
     g = rng(6)
     theta, images = cnn.Spec().init(g), g.random((4, 28, 28))
@@ -143,14 +164,17 @@ def test_spec_counts_every_weight_and_bias():
     assert [p.shape for p in s.unflatten(np.arange(s.parameter_count))] == list(s.shapes)
     assert s.text == "8 filters 5×5 → pool → 16 filters 3×3 → pool → 10"
     theta = s.init(rng())
-    w1, b1, _, _, w3, b3 = s.unflatten(theta)
+    w1, b1, w2, _, w3, b3 = s.unflatten(theta)
     assert not b1.any() and not b3.any()
     assert np.std(w1) == pytest.approx(np.sqrt(2 / 25), rel=0.2)      # He: √(2/fan-in)
+    assert np.std(w2) == pytest.approx(np.sqrt(2 / 72), rel=0.1)       # 8 maps × 3 × 3 in
     assert np.std(w3) == pytest.approx(np.sqrt(2 / 784), rel=0.1)
+    assert cnn.Spec(filters1=1, filters2=1).parameter_count == 26 + 10 + 500
 
 
 @pytest.mark.parametrize("bad, words", [
-    ({"size1": 4}, "odd"), ({"side": 30}, "multiple of 4"), ({"filters2": 0}, "at least 1"),
+    ({"size1": 4}, "odd"), ({"size2": 2}, "odd"), ({"side": 30}, "multiple of 4"),
+    ({"filters2": 0}, "at least 1"),
     ({"classes": 2.5}, "whole number")])
 def test_spec_refuses_shapes_that_do_not_fit(bad, words):
     with pytest.raises(ValueError, match=words):
@@ -177,6 +201,16 @@ def test_model_stages_and_probabilities():
     assert not named["input"].flags.writeable
     with pytest.raises(ValueError, match="28×28"):
         model.stages(np.zeros((14, 14)))
+
+
+def test_model_keeps_its_weights_read_only_and_names_its_layers():
+    spec = TINY
+    model = cnn.Model(spec, list(range(spec.parameter_count)))     # ints, as a list
+    assert model.theta.dtype == np.float64 and not model.theta.flags.writeable
+    w1, b1, w2, b2, _, _ = spec.unflatten(np.arange(spec.parameter_count, dtype=float))
+    for layer, (w, b) in ((1, (w1, b1)), (2, (w2, b2))):
+        np.testing.assert_array_equal(model.filters(layer), w)
+        np.testing.assert_array_equal(model.bias(layer), b)
 
 
 def test_model_refuses_weights_that_do_not_fit():
@@ -227,10 +261,12 @@ def test_load_refuses_other_files_in_one_sentence(tmp_path):
     wrong = tmp_path / "wrong.npz"
     np.savez(wrong, format=np.array(cnn.FORMAT), theta=np.zeros(3),
              architecture=np.array([8, 5, 16, 3, 10, 28]))
-    for path, words in ((empty, "could not be read"), (text, "could not be read"),
-                        (other, "not a Stepwise CNN weights file"),
-                        (tagged, "another kind"), (short, "3 numbers instead of 6"),
-                        (wrong, "9,226")):
+    for path, words in ((empty, "empty.npz could not be read"),
+                        (text, "notes.npz could not be read"),
+                        (other, "other.npz is not a Stepwise CNN weights file"),
+                        (tagged, "tagged.npz is a weights file of another kind"),
+                        (short, "short.npz describes its architecture with 3 numbers "
+                                "instead of 6"), (wrong, "9,226")):
         with pytest.raises(ValueError, match=words):
             cnn.load(path)
 
@@ -330,6 +366,36 @@ def test_run_is_deterministic_and_can_start_from_given_weights():
         next(cnn.run(data, dataclasses.replace(params, batch_size=0), rng()))
 
 
+def test_run_checks_the_test_digits_every_tenth_of_an_epoch_and_says_when():
+    data = cnn.digits_data(train=250, test=40, seed=1)
+    params = cnn.Params(train_size=250, batch_size=10, epochs=1)   # 25 updates an epoch
+    steps = list(cnn.run(data, params, rng(5)))
+    ev = steps[-1].evaluations
+    assert ev[:, 0].tolist() == [*range(0, 25, 2), 25]             # every 25 // 10 = 2
+    assert ev[0, :2].tolist() == [0.0, 0.0] and ev[-1, 1] == 1.0
+    assert ev[3, 1] == pytest.approx(6 / 25)                       # epochs as a fraction
+    first = steps[1]
+    assert first.caption.endswith(f" Test accuracy {cnn.pct(ev[0, 3])} (at update 0), test "
+                                  f"loss {cnn.num(ev[0, 2], 3)}.")
+    start = steps[0]
+    assert math.isnan(start.batch_loss) and math.isnan(start.metrics["batch loss"])
+    assert start.caption == (f"The network ({start.spec.text}; 9,226 weights) starts random: "
+                             f"test loss {cnn.num(ev[0, 2], 3)}, test accuracy "
+                             f"{cnn.pct(ev[0, 3])} (chance is 10 %).")
+    last = steps[-1]
+    assert last.caption.endswith(f" Test accuracy {cnn.pct(ev[-1, 3])} (now), test loss "
+                                 f"{cnn.num(ev[-1, 2], 3)}. Training done after 1 epoch.")
+
+
+def test_run_needs_a_training_and_a_test_digit():
+    data = cnn.digits_data(train=1, test=1, seed=1)
+    steps = list(cnn.run(data, cnn.Params(train_size=100, epochs=2), rng()))
+    assert [s.update for s in steps] == [0, 1, 2] and steps[0].per_epoch == 1
+    no_test = dataclasses.replace(data, test_x=data.test_x[:0], test_y=data.test_y[:0])
+    with pytest.raises(ValueError, match="at least one training and one test digit"):
+        next(cnn.run(no_test, cnn.Params(), rng()))
+
+
 def test_run_stops_when_the_loss_diverges():
     data = cnn.digits_data(train=200, test=100, seed=1)
     params = cnn.Params(train_size=200, batch_size=50)
@@ -337,6 +403,8 @@ def test_run_stops_when_the_loss_diverges():
     start = np.full(cnn.Spec().parameter_count, 1e13)
     steps = list(cnn.run(data, params, rng(), start=start))
     assert [s.phase for s in steps] == ["start", "diverged"]
+    assert [s.index for s in steps] == [0, 1] and steps[-1].epoch == 1
+    assert math.isnan(steps[-1].batch_loss)
     assert steps[-1].caption.startswith("Update 1 overflowed (the loss or the weights are no "
                                         "longer finite numbers): training stopped")
     np.testing.assert_array_equal(steps[-1].theta, start)       # the last good weights kept

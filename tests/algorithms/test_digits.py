@@ -44,6 +44,61 @@ def test_generated_digits_look_like_mnist_digits():
         assert 0.03 < (image > 0.5).mean() < 0.5            # strokes, not blobs or dust
 
 
+def test_generated_digits_are_learnable_by_an_independent_classifier():
+    """A plain logistic regression (scikit-learn) on the raw pixels tells the classes apart
+    far above chance: each label is drawn as its own digit, and the test digits are new."""
+    from sklearn.linear_model import LogisticRegression
+
+    x, y = digits.make_digits(600, seed=7)
+    x_new, y_new = digits.make_digits(200, seed=8)
+    model = LogisticRegression(max_iter=300).fit(x.reshape(600, -1), y)
+    assert model.score(x_new.reshape(200, -1), y_new) > 0.7
+    assert set(y.tolist()) == set(range(10))
+
+
+def test_generated_digits_are_noised_and_placed_at_random():
+    images, _ = digits.make_digits(60, seed=3)
+    border = np.concatenate([images[:, 0], images[:, -1]], axis=1)   # the top and bottom rows
+    assert border.std() > 0.02, "noise on the background"
+    centres = np.array([ndimage.center_of_mass(np.where(i > 0.5, i, 0)) for i in images])
+    assert centres.std(axis=0).min() > 0.5, "shifted by up to 2 pixels each way"
+    assert len(digits.make_digits(1)[0]) == 1
+
+
+def test_to_input_worked_by_hand():
+    """A 10 × 5 block of ink: cropped to 10 × 5, scaled by 2 to 20 × 10, its centre of mass
+    (9.5, 4.5) put at (14, 14): top = round(4.5) = 4, left = round(9.5) = 10 (round half to
+    even), so rows 4–23 and columns 10–19 are ink."""
+    picture = np.zeros((40, 40))
+    picture[25:35, 2:7] = 1.0
+    expected = np.zeros((28, 28), np.float32)
+    expected[4:24, 10:20] = 1.0
+    np.testing.assert_allclose(digits.to_input(picture), expected, atol=1e-6)
+    line = np.zeros((1, 12))                # a picture one pixel tall: 1 × 4 of ink → 5 × 20
+    line[0, 4:8] = 1.0
+    assert digits.to_input(line).sum() == pytest.approx(100.0)
+
+
+def test_ink_near_an_edge_is_kept_inside_the_picture():
+    ink = np.zeros((20, 20))
+    ink[:, 9:11] = 1.0
+    for shift in ((-30, -30), (30, 30)):
+        out = digits._place(ink, 20, shift)
+        assert out.sum() == pytest.approx(40.0, rel=0.02), "nothing cut off"
+        rows, cols = np.nonzero(out > 0.5)
+        assert rows.min() == (0 if shift[0] < 0 else 8)
+        assert cols.min() == (0 if shift[1] < 0 else 26)
+
+
+def test_to_input_reads_colour_as_opencv_reads_its_brightness():
+    paper = np.full((60, 60, 3), 255, np.uint8)
+    cv2.circle(paper, (30, 30), 18, (200, 40, 90), 6)     # a pink 0 on white
+    grey = cv2.cvtColor(paper, cv2.COLOR_RGB2GRAY)
+    np.testing.assert_allclose(digits.to_input(paper), digits.to_input(grey), atol=0.02)
+    rgba = np.dstack([paper, np.full((60, 60), 255, np.uint8)])
+    np.testing.assert_allclose(digits.to_input(rgba), digits.to_input(paper), atol=1e-6)
+
+
 def test_make_digits_refuses_a_count_that_is_not_a_count():
     for bad in (0, -3, 2.5, True):
         with pytest.raises(ValueError, match="whole number of at least 1"):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 MODULES = ("benchmarks.kmeans_bench", "benchmarks.optimizers_bench", "benchmarks.conv_bench",
@@ -69,3 +69,49 @@ def median_time(fn: Callable[[], object], repeat: int = 7, number: int = 1) -> f
             fn()
         rounds.append((time.perf_counter() - start) / number)
     return statistics.median(rounds)
+
+
+# --- a panel's frames, as the window shows them -------------------------------------------
+WINDOW = (1280, 800)   # a laptop's screen: the size panel figures are taken at
+
+
+def open_panel(panel_id: str, bench: str, size: tuple[int, int] = WINDOW):
+    """(app, window): the main window on a panel, shown (offscreen unless a display is
+    asked for), after saying on stderr the load the bench's figures were taken under."""
+    import os
+    import sys
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import pyqtgraph as pg
+
+    from visualizer.main_window import MainWindow
+
+    print(f"{bench}: load average {os.getloadavg()[0]:.1f}", file=sys.stderr)
+    app = pg.mkQApp("Stepwise")
+    window = MainWindow(panel_id)
+    window.resize(*size)
+    window.show()
+    app.processEvents()
+    return app, window
+
+
+def step_frame(app, session) -> float:
+    """Seconds of one frame: the next step computed (a finished run starts again), the
+    panel's background work done, the window repainted."""
+    player, panel = session.player, session.panel
+    start = time.perf_counter()
+    if not player.step_now():
+        player.reset()
+        player.step_now()
+    panel.background.wait()
+    app.processEvents()
+    return time.perf_counter() - start
+
+
+def on_one_thread(results) -> Iterator[Result]:
+    """results() with numpy's BLAS on one thread: a laptop's other core is busy with the
+    UI, and BLAS threads that wait for it made timings jump."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        yield from results()

@@ -25,7 +25,6 @@ benchmarks/__init__.py's MODULES; the lead may add it).
 
 from __future__ import annotations
 
-import os
 import statistics
 import sys
 import time
@@ -33,40 +32,26 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from benchmarks import Result
+from benchmarks import WINDOW, Result, on_one_thread, open_panel, step_frame
 
 FRAMES = 31
 WARM = 3
-WINDOW = (1280, 800)
 TARGET = 10
 HIDDEN = 12          # 784·12 + 12 + 12·10 + 10 = 9,550 weights (the CNN has 9,226)
 
 
 def run() -> Iterator[Result]:
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(1):
-        yield from _results()
+    return on_one_thread(_results)
 
 
 def _results() -> Iterator[Result]:
-    import pyqtgraph as pg
-
-    from visualizer.main_window import MainWindow
-
-    print(f"cnn_bench: load average {os.getloadavg()[0]:.1f}", file=sys.stderr)
-    app = pg.mkQApp("Stepwise")
-    window = MainWindow("cnn")
-    window.resize(*WINDOW)
-    window.show()
-    app.processEvents()
+    app, window = open_panel("cnn", "cnn_bench")
     session = window.session
     panel = session.panel
     session.advance(2)
     for _ in range(WARM):
-        panel_frame(app, session)
-    ours = [panel_frame(app, session) for _ in range(FRAMES)]
+        step_frame(app, session)
+    ours = [step_frame(app, session) for _ in range(FRAMES)]
     visible = picture_visible(panel)
     note = "" if visible else " (maps, filters or bars NOT visible)"
     fps = 1.0 / statistics.median(ours)
@@ -95,17 +80,6 @@ def _results() -> Iterator[Result]:
     session.close()
     window.close()
     app.processEvents()
-
-
-def panel_frame(app, session) -> float:
-    player, panel = session.player, session.panel
-    start = time.perf_counter()
-    if not player.step_now():
-        player.reset()
-        player.step_now()
-    panel.background.wait()
-    app.processEvents()
-    return time.perf_counter() - start
 
 
 def cnn_step_alone(panel) -> float:

@@ -28,7 +28,6 @@ listed in benchmarks/__init__.py's MODULES; the lead may add it).
 
 from __future__ import annotations
 
-import os
 import statistics
 import sys
 import time
@@ -37,38 +36,24 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from benchmarks import Result
+from benchmarks import WINDOW, Result, on_one_thread, open_panel, step_frame
 
 POINTS = 1_000
 HIDDEN = (16, 16)
 GRID = 200
 FRAMES = 21
 WARM = 5
-WINDOW = (1280, 800)
 TARGET = 30
 
 
 def run() -> Iterator[Result]:
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(1):
-        yield from _results()
+    return on_one_thread(_results)
 
 
 def _results() -> Iterator[Result]:
     import dataclasses
 
-    import pyqtgraph as pg
-
-    from visualizer.main_window import MainWindow
-
-    print(f"network_panel_bench: load average {os.getloadavg()[0]:.1f}", file=sys.stderr)
-    app = pg.mkQApp("Stepwise")
-    window = MainWindow("network_training")
-    window.resize(*WINDOW)
-    window.show()
-    app.processEvents()
+    app, window = open_panel("network_training", "network_panel_bench")
     session = window.session
     panel = session.panel
     panel.set_data_params(dataclasses.replace(panel.data_params, dataset="spirals",
@@ -80,11 +65,11 @@ def _results() -> Iterator[Result]:
     session.advance(2)
     fit, mpl = sklearn_frames(panel)
     for _ in range(WARM):
-        panel_frame(app, session)
+        step_frame(app, session)
     ours, cpu, sk, drawn = [], [], [], []
     for _ in range(FRAMES):
         cpu_start = time.process_time()
-        ours.append(panel_frame(app, session))
+        ours.append(step_frame(app, session))
         cpu.append(time.process_time() - cpu_start)
         sk.append(fit())
     # matplotlib's frames apart: interleaved, its 200 × 200 contourf evicts our caches and
@@ -113,17 +98,6 @@ def _results() -> Iterator[Result]:
     window.close()
     app.processEvents()
     yield backprop_result(app)
-
-
-def panel_frame(app, session) -> float:
-    player, panel = session.player, session.panel
-    start = time.perf_counter()
-    if not player.step_now():
-        player.reset()
-        player.step_now()
-    panel.background.wait()
-    app.processEvents()
-    return time.perf_counter() - start
 
 
 def sklearn_frames(panel):
@@ -223,7 +197,7 @@ def backprop_result(app) -> Result:
     app.processEvents()
     session = window.session
     session.advance(1)
-    times = [panel_frame(app, session) for _ in range(FRAMES)]
+    times = [step_frame(app, session) for _ in range(FRAMES)]
     texts = sum(t.isVisible() for t in session.panel.diagram.texts)
     session.close()
     window.close()

@@ -20,7 +20,6 @@ benchmarks/__init__.py's MODULES; the lead may add it).
 
 from __future__ import annotations
 
-import os
 import statistics
 import sys
 import time
@@ -28,43 +27,29 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from benchmarks import Result
+from benchmarks import WINDOW, Result, on_one_thread, open_panel, step_frame
 
 FRAMES = 21
 WARM = 3
 GRID = 200
-WINDOW = (1280, 800)
 TARGET = 10
 
 
 def run() -> Iterator[Result]:
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(1):
-        yield from _results()
+    return on_one_thread(_results)
 
 
 def _results() -> Iterator[Result]:
-    import pyqtgraph as pg
-
-    from visualizer.main_window import MainWindow
-
-    print(f"resnet_bench: load average {os.getloadavg()[0]:.1f}", file=sys.stderr)
-    app = pg.mkQApp("Stepwise")
-    window = MainWindow("resnet")
-    window.resize(*WINDOW)
-    window.show()
-    app.processEvents()
+    app, window = open_panel("resnet", "resnet_bench")
     session = window.session
     panel = session.panel
     session.advance(2)
     for _ in range(WARM):
-        panel_frame(app, session)
+        step_frame(app, session)
     ours, cpu = [], []
     for _ in range(FRAMES):
         start = time.process_time()
-        ours.append(panel_frame(app, session))
+        ours.append(step_frame(app, session))
         cpu.append(time.process_time() - start)
     mpl = matplotlib_frame(panel)
     drawn = [mpl() for _ in range(FRAMES)] if mpl is not None else []
@@ -88,17 +73,6 @@ def _results() -> Iterator[Result]:
     session.close()
     window.close()
     app.processEvents()
-
-
-def panel_frame(app, session) -> float:
-    player, panel = session.player, session.panel
-    start = time.perf_counter()
-    if not player.step_now():
-        player.reset()
-        player.step_now()
-    panel.background.wait()
-    app.processEvents()
-    return time.perf_counter() - start
 
 
 def matplotlib_frame(panel):

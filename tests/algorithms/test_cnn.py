@@ -138,6 +138,18 @@ def test_gradient_with_larger_filters_and_relu_at_zero():
     parts = spec.unflatten(grad)
     assert not any(p.any() for p in parts[:5])
     np.testing.assert_allclose(parts[5], [0, 1 / 3, -1 / 3], atol=1e-15)   # 1/3 − (1/3, 0, 2/3)
+    # one layer's z at exactly 0 (its weights and bias 0) while the gradient reaches it
+    # from above: ReLU'(0) = 0 stops it there, so that layer's weights get none
+    for layer in (1, 2):
+        parts = [p.copy() for p in spec.unflatten(theta.copy())]
+        parts[2 * layer - 2][...] = 0.0
+        parts[2 * layer - 1][...] = 0.0
+        if layer == 1:
+            parts[3][...] = 0.5        # conv 2 then still passes a gradient down
+        at = np.concatenate([p.ravel() for p in parts])
+        got = spec.unflatten(cnn.loss_and_gradient(spec, at, images, labels)[1])
+        assert not got[2 * layer - 2].any() and not got[2 * layer - 1].any()
+        assert got[5].any()              # the scores still pass a gradient back
 
 
 def test_float32_pass_is_close_to_float64():
@@ -331,12 +343,13 @@ def test_run_steps_batch_by_batch_and_keeps_its_history():
 def test_run_groups_updates_into_steps_and_says_so():
     _, _, by_ten = small_run(per_step="10 batches", batch_size=10, epochs=1)
     assert [s.update for s in by_ten] == [0, 10, 20]
-    assert by_ten[1].caption.startswith("Updates 1–10 (epoch 1, batch 10 of 20): mean batch "
-                                        "loss ")
+    mean = cnn.num(float(by_ten[-1].losses[:10].mean()), 3)
+    assert by_ten[1].caption.startswith(f"Updates 1–10 (epoch 1, batch 10 of 20): mean batch "
+                                        f"loss {mean}. Test accuracy ")
     _, _, by_epoch = small_run(per_step="epoch")
     assert [s.update for s in by_epoch] == [0, 4, 8]
     assert "Training done after 2 epochs." in by_epoch[-1].caption
-    assert "Epoch 1 done" in by_epoch[1].caption
+    assert "Test accuracy" in by_epoch[1].caption and "Epoch 1 done" in by_epoch[1].caption
 
 
 def test_run_captions_say_what_happened_in_numbers():
@@ -367,16 +380,23 @@ def test_run_is_deterministic_and_can_start_from_given_weights():
 
 
 def test_run_checks_the_test_digits_every_tenth_of_an_epoch_and_says_when():
-    data = cnn.digits_data(train=250, test=40, seed=1)
-    params = cnn.Params(train_size=250, batch_size=10, epochs=1)   # 25 updates an epoch
+    data = cnn.digits_data(train=300, test=40, seed=1)
+    params = cnn.Params(train_size=300, batch_size=10, epochs=1)   # 30 updates an epoch
     steps = list(cnn.run(data, params, rng(5)))
     ev = steps[-1].evaluations
-    assert ev[:, 0].tolist() == [*range(0, 25, 2), 25]             # every 25 // 10 = 2
+    assert ev[:, 0].tolist() == list(range(0, 31, 3))              # every 30 // 10 = 3
     assert ev[0, :2].tolist() == [0.0, 0.0] and ev[-1, 1] == 1.0
-    assert ev[3, 1] == pytest.approx(6 / 25)                       # epochs as a fraction
-    first = steps[1]
-    assert first.caption.endswith(f" Test accuracy {cnn.pct(ev[0, 3])} (at update 0), test "
-                                  f"loss {cnn.num(ev[0, 2], 3)}.")
+    assert ev[2, 1] == pytest.approx(6 / 30)                       # epochs as a fraction
+    for k, last_checked in ((1, 0), (4, 1)):
+        assert steps[k].caption.endswith(
+            f" Test accuracy {cnn.pct(ev[last_checked, 3])} (at update "
+            f"{3 * last_checked}), test loss {cnn.num(ev[last_checked, 2], 3)}.")
+    # the first Adam step is −η·g / (|g| + ε) (m̂ = g, v̂ = g²), worked from the gradient
+    rows = steps[1].batch_rows
+    _, g = cnn.loss_and_gradient(steps[0].spec, steps[0].theta, data.train_x[rows],
+                                 data.train_y[rows], np.float32)
+    np.testing.assert_allclose(steps[1].theta - steps[0].theta,
+                               -params.lr * g / (np.abs(g) + 1e-8), rtol=1e-6, atol=1e-12)
     start = steps[0]
     assert math.isnan(start.batch_loss) and math.isnan(start.metrics["batch loss"])
     assert start.caption == (f"The network ({start.spec.text}; 9,226 weights) starts random: "

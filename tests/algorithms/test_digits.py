@@ -58,8 +58,8 @@ def test_generated_digits_are_learnable_by_an_independent_classifier():
 
 def test_generated_digits_are_noised_and_placed_at_random():
     images, _ = digits.make_digits(60, seed=3)
-    border = np.concatenate([images[:, 0], images[:, -1]], axis=1)   # the top and bottom rows
-    assert border.std() > 0.02, "noise on the background"
+    faint = ((images > 0) & (images < 0.15)).mean()
+    assert faint > 0.2, "noise on the background (σ 0.08, clipped at 0: about 40 % faint)"
     centres = np.array([ndimage.center_of_mass(np.where(i > 0.5, i, 0)) for i in images])
     assert centres.std(axis=0).min() > 0.5, "shifted by up to 2 pixels each way"
     assert len(digits.make_digits(1)[0]) == 1

@@ -1,8 +1,9 @@
 """The CNN panel: the maps, filters and probability bars are painted from the model of the
 step shown; a real drag on the pad draws a digit that goes through digits.to_input into the
 net; the dock's action buttons (real clicks) clear the pad and load the bundled weights,
-which read a test 7 as a 7; saved weights load back to the same probabilities; a corrupt or mismatched
-weights file, a blank drawing and a blank picture say why and keep what was shown."""
+which read a test 7 as a 7; saved weights load back to the same probabilities; a corrupt or
+mismatched weights file, a blank drawing and a blank picture say why and keep what was
+shown."""
 
 import dataclasses
 

@@ -129,17 +129,29 @@ def test_coarse_regions_equal_the_model_at_block_centres():
     model = next(resnet.run(X, y, resnet.Params(depth=4, updates=1),
                             np.random.default_rng(0))).residual_model
     gx, gy = np.linspace(-2, 2, 7), np.linspace(-1, 3, 5)      # odd sizes: a ragged edge
-    grid = np.stack(np.meshgrid(gx, gy, indexing="ij"), -1).reshape(-1, 2)
-    labels, sure = coarse_regions(model, grid)
-    assert labels.shape == sure.shape == (35,)
-    i, j = np.meshgrid(np.arange(7), np.arange(5), indexing="ij")
-    # each cell takes the value at the centre of its COARSE × COARSE block
-    half = (COARSE - 1) / 2
-    centres = np.column_stack([gx[i.ravel() // COARSE * COARSE] + half * (gx[1] - gx[0]),
-                               gy[j.ravel() // COARSE * COARSE] + half * (gy[1] - gy[0])])
-    want_labels, want_sure = nb.regions(model, centres)
-    np.testing.assert_array_equal(labels, want_labels)
-    np.testing.assert_allclose(sure, want_sure, atol=1e-6)
+    calls, real = [], nb.regions
+
+    def counted(net, points):
+        calls.append(len(points))
+        return real(net, points)
+
+    # y fastest ("ij"), and x fastest ("xy": Scene2D's shading grid, row by row)
+    for order in ("ij", "xy"):
+        grid = np.stack(np.meshgrid(gx, gy, indexing=order), -1).reshape(-1, 2)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(nb, "regions", counted)
+            labels, sure = coarse_regions(model, grid)
+        assert labels.shape == sure.shape == (35,)
+        assert calls.pop() == 4 * 3, "evaluated once per block, not per cell"
+        # each cell takes the value at the centre of its COARSE × COARSE block
+        half = (COARSE - 1) / 2
+        cell_x = np.searchsorted(gx, grid[:, 0]) // COARSE * COARSE
+        cell_y = np.searchsorted(gy, grid[:, 1]) // COARSE * COARSE
+        centres = np.column_stack([gx[cell_x] + half * (gx[1] - gx[0]),
+                                   gy[cell_y] + half * (gy[1] - gy[0])])
+        want_labels, want_sure = nb.regions(model, centres)
+        np.testing.assert_array_equal(labels, want_labels)
+        np.testing.assert_allclose(sure, want_sure, atol=1e-6)
     scattered = np.random.default_rng(1).standard_normal((9, 2))   # not a grid: point by point
     np.testing.assert_array_equal(coarse_regions(model, scattered)[0],
                                   nb.regions(model, scattered)[0])

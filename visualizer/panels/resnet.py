@@ -46,13 +46,15 @@ class Data(nb.Data):
 def coarse_regions(model, grid):
     """``nb.regions`` at the centre of every COARSE × COARSE block of the shading grid, each
     value repeated over its block. Thirty layers cost ~4 times a small network per point:
-    the full grid took ~110 ms a frame for both networks, a quarter of it ~30 ms. A grid
-    that is not the regular one Scene2D makes is evaluated point by point."""
+    the full grid took ~110 ms a frame for both networks, a quarter of it ~30 ms. The grid
+    may run x fastest (Scene2D's, row by row) or y fastest; any other set of points is
+    evaluated point by point."""
     xs, ys = np.unique(grid[:, 0]), np.unique(grid[:, 1])
     nx, ny = len(xs), len(ys)
-    regular = (nx >= 2 and ny >= 2 and len(grid) == nx * ny
-               and np.array_equal(grid[:ny, 1], ys) and np.array_equal(grid[::ny, 0], xs))
-    if not regular:
+    regular = nx >= 2 and ny >= 2 and len(grid) == nx * ny
+    rows = regular and np.array_equal(grid[:nx, 0], xs) and np.array_equal(grid[::nx, 1], ys)
+    columns = regular and np.array_equal(grid[:ny, 1], ys) and np.array_equal(grid[::ny, 0], xs)
+    if not (rows or columns):
         return nb.regions(model, grid)
     cx = xs[::COARSE] + (xs[1] - xs[0]) * (COARSE - 1) / 2
     cy = ys[::COARSE] + (ys[1] - ys[0]) * (COARSE - 1) / 2
@@ -60,8 +62,8 @@ def coarse_regions(model, grid):
     labels, sure = nb.regions(model, sub)
 
     def spread(values):
-        v = values.reshape(len(cx), len(cy)).repeat(COARSE, 0).repeat(COARSE, 1)
-        return v[:nx, :ny].ravel()
+        v = values.reshape(len(cx), len(cy)).repeat(COARSE, 0).repeat(COARSE, 1)[:nx, :ny]
+        return (v.T if rows else v).ravel()
 
     return spread(labels), spread(sure)
 

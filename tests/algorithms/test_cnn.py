@@ -286,6 +286,7 @@ def test_load_refuses_other_files_in_one_sentence(tmp_path):
 def test_digits_data_keeps_its_test_set_whatever_the_training_size():
     small, large = cnn.digits_data(50, 30, seed=2), cnn.digits_data(80, 30, seed=2)
     np.testing.assert_array_equal(small.test_x, large.test_x)
+    np.testing.assert_array_equal(cnn.test_digits(30, seed=2)[0], small.test_x)
     np.testing.assert_array_equal(small.train_x, cnn.digits_data(50, 40, seed=2).train_x)
     assert (small.train_x.shape, small.test_x.shape) == ((50, 28, 28), (30, 28, 28))
     other = cnn.digits_data(50, 30, seed=3)

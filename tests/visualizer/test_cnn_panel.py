@@ -273,7 +273,7 @@ def test_next_digit_the_second_layer_toggle_and_what_is_kept(window, panel):
     first = panel.probe
     press(window, "next_digit")
     assert panel.probe.index == first.index + 1
-    np.testing.assert_array_equal(panel.probe.image, panel.data.test_x[first.index + 1])
+    np.testing.assert_array_equal(panel.probe.image, panel.test[0][first.index + 1])
     assert panel.probe_box.item.toPlainText().startswith(f"test digit {first.index + 2} (a ")
     one = panel.probed.filters.image.shape[0]
     assert [label.isVisible() for label in panel.filter_labels] == [True, False]

@@ -54,7 +54,7 @@ class CNNPanel(ProbeInputs, WeightFiles, AlgorithmPanel):
 
     def __init__(self, seed: int = 0):
         super().__init__(seed)
-        self.data: cnn.Digits | None = None
+        self.test: tuple[np.ndarray, np.ndarray] | None = None   # the test digits, labels
         self.probe: Probe | None = None
         self.start_theta: np.ndarray | None = None   # weights the run starts from, if given
         self.start_name = ""                         # where they came from
@@ -174,10 +174,12 @@ class CNNPanel(ProbeInputs, WeightFiles, AlgorithmPanel):
 
     # --- data: the digits, and the probe ------------------------------------------------
     def start(self):
-        self.data = cnn.digits_data()
-        firsts = [int(np.flatnonzero(self.data.test_y == d)[0]) for d in range(STRIP)]
+        # the test digits only: the training digits (a second for 3,000) are made on the
+        # player's worker when the run starts, not here on the UI thread
+        self.test = test_x, test_y = cnn.test_digits()
+        firsts = [int(np.flatnonzero(test_y == d)[0]) for d in range(STRIP)]
         self.strip_rows = firsts
-        tiles = [cv.framed(cv.grey(self.data.test_x[i]), cv.SIDE) for i in firsts]
+        tiles = [cv.framed(cv.grey(test_x[i]), cv.SIDE) for i in firsts]
         top = np.concatenate(tiles[:5], axis=1)
         self.strip_image = np.concatenate([top, np.concatenate(tiles[5:], axis=1)], axis=0)
         h, w = self.strip_image.shape[:2]
@@ -189,7 +191,7 @@ class CNNPanel(ProbeInputs, WeightFiles, AlgorithmPanel):
 
     # --- running ------------------------------------------------------------------------
     def steps(self):
-        params, start, name, base = self.params, self.start_theta, self.start_name, self.data
+        params, start, name = self.params, self.start_theta, self.start_name
         spec = cnn.Spec(params.filters1, 5, params.filters2, 3)
         self.preview = cnn.Model(spec, start if start is not None else spec.init(self.rng()))
         n = params.train_size
@@ -198,7 +200,7 @@ class CNNPanel(ProbeInputs, WeightFiles, AlgorithmPanel):
         rng = self.rng()
 
         def run():
-            data = base if n <= len(base.train_x) else cnn.digits_data(train=n)
+            data = cnn.digits_data(train=max(n, cnn.Params.train_size))
             for step in cnn.run(data, params, rng, start):
                 if step.index == 0 and name:
                     step = dataclasses.replace(step, caption=f"Starting from {name}. "

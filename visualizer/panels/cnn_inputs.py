@@ -39,9 +39,10 @@ class ProbeInputs:
     blank drawing or picture says so and keeps the probe shown."""
 
     def test_probe(self, row: int) -> Probe:
-        row = int(row) % len(self.data.test_x)
-        image = np.asarray(self.data.test_x[row], np.float32)
-        label = int(self.data.test_y[row])
+        test_x, test_y = self.test
+        row = int(row) % len(test_x)
+        image = np.asarray(test_x[row], np.float32)
+        label = int(test_y[row])
         return Probe(cv.pad_from_digit(image), image, f"test digit {row + 1} (a {label})",
                      label, row)
 

@@ -204,7 +204,7 @@ def forward(spec: Spec, theta, images, dtype=np.float64, backward: bool = True) 
     z2, cols2 = conv_forward(p1, w2, b2, spec.size2 // 2)
     a2 = np.maximum(z2, 0)
     p2, win2 = pool_forward(a2, backward)
-    scores = p2.reshape(len(x), -1) @ w3 + b3
+    scores = p2.reshape(len(x), -1) @ w3 + b3   # W₃'s rows run (row, column, map)
     return Pass(x, z1, cols1, a1, p1, win1, z2, cols2, a2, p2, win2, scores)
 
 

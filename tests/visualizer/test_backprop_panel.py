@@ -109,8 +109,8 @@ def test_a_clicked_weight_is_highlighted_and_its_chain_rule_written(qtbot, windo
     first = window.caption.text().partition("\n")[0]
     own = step.highlight
     assert own != (2, 1, 0), "this seed's step follows another weight (the largest gradient)"
-    assert first.endswith(f"(These words follow {wname(*own)}; the box over the diagram "
-                          f"follows {wname(2, 1, 0)}, the weight you clicked.)")
+    assert first == (f"[The box follows {wname(2, 1, 0)}, which you clicked; these words "
+                     f"follow {wname(*own)}.] {step.caption.partition(chr(10))[0]}")
     window.undo_stack.undo()
     assert panel.watch is None
     assert window.caption.text().partition("\n")[0] == step.caption.partition("\n")[0]

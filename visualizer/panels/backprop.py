@@ -94,13 +94,12 @@ class BackpropPanel(nb.NetworkPanel):
 
     def caption(self, step) -> str:
         """The step's words were written for the weight it followed when it was computed; a
-        weight clicked since is said on the first line, which is always shown."""
+        weight clicked since is said first, where it is seen before the words wrap away."""
         mark, own = self.followed(step), step.highlight
         if mark is None or own is None or mark == own:
             return step.caption
-        first, newline, rest = step.caption.partition("\n")
-        return (f"{first} (These words follow {wname(*own)}; the box over the diagram "
-                f"follows {wname(*mark)}, the weight you clicked.){newline}{rest}")
+        return (f"[The box follows {wname(*mark)}, which you clicked; these words follow "
+                f"{wname(*own)}.] {step.caption}")
 
     def followed(self, step):
         """The weight the picture follows: the clicked one, else the step's own."""

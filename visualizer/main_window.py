@@ -309,7 +309,7 @@ class MainWindow(QtWidgets.QMainWindow):
         """Play a webcam live in the panel (asks which one; 0 is the first)."""
         panel = self.session.panel
         if sources.CAMERA not in panel.accepts:
-            self._loaded(False, "error", f"The {panel.title} panel does not take a webcam.")
+            self._loaded(False, "error", f"“{panel.title}” does not take a webcam.")
             return
         if index is None:
             index, ok = QtWidgets.QInputDialog.getInt(

@@ -249,7 +249,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 try:
                     controls.apply(json.loads(saved), panel_cls)
                 except (ValueError, TypeError, KeyError) as err:
-                    self.banner.say("info", f"The {panel_cls.title} panel starts afresh: its "
+                    self.banner.say("info", f"“{panel_cls.title}” starts afresh: its "
                                             f"saved state could not be used ({err}).")
         return self.panel_controls[panel_cls.id]
 
@@ -286,7 +286,7 @@ class MainWindow(QtWidgets.QMainWindow):
         """
         panel = self.session.panel
         if not panel.accepts:
-            self._loaded(False, "error", f"The {panel.title} panel does not load files.")
+            self._loaded(False, "error", f"“{panel.title}” does not load files.")
             return
         if not path:
             path, _ = QtWidgets.QFileDialog.getOpenFileName(
@@ -296,7 +296,7 @@ class MainWindow(QtWidgets.QMainWindow):
         kind = sources.kind_of(path)
         if kind not in panel.accepts:
             takes = " or ".join(sources.KIND_NAMES[k] for k in panel.accepts)
-            self._loaded(False, "error", f"The {panel.title} panel takes {takes}; "
+            self._loaded(False, "error", f"“{panel.title}” takes {takes}; "
                                          f"{Path(path).name} looks like "
                                          f"{sources.KIND_NAMES[kind]}.")
             return

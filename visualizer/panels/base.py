@@ -158,7 +158,7 @@ class AlgorithmPanel(QtCore.QObject):
     def prepare(self, source) -> tuple[Any, str]:
         """Validate `source` and build the panel's data from it, without changing the
         panel: return (data, message for the banner) or raise ValueError."""
-        raise ValueError(f"the {self.title} panel cannot use {type(source).__name__}")
+        raise ValueError(f"“{self.title}” cannot use {type(source).__name__}")
 
     def adopt(self, data) -> None:
         """Swap in data that `prepare` built (it has been validated: this must not fail)."""

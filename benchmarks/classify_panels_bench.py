@@ -16,8 +16,8 @@ wall time also waits for other programs. Afterwards the grabbed canvas must show
 in two class colours: what was timed is on screen.
 
 Targets (issue 10, 2 cores): ≥ 30 frames/s for logistic, tree, boosting; KNN with 5,000
-training points ≥ 10 frames/s. Run: `python -m benchmarks.classify_panels_bench [panel ids]` (this
-module is not listed in benchmarks/__init__.py's MODULES; the lead may add it).
+training points ≥ 10 frames/s. Run: `python -m benchmarks.classify_panels_bench [panel ids]`;
+`make bench` runs it with the others.
 """
 
 from __future__ import annotations

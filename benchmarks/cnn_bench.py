@@ -19,8 +19,8 @@ Medians of FRAMES frames. Afterwards the grabbed canvas must show the maps (red)
 filters (blue and red) and the winner's bar in its colour: what was timed is on screen.
 
 Target (issue 14, "for all": ≥ 10 steps/s on 2 cores). Numbers taken while other sessions
-share the two cores are pessimistic. Run: `python -m benchmarks.cnn_bench` (not listed in
-benchmarks/__init__.py's MODULES; the lead may add it).
+share the two cores are pessimistic. Run: `python -m benchmarks.cnn_bench`;
+`make bench` runs it with the others.
 """
 
 from __future__ import annotations

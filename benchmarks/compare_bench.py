@@ -20,8 +20,8 @@ Afterwards the grabbed canvas must show regions in two class colours in every pl
 points: what was timed is on screen.
 
 Target (issue 10, 2 cores): the compare grid with 400 points ≥ 15 frames/s.
-Run: `python -m benchmarks.compare_bench` (not listed in benchmarks/__init__.py's MODULES;
-the lead may add it).
+Run: `python -m benchmarks.compare_bench`;
+`make bench` runs it with the others.
 """
 
 from __future__ import annotations

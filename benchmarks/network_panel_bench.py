@@ -22,8 +22,8 @@ layer forward or backward with the numbers on the units), with no target.
 Target (issue 13, 2 cores): ≥ 30 frames/s. On a machine shared with other sessions the wall
 clock says more about them than about us, so one row also gives the frame rate from the CPU
 time the process used (all its threads) per frame. BLAS is limited to one thread on both sides
-(threadpoolctl), as in network_bench. Run: `python -m benchmarks.network_panel_bench` (not
-listed in benchmarks/__init__.py's MODULES; the lead may add it).
+(threadpoolctl), as in network_bench. Run: `python -m benchmarks.network_panel_bench`;
+`make bench` runs it with the others.
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ A panel frame is `player.step_now()`, `panel.background.wait()` (the regions arr
 `processEvents()` (Qt painted); when the run ends it starts again, so every depth is timed.
 Medians of 48 interleaved frames after 3 untimed ones. Afterwards the grabbed canvas must
 show regions in two class colours and the two accuracy curves. Target (issue 12): refit +
-redraw ≤ 30 ms at 1,000 points. Run: `python -m benchmarks.overfit_classes_bench` (not in
-MODULES; the lead may add it). Figures taken while other sessions share the two cores are
+redraw ≤ 30 ms at 1,000 points. Run: `python -m benchmarks.overfit_classes_bench`, or
+`make bench` with the others. Figures taken while other sessions share the two cores are
 pessimistic.
 """
 

@@ -14,8 +14,8 @@ contourf evicts our caches). Afterwards the grabbed canvas must show both profil
 colours and the residual regions in two class tints: what was timed is on screen.
 
 Target (issue 14, "for all": ≥ 10 steps/s on 2 cores). Numbers taken while other sessions
-share the two cores are pessimistic. Run: `python -m benchmarks.resnet_bench` (not listed in
-benchmarks/__init__.py's MODULES; the lead may add it).
+share the two cores are pessimistic. Run: `python -m benchmarks.resnet_bench`;
+`make bench` runs it with the others.
 """
 
 from __future__ import annotations
